@@ -1,0 +1,32 @@
+/** Unit tests live beside the code; integration and system tests talk to the real servers. */
+// Transpile only: `npm run typecheck` is the type check. (ts-jest, not swc: the registry serves swc's
+// native binaries for this platform only, which `npm ci` refuses in a lock file.)
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+};
+module.exports = {
+  testTimeout: 60000,
+  projects: [
+    {
+      displayName: 'unit',
+      transform,
+      testEnvironment: 'node',
+      testMatch: [
+        '<rootDir>/{packages,services,sandbox,tools}/*/src/**/*.test.ts',
+        '<rootDir>/test/config/**/*.test.ts',
+      ],
+    },
+    {
+      displayName: 'integration',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/{packages,services,sandbox}/*/test/integration/**/*.test.ts'],
+    },
+    {
+      displayName: 'system',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/system/**/*.test.ts'],
+    },
+  ],
+};

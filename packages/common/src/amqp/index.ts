@@ -1,0 +1,5 @@
+export * from './topology';
+export * from './headers';
+export * from './broker';
+export * from './consumer';
+export * from './dlq';

@@ -1,0 +1,210 @@
+import type CircuitBreaker from 'opossum';
+import { z } from 'zod';
+import type { ProviderOutcome } from '../domain/settle';
+import { PermanentError, TransientError } from '../errors';
+import { verifySignature } from '../http/signature';
+import type {
+  CloseResult,
+  CreatedTrade,
+  CreateTradeRequest,
+  PaymentChannel,
+  ProviderNotification,
+  ProviderRefundStatus,
+  RefundRequest,
+} from './payment-channel';
+
+/** The provider failed, timed out, or its breaker is open: try again later. */
+export class ChannelUnavailableError extends TransientError {
+  override readonly name = 'ChannelUnavailableError';
+}
+
+/** The provider refused the request itself (4xx other than the expected ones). */
+export class ChannelRejectedError extends PermanentError {
+  override readonly name = 'ChannelRejectedError';
+}
+
+/** A callback that must not be believed. */
+export class NotifyRejectedError extends Error {
+  override readonly name = 'NotifyRejectedError';
+  constructor(
+    readonly status: 400 | 401,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ProviderResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Sends one HTTP call to the provider; resolves for any answer below 500, throws otherwise. */
+export type ProviderCall = (method: string, path: string, body?: unknown) => Promise<ProviderResponse>;
+
+const tradeSchema = z.object({
+  channelOrderNo: z.string(),
+  tradeNo: z.string().optional(),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.enum(['WAITING', 'PAID', 'CLOSED', 'EXPIRED']),
+  paidAt: z.string().nullable().optional(),
+  payUrl: z.string().optional(),
+});
+type SandboxTrade = z.infer<typeof tradeSchema>;
+
+const refundSchema = z.object({ refundNo: z.string(), status: z.enum(['PROCESSING', 'SUCCESS', 'FAILED']) });
+
+const notifySchema = z.object({
+  channelOrderNo: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.enum(['WAITING', 'PAID', 'CLOSED', 'EXPIRED']),
+  paidAt: z.string().nullable().optional(),
+});
+
+/** Maps the sandbox's trade status to ours; every provider status is handled. */
+export function sandboxOutcome(
+  trade: Pick<SandboxTrade, 'status' | 'amount' | 'currency' | 'paidAt'>,
+): ProviderOutcome {
+  const status = trade.status;
+  switch (status) {
+    case 'WAITING':
+      return { status: 'PAYING' };
+    case 'PAID':
+      return {
+        status: 'SUCCESS',
+        amount: trade.amount,
+        currency: trade.currency,
+        paidAt: new Date(trade.paidAt ?? Date.now()),
+      };
+    case 'CLOSED':
+    case 'EXPIRED': // no longer payable: final
+      return { status: 'CLOSED' };
+    default: {
+      const unknown: never = status;
+      throw new Error(`unknown sandbox trade status ${String(unknown)}`);
+    }
+  }
+}
+
+/** Creates the low-level call: fetch with the PSP's key, through `breaker` when given. */
+export function sandboxProviderCall(baseUrl: string, secret: string, timeoutMs: number): ProviderCall {
+  return async (method, path, body) => {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, baseUrl), {
+        method,
+        headers: {
+          authorization: `Bearer ${secret}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new ChannelUnavailableError(`provider unreachable: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const text = await response.text();
+    if (response.status >= 500)
+      throw new ChannelUnavailableError(`provider answered ${response.status}: ${text.slice(0, 200)}`);
+    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+}
+
+function errorCode(body: unknown): string | undefined {
+  return (body as { error?: { code?: string } } | undefined)?.error?.code;
+}
+
+/** The sandbox PSP's channels (CONTRACT 6): wallet and QR can be closed, the voucher cannot. */
+export class SandboxChannel implements PaymentChannel {
+  readonly closable: boolean;
+
+  constructor(
+    readonly name: string,
+    private readonly breaker: CircuitBreaker<Parameters<ProviderCall>, ProviderResponse>,
+    private readonly secret: string,
+  ) {
+    this.closable = name !== 'sandbox-voucher';
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<ProviderResponse> {
+    try {
+      return await this.breaker.fire(method, path, body);
+    } catch (error) {
+      if (error instanceof ChannelUnavailableError) throw error;
+      // Opossum's own errors: open breaker, timeout.
+      throw new ChannelUnavailableError(`provider call failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async createTrade(request: CreateTradeRequest): Promise<CreatedTrade> {
+    const response = await this.call('POST', '/api/trades', {
+      ...request,
+      channel: this.name,
+      expireAt: request.expireAt.toISOString(),
+    });
+    if (response.status !== 200) {
+      throw new ChannelRejectedError(
+        `provider refused the trade: ${response.status} ${errorCode(response.body) ?? ''}`,
+      );
+    }
+    const trade = tradeSchema.parse(response.body);
+    return { payUrl: trade.payUrl ?? '', providerTradeNo: trade.tradeNo ?? trade.channelOrderNo };
+  }
+
+  async queryTrade(channelOrderNo: string): Promise<ProviderOutcome | 'NOT_FOUND'> {
+    const response = await this.call('GET', `/api/trades/${encodeURIComponent(channelOrderNo)}`);
+    if (response.status === 404) return 'NOT_FOUND';
+    if (response.status !== 200) throw new ChannelRejectedError(`trade query refused: ${response.status}`);
+    return sandboxOutcome(tradeSchema.parse(response.body));
+  }
+
+  async closeTrade(channelOrderNo: string): Promise<CloseResult> {
+    if (!this.closable) return { result: 'NOT_SUPPORTED' };
+    const response = await this.call('POST', `/api/trades/${encodeURIComponent(channelOrderNo)}/close`);
+    if (response.status === 200) return { result: 'CLOSED' };
+    if (response.status === 404) return { result: 'NOT_FOUND' };
+    if (response.status === 422) return { result: 'NOT_SUPPORTED' };
+    if (response.status === 409 && errorCode(response.body) === 'TRADE_PAID') {
+      const trade = tradeSchema.parse((response.body as { trade: unknown }).trade);
+      return { result: 'ALREADY_PAID', outcome: sandboxOutcome(trade) };
+    }
+    throw new ChannelRejectedError(`close refused: ${response.status} ${errorCode(response.body) ?? ''}`);
+  }
+
+  async refund(request: RefundRequest): Promise<ProviderRefundStatus> {
+    const response = await this.call('POST', '/api/refunds', request);
+    if (response.status !== 200) {
+      throw new ChannelRejectedError(`refund refused: ${response.status} ${errorCode(response.body) ?? ''}`);
+    }
+    return refundSchema.parse(response.body).status;
+  }
+
+  async queryRefund(refundNo: string): Promise<ProviderRefundStatus | 'NOT_FOUND'> {
+    const response = await this.call('GET', `/api/refunds/${encodeURIComponent(refundNo)}`);
+    if (response.status === 404) return 'NOT_FOUND';
+    if (response.status !== 200) throw new ChannelRejectedError(`refund query refused: ${response.status}`);
+    return refundSchema.parse(response.body).status;
+  }
+
+  parseNotification(
+    rawBody: string,
+    headers: Record<string, string | string[] | undefined>,
+  ): ProviderNotification {
+    const header = headers['x-sandbox-signature'];
+    const check = verifySignature(this.secret, rawBody, Array.isArray(header) ? header[0] : header);
+    if (!check.valid) throw new NotifyRejectedError(401, check.reason);
+    let body: z.infer<typeof notifySchema>;
+    try {
+      body = notifySchema.parse(JSON.parse(rawBody));
+    } catch (error) {
+      throw new NotifyRejectedError(400, `unreadable notification: ${(error as Error).message}`);
+    }
+    return { channelOrderNo: body.channelOrderNo, outcome: sandboxOutcome(body) };
+  }
+}

@@ -1,0 +1,79 @@
+import { createConnection } from 'mysql2/promise';
+import { DataSource, type EntityManager } from 'typeorm';
+import { databaseOptions } from '../config';
+import { DependencyUnavailableError } from '../errors';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+export interface DataSourceOptions {
+  poolSize?: number;
+}
+
+/** A TypeORM data source on mysql2 for `DATABASE_URL`. Never `synchronize`: the schema is migrations. */
+export function createDataSource(databaseUrl: string, options: DataSourceOptions = {}): DataSource {
+  const db = databaseOptions(databaseUrl);
+  return new DataSource({
+    type: 'mysql',
+    ...db,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    poolSize: options.poolSize ?? 20,
+    connectTimeout: 5000,
+    extra: { enableKeepAlive: true },
+  });
+}
+
+/** Creates the database if it is missing (CONTRACT 2). */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const { database, host, port, username, password } = databaseOptions(databaseUrl);
+  const connection = await createConnection({ host, port, user: username, password, connectTimeout: 5000 });
+  try {
+    await connection.query(
+      `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    );
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Creates the database if needed and applies every pending migration. */
+export async function migrate(databaseUrl: string): Promise<string[]> {
+  await ensureDatabase(databaseUrl);
+  const dataSource = createDataSource(databaseUrl, { poolSize: 2 });
+  await dataSource.initialize();
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** Opens the data source, translating "cannot connect" into `DependencyUnavailableError`. */
+export async function openDataSource(
+  databaseUrl: string,
+  options: DataSourceOptions = {},
+): Promise<DataSource> {
+  const dataSource = createDataSource(databaseUrl, options);
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    throw new DependencyUnavailableError('database', { cause: error });
+  }
+  return dataSource;
+}
+
+/** Result of an UPDATE/INSERT through `manager.query`: mysql2's header, whichever shape TypeORM gives. */
+export function affectedRows(result: unknown): number {
+  if (Array.isArray(result)) return affectedRows(result[1] ?? result[0]);
+  if (typeof result === 'number') return result;
+  const header = result as { affectedRows?: number } | undefined;
+  return header?.affectedRows ?? 0;
+}
+
+export type { DataSource, EntityManager };

@@ -1,0 +1,5 @@
+export * from './entities';
+export * from './data-source';
+export * from './outbox';
+export * from './refunds';
+export { MIGRATIONS } from './migrations';

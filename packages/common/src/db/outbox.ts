@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Broker } from '../amqp/broker';
+import type { EventData, EventEnvelope, EventType } from '../contracts';
+import { errorMessage } from '../errors';
+import type { Logger } from '../logging';
+import { affectedRows } from './data-source';
+
+export function newEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  occurredAt = new Date(),
+): EventEnvelope<T> {
+  return { eventId: randomUUID(), type, occurredAt: occurredAt.toISOString(), data };
+}
+
+/** Writes events in the caller's transaction: no state change without its event. */
+export async function appendToOutbox(manager: EntityManager, events: EventEnvelope[]): Promise<void> {
+  if (events.length === 0) return;
+  const placeholders = events.map(() => '(?, ?, ?)').join(', ');
+  const values = events.flatMap((event) => [event.eventId, event.type, JSON.stringify(event)]);
+  await manager.query(`INSERT INTO outbox (event_id, event_type, payload) VALUES ${placeholders}`, values);
+}
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  /** How often to look for unsent rows when nobody kicks the relay. */
+  pollIntervalMs?: number;
+  /** How long a claim holds before another relay may take the rows (a relay that died). */
+  claimMs?: number;
+  /** How long one publish may wait for the broker's confirm. */
+  publishTimeoutMs?: number;
+}
+
+/**
+ * Publishes outbox rows to `payments.events` with publisher confirms and marks them sent.
+ * Several relays may run at once: each claims a batch with one conditional UPDATE, so a row is
+ * published by one relay; a relay that dies mid-batch leaves its claim to expire and another
+ * relay publishes the rows again (at least once; consumers de-duplicate by eventId).
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly claimMs: number;
+  private readonly publishTimeoutMs: number;
+  published = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly broker: Broker,
+    private readonly log: Logger,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 200;
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.claimMs = options.claimMs ?? 30_000;
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      this.kick();
+      if (!this.stopped) this.timer = setTimeout(tick, this.pollIntervalMs);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** Publish soon: called right after a commit that wrote events. */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .then(() => undefined)
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Stops polling and waits for the batch in hand (flushes what was claimed). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Publishes until nothing is left to claim; returns how many rows it sent. */
+  async drain(): Promise<number> {
+    let sent = 0;
+    try {
+      for (;;) {
+        const batch = await this.publishBatch();
+        sent += batch;
+        if (batch < this.batchSize) break;
+      }
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error) }, 'outbox relay paused; will retry');
+    }
+    return sent;
+  }
+
+  private async publishBatch(): Promise<number> {
+    // A relay cut off from the broker claims nothing: other relays (or this one, later) publish.
+    if (!this.broker.isConnected()) return 0;
+    const claimToken = randomUUID();
+    const claimed = affectedRows(
+      await this.dataSource.query(
+        `UPDATE outbox SET claim_token = ?, claimed_until = NOW(3) + INTERVAL ? MICROSECOND
+          WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < NOW(3))
+          ORDER BY id LIMIT ?`,
+        [claimToken, this.claimMs * 1000, this.batchSize],
+      ),
+    );
+    if (claimed === 0) return 0;
+    const rows: { id: number; event_id: string; event_type: string; payload: string }[] =
+      await this.dataSource.query(
+        'SELECT id, event_id, event_type, payload FROM outbox WHERE claim_token = ? AND sent_at IS NULL ORDER BY id',
+        [claimToken],
+      );
+    const sentIds: number[] = [];
+    try {
+      // Publish the batch concurrently: confirms come back in bulk.
+      const results = await Promise.allSettled(
+        rows.map((row) =>
+          this.broker.publish(
+            this.broker.topology.exchange('events'),
+            row.event_type,
+            Buffer.from(row.payload),
+            {
+              messageId: row.event_id,
+              type: row.event_type,
+              timeoutMs: this.publishTimeoutMs,
+            },
+          ),
+        ),
+      );
+      results.forEach((result, index) => {
+        if (result.status === 'fulfilled') sentIds.push(rows[index]!.id);
+        else
+          this.log.warn(
+            { eventId: rows[index]!.event_id, err: errorMessage(result.reason) },
+            'event not published',
+          );
+      });
+    } finally {
+      if (sentIds.length > 0) {
+        await this.dataSource.query(
+          `UPDATE outbox SET sent_at = NOW(3) WHERE id IN (${sentIds.map(() => '?').join(',')})`,
+          sentIds,
+        );
+      }
+      // Rows that failed are released for the next pass.
+      await this.dataSource.query(
+        'UPDATE outbox SET claimed_until = NULL WHERE claim_token = ? AND sent_at IS NULL',
+        [claimToken],
+      );
+    }
+    this.published += sentIds.length;
+    if (sentIds.length < rows.length) throw new Error(`${rows.length - sentIds.length} events not published`);
+    return rows.length;
+  }
+}
+
+/** Rows written but not yet confirmed by the broker (the `outbox_unpublished` gauge). */
+export async function countUnpublished(dataSource: DataSource): Promise<number> {
+  const [row] = await dataSource.query('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL');
+  return Number(row.n);
+}
+
+/** Records that `consumer` handled `eventId`; false if it already had. Call inside the handler's transaction. */
+export async function rememberEvent(
+  manager: EntityManager,
+  consumer: string,
+  eventId: string,
+): Promise<boolean> {
+  const result = await manager.query('INSERT IGNORE INTO inbox (consumer, event_id) VALUES (?, ?)', [
+    consumer,
+    eventId,
+  ]);
+  return affectedRows(result) === 1;
+}

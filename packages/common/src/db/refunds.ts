@@ -1,0 +1,85 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { EventType, RefundReason, RefundStatus } from '../contracts';
+import { affectedRows } from './data-source';
+import { appendToOutbox, newEvent } from './outbox';
+
+export interface RefundRow {
+  id: number;
+  refund_no: string;
+  pay_order_id: number;
+  merchant_order_no: string;
+  channel_order_no: string;
+  channel: string;
+  reason: RefundReason;
+  amount: number;
+  currency: string;
+  status: RefundStatus;
+  last_error: string | null;
+  approved_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Writes a refund event for `refund` in the caller's transaction. */
+export async function appendRefundEvent(
+  manager: EntityManager,
+  type: Extract<EventType, 'refund.requested' | 'refund.succeeded' | 'refund.failed'>,
+  refund: RefundRow,
+  extra: { error?: string } = {},
+): Promise<void> {
+  const [order] = await manager.query('SELECT pay_order_no FROM pay_order WHERE id = ?', [
+    refund.pay_order_id,
+  ]);
+  const data = {
+    payOrderNo: order.pay_order_no as string,
+    merchantOrderNo: refund.merchant_order_no,
+    refundNo: refund.refund_no,
+    channelOrderNo: refund.channel_order_no,
+    reason: refund.reason,
+    amount: Number(refund.amount),
+    currency: refund.currency,
+  };
+  switch (type) {
+    case 'refund.requested':
+      await appendToOutbox(manager, [
+        newEvent(type, {
+          ...data,
+          status: refund.status === 'PENDING_APPROVAL' ? 'PENDING_APPROVAL' : 'PROCESSING',
+        }),
+      ]);
+      return;
+    case 'refund.succeeded':
+      await appendToOutbox(manager, [newEvent(type, data)]);
+      return;
+    case 'refund.failed':
+      await appendToOutbox(manager, [newEvent(type, { ...data, error: extra.error ?? 'refund failed' })]);
+      return;
+    default: {
+      const unknown: never = type;
+      throw new Error(`unknown refund event ${String(unknown)}`);
+    }
+  }
+}
+
+/**
+ * `payctl refund approve`: a refund waiting for approval goes out (PROCESSING, with a
+ * `refund.requested` event the refunder acts on). Throws if it is not waiting.
+ */
+export async function approveRefund(dataSource: DataSource, refundNo: string): Promise<RefundRow> {
+  return dataSource.transaction(async (manager) => {
+    const [refund] = (await manager.query('SELECT * FROM refund_order WHERE refund_no = ? FOR UPDATE', [
+      refundNo,
+    ])) as RefundRow[];
+    if (!refund) throw new Error(`no refund ${refundNo}`);
+    if (refund.status !== 'PENDING_APPROVAL')
+      throw new Error(`refund ${refundNo} is ${refund.status}, not PENDING_APPROVAL`);
+    const updated = await manager.query(
+      "UPDATE refund_order SET status = 'PROCESSING', approved_at = NOW(3) WHERE id = ? AND status = 'PENDING_APPROVAL'",
+      [refund.id],
+    );
+    if (affectedRows(updated) !== 1) throw new Error(`refund ${refundNo} changed while approving`);
+    const approved = { ...refund, status: 'PROCESSING' as const };
+    await appendRefundEvent(manager, 'refund.requested', approved);
+    return approved;
+  });
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { DependencyUnavailableError } from '../errors';
+
+/** Deletes the key only if it still holds our token: a lock that expired and was taken is not ours. */
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** Extends the lease only if we still hold it. */
+const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+export interface LockOptions {
+  /** Lease: the lock frees itself after this long if its holder dies. */
+  ttlMs: number;
+  /** How long to wait for a busy lock before giving up. */
+  waitMs: number;
+  retryEveryMs?: number;
+}
+
+export interface LockHandle {
+  key: string;
+  token: string;
+  release(): Promise<boolean>;
+  extend(ttlMs: number): Promise<boolean>;
+}
+
+/**
+ * A per-key Redis lock (SET NX PX, token-checked release in Lua). It keeps work from colliding;
+ * correctness never rests on it alone (DESIGN rule 1): the database's unique keys and
+ * conditional updates do.
+ */
+export class RedisLock {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private keyFor(name: string): string {
+    return this.prefix ? `${this.prefix}.lock:${name}` : `lock:${name}`;
+  }
+
+  /** Returns the handle, or undefined when the lock stayed busy for `waitMs`. Redis down → throws. */
+  async acquire(name: string, options: LockOptions): Promise<LockHandle | undefined> {
+    const key = this.keyFor(name);
+    const token = randomUUID();
+    const deadline = Date.now() + options.waitMs;
+    const retryEveryMs = options.retryEveryMs ?? 20;
+    for (;;) {
+      let ok: string | null;
+      try {
+        ok = await this.redis.set(key, token, 'PX', options.ttlMs, 'NX');
+      } catch (error) {
+        throw new DependencyUnavailableError('redis', { cause: error });
+      }
+      if (ok === 'OK') return this.handle(key, token);
+      if (Date.now() + retryEveryMs > deadline) return undefined;
+      await new Promise((resolve) =>
+        setTimeout(resolve, retryEveryMs + Math.floor(Math.random() * retryEveryMs)),
+      );
+    }
+  }
+
+  /** Runs `work` holding the lock; undefined result plus `acquired: false` when it stayed busy. */
+  async withLock<T>(
+    name: string,
+    options: LockOptions,
+    work: () => Promise<T>,
+  ): Promise<{ acquired: true; result: T } | { acquired: false }> {
+    const handle = await this.acquire(name, options);
+    if (!handle) return { acquired: false };
+    try {
+      return { acquired: true, result: await work() };
+    } finally {
+      await handle.release().catch(() => false);
+    }
+  }
+
+  private handle(key: string, token: string): LockHandle {
+    return {
+      key,
+      token,
+      release: async () => (await this.redis.eval(RELEASE, 1, key, token)) === 1,
+      extend: async (ttlMs: number) => (await this.redis.eval(EXTEND, 1, key, token, String(ttlMs))) === 1,
+    };
+  }
+}

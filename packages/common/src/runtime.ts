@@ -1,0 +1,55 @@
+import { Topology } from './amqp/topology';
+import type { Config } from './config';
+import { errorMessage } from './errors';
+import type { Logger } from './logging';
+
+/** Every delay any service may use: all services declare the same tiers. */
+export function allTierDurations(config: Config): number[] {
+  return [
+    ...new Set([
+      ...config.POLL_SCHEDULE,
+      ...config.NOTIFY_SCHEDULE,
+      ...config.REFUND_POLL_SCHEDULE,
+      ...config.RETRY_SCHEDULE,
+    ]),
+  ].sort((a, b) => a - b);
+}
+
+export function topologyFor(config: Config): Topology {
+  return new Topology(config.TOPOLOGY_PREFIX, allTierDurations(config));
+}
+
+/** Prefixes a Redis key the way TOPOLOGY_PREFIX requires. */
+export function redisKey(config: Pick<Config, 'TOPOLOGY_PREFIX'>, key: string): string {
+  return config.TOPOLOGY_PREFIX ? `${config.TOPOLOGY_PREFIX}.${key}` : key;
+}
+
+/**
+ * SIGTERM/SIGINT: run `stop` (stop consuming, drain, flush, close) and exit 0; exit 1 if it fails
+ * or takes longer than `graceMs`.
+ */
+export function exitOnSignals(log: Logger, stop: () => Promise<void>, graceMs = 10_000): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const timer = setTimeout(() => {
+      log.error('did not stop in time');
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: errorMessage(error) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

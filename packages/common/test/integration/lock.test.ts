@@ -1,0 +1,69 @@
+import { createRedis, RedisLock, redisReady, DependencyUnavailableError } from '../../src';
+import { createTestEnv, sleep, type TestEnv } from '../../src/testing';
+import type Redis from 'ioredis';
+
+describe('Redis lock (real Redis)', () => {
+  let env: TestEnv;
+  let clients: Redis[];
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    clients = [createRedis(env.config.REDIS_URL), createRedis(env.config.REDIS_URL)];
+    await Promise.all(clients.map((client) => redisReady(client)));
+  });
+  afterAll(async () => {
+    clients?.forEach((client) => client.disconnect());
+    await env?.cleanup();
+  });
+
+  it('never lets two holders overlap', async () => {
+    const locks = clients.map((client) => new RedisLock(client, env.config.TOPOLOGY_PREFIX));
+    let holders = 0;
+    let maxHolders = 0;
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const outcome = await locks[i % 2]!.withLock(
+          'order-1',
+          { ttlMs: 5000, waitMs: 10_000, retryEveryMs: 5 },
+          async () => {
+            holders += 1;
+            maxHolders = Math.max(maxHolders, holders);
+            await sleep(5);
+            holders -= 1;
+            done += 1;
+          },
+        );
+        expect(outcome.acquired).toBe(true);
+      }),
+    );
+    expect(done).toBe(40);
+    expect(maxHolders).toBe(1);
+  });
+
+  it('gives up after its wait, and a release by a stale holder frees nothing', async () => {
+    const lock = new RedisLock(clients[0]!, env.config.TOPOLOGY_PREFIX);
+    const first = await lock.acquire('order-2', { ttlMs: 200, waitMs: 0 });
+    expect(first).toBeDefined();
+    expect(await lock.acquire('order-2', { ttlMs: 200, waitMs: 50 })).toBeUndefined();
+    await sleep(250); // the lease ran out; someone else takes it
+    const second = await lock.acquire('order-2', { ttlMs: 5000, waitMs: 0 });
+    expect(second).toBeDefined();
+    expect(await first!.release()).toBe(false);
+    expect(await clients[0]!.get(second!.key)).toBe(second!.token);
+    expect(second!.key.startsWith(`${env.config.TOPOLOGY_PREFIX}.`)).toBe(true);
+    expect(await second!.release()).toBe(true);
+  });
+
+  it('fails closed when Redis cannot be reached', async () => {
+    const dead = createRedis('redis://127.0.0.1:1/0');
+    try {
+      const lock = new RedisLock(dead, 'x');
+      await expect(lock.acquire('order-3', { ttlMs: 1000, waitMs: 100 })).rejects.toBeInstanceOf(
+        DependencyUnavailableError,
+      );
+    } finally {
+      dead.disconnect();
+    }
+  });
+});

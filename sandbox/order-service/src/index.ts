@@ -1,0 +1,1 @@
+export { buildOrderService } from './server';

@@ -1,0 +1,17 @@
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { buildPspServer } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger('sandbox-psp', config.LOG_LEVEL);
+  const app = buildPspServer({ secret: config.PSP_SECRET, log });
+  exitOnSignals(log, () => app.close());
+  // All interfaces, so the PSP is reachable from containers too (docker-compose).
+  await app.listen({ port: config.SANDBOX_PSP_PORT, host: '0.0.0.0' });
+  log.info({ port: config.SANDBOX_PSP_PORT }, 'sandbox psp listening');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sandbox-psp failed to start: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+/**
+ * Sends the provider's payment notifies like a real PSP: signed JSON, retried with growing delays
+ * until the merchant answers 2xx, given up after a while.
+ */
+import { errorMessage, signBody, type Logger } from '@payments/common';
+
+export interface NotifySenderOptions {
+  secret: string;
+  log: Logger;
+  /** Delay before each retry; the last one repeats until `giveUpAfterMs`. */
+  retryDelaysMs?: number[];
+  giveUpAfterMs?: number;
+  timeoutMs?: number;
+}
+
+interface Delivery {
+  url: string;
+  /** Fixed across retries; only the signature (and its timestamp) is made anew for each send. */
+  rawBody: string;
+  notifyId: string;
+  startedAt: number;
+  attempts: number;
+}
+
+export class NotifySender {
+  private readonly retryDelaysMs: number[];
+  private readonly giveUpAfterMs: number;
+  private readonly timeoutMs: number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Aborted (and replaced) by `cancelAll`, so in-flight sends stop and are not retried. */
+  private cancel = new AbortController();
+
+  constructor(private readonly options: NotifySenderOptions) {
+    this.retryDelaysMs = options.retryDelaysMs ?? [100, 250, 500, 1000, 2000, 5000];
+    this.giveUpAfterMs = options.giveUpAfterMs ?? 10 * 60_000;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  /** Queues one delivery of `body` to `url`, its first send after `delayMs`. */
+  send(url: string, notifyId: string, body: object, delayMs = 0): void {
+    const delivery: Delivery = {
+      url,
+      notifyId,
+      rawBody: JSON.stringify(body),
+      startedAt: Date.now(),
+      attempts: 0,
+    };
+    this.schedule(delivery, delayMs);
+  }
+
+  /** Drops every pending delivery (server closing, or the sandbox's state cleared). */
+  cancelAll(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.cancel.abort();
+    this.cancel = new AbortController();
+  }
+
+  private schedule(delivery: Delivery, delayMs: number): void {
+    const cancel = this.cancel.signal;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.attempt(delivery, cancel);
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private async attempt(delivery: Delivery, cancel: AbortSignal): Promise<void> {
+    const { log, secret } = this.options;
+    delivery.attempts += 1;
+    const ids = { notifyId: delivery.notifyId, attempt: delivery.attempts, url: delivery.url };
+    let failure: string;
+    try {
+      const response = await fetch(delivery.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-sandbox-signature': signBody(secret, delivery.rawBody),
+        },
+        body: delivery.rawBody,
+        signal: AbortSignal.any([cancel, AbortSignal.timeout(this.timeoutMs)]),
+      });
+      await response.arrayBuffer().catch(() => undefined); // frees the connection
+      if (response.ok) {
+        log.info({ ...ids, outcome: 'delivered', status: response.status }, 'notify delivered');
+        return;
+      }
+      failure = `answered ${response.status}`;
+    } catch (error) {
+      // fetch hides the reason (ECONNREFUSED, timeout) in `cause`.
+      const cause = (error as { cause?: unknown }).cause;
+      failure = cause === undefined ? errorMessage(error) : `${errorMessage(error)}: ${errorMessage(cause)}`;
+    }
+    if (cancel.aborted) return;
+    const delayMs =
+      this.retryDelaysMs[Math.min(delivery.attempts - 1, this.retryDelaysMs.length - 1)] ?? 5000;
+    if (Date.now() + delayMs - delivery.startedAt > this.giveUpAfterMs) {
+      log.warn({ ...ids, outcome: 'gave_up', failure }, 'notify given up');
+      return;
+    }
+    log.info({ ...ids, outcome: 'retry', failure, delayMs }, 'notify failed');
+    this.schedule(delivery, delayMs);
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * The sandbox PSP over HTTP (CONTRACT 6): the provider API our adapters call (Bearer secret), and
+ * the test control API (no auth) that pays trades, injects faults and shows the ledger.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { createLogger, errorMessage, type Logger } from '@payments/common';
+import { draw, faultsPatchSchema, NO_FAULTS, type Faults } from './faults';
+import { NotifySender } from './notify-sender';
+import { PspState, tradeStatus, type PspErrorCode, type PspFailure, type Refund, type Trade } from './state';
+
+export interface PspServerOptions {
+  secret: string;
+  log?: Logger;
+  /** How long a new refund stays PROCESSING. */
+  refundDelayMs?: number;
+  /** Clock for expiry, paidAt and createdAt (ms); notify signatures always use the real clock. */
+  now?: () => number;
+}
+
+const id = z.string().min(1).max(64);
+const money = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+const createTradeSchema = z.object({
+  channelOrderNo: id,
+  merchantOrderNo: id,
+  channel: z.string().min(1),
+  amount: money,
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
+  subject: z.string().max(256),
+  expireAt: z.iso.datetime({ offset: true }),
+  notifyUrl: z.url({ protocol: /^https?$/ }),
+});
+
+const createRefundSchema = z.object({ refundNo: id, channelOrderNo: id, amount: money });
+
+type ErrorCode =
+  PspErrorCode | 'UNAUTHORIZED' | 'INVALID_REQUEST' | 'SANDBOX_FAULT' | 'NOT_FOUND' | 'INTERNAL';
+
+function httpStatus(code: PspErrorCode): number {
+  switch (code) {
+    case 'UNKNOWN_CHANNEL':
+      return 400;
+    case 'TRADE_NOT_FOUND':
+    case 'REFUND_NOT_FOUND':
+      return 404;
+    case 'CLOSE_NOT_SUPPORTED':
+      return 422;
+    case 'TRADE_CONFLICT':
+    case 'TRADE_PAID':
+    case 'TRADE_CLOSED':
+    case 'TRADE_EXPIRED':
+    case 'ALREADY_PAID':
+    case 'REFUND_CONFLICT':
+    case 'TRADE_NOT_PAID':
+    case 'REFUND_EXCEEDS_AMOUNT':
+      return 409;
+    default: {
+      const unknown: never = code;
+      throw new Error(`unmapped error code ${String(unknown)}`);
+    }
+  }
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function tradeView(trade: Trade, now: number) {
+  return {
+    channelOrderNo: trade.channelOrderNo,
+    tradeNo: trade.tradeNo,
+    merchantOrderNo: trade.merchantOrderNo,
+    channel: trade.channel,
+    amount: trade.amount,
+    currency: trade.currency,
+    status: tradeStatus(trade, now),
+    payUrl: trade.payUrl,
+    paidAt: iso(trade.paidAt),
+    expireAt: iso(trade.expireAt),
+  };
+}
+
+function refundView(refund: Refund) {
+  return {
+    refundNo: refund.refundNo,
+    channelOrderNo: refund.channelOrderNo,
+    amount: refund.amount,
+    status: refund.status,
+    createdAt: iso(refund.createdAt),
+  };
+}
+
+function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  extra: object = {},
+) {
+  return reply.code(status).send({ error: { code, message }, ...extra });
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+}
+
+/** Compares hashes so the comparison takes the same time whatever the length of the guess. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+export function buildPspServer(options: PspServerOptions): FastifyInstance {
+  const log = options.log ?? createLogger('sandbox-psp', 'silent');
+  const now = options.now ?? Date.now;
+  const refundDelayMs = options.refundDelayMs ?? 200;
+  const state = new PspState();
+  const sender = new NotifySender({ secret: options.secret, log });
+  const refundTimers = new Set<NodeJS.Timeout>();
+  let faults: Faults = { ...NO_FAULTS };
+
+  const app = Fastify({ logger: false });
+
+  // Tests and the demo often send `content-type: application/json` with no body on POSTs
+  // (pay, close); treat that as no body instead of a 400.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
+    return jsonParser(request, text, done);
+  });
+
+  app.setErrorHandler<FastifyError>((error, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status < 500) return sendError(reply, status, 'INVALID_REQUEST', error.message);
+    log.error({ err: errorMessage(error), method: request.method, url: request.url }, 'request failed');
+    return sendError(reply, 500, 'INTERNAL', 'internal error');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url}`),
+  );
+
+  const fail = (reply: FastifyReply, failure: PspFailure) =>
+    sendError(
+      reply,
+      httpStatus(failure.code),
+      failure.code,
+      failure.message,
+      failure.trade ? { trade: tradeView(failure.trade, now()) } : {},
+    );
+  const fault = (reply: FastifyReply, what: string) => {
+    log.info({ outcome: 'fault', what }, 'sandbox fault injected');
+    return sendError(reply, 500, 'SANDBOX_FAULT', `sandbox fault: ${what}`);
+  };
+
+  function notifyPaid(trade: Trade): void {
+    const notifyId = `ntf_${randomBytes(8).toString('hex')}`;
+    const ids = { notifyId, channelOrderNo: trade.channelOrderNo, merchantOrderNo: trade.merchantOrderNo };
+    if (draw(faults.dropNotifyRate)) {
+      log.info({ ...ids, outcome: 'dropped' }, 'notify dropped by fault');
+      return;
+    }
+    const body = {
+      notifyId,
+      channelOrderNo: trade.channelOrderNo,
+      tradeNo: trade.tradeNo,
+      merchantOrderNo: trade.merchantOrderNo,
+      channel: trade.channel,
+      amount: trade.amount,
+      currency: trade.currency,
+      status: 'PAID',
+      paidAt: iso(trade.paidAt),
+    };
+    // A duplicate is the same notification (same notifyId) delivered again, as real providers do.
+    const copies = faults.duplicateNotifies ? 2 : 1;
+    for (let copy = 0; copy < copies; copy += 1)
+      sender.send(trade.notifyUrl, notifyId, body, faults.notifyDelayMs);
+  }
+
+  function settleRefundLater(refundNo: string): void {
+    const outcome = draw(faults.refundFailRate) ? 'FAILED' : 'SUCCESS';
+    const timer = setTimeout(() => {
+      refundTimers.delete(timer);
+      const refund = state.settleRefund(refundNo, outcome);
+      if (refund) log.info({ refundNo, channelOrderNo: refund.channelOrderNo, outcome }, 'refund settled');
+    }, refundDelayMs);
+    refundTimers.add(timer);
+  }
+
+  function cancelTimers(): void {
+    sender.cancelAll();
+    for (const timer of refundTimers) clearTimeout(timer);
+    refundTimers.clear();
+  }
+
+  app.addHook('onClose', async () => cancelTimers());
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  // Provider API: what our channel adapters call.
+  app.register(async (api) => {
+    api.addHook('onRequest', async (request, reply) => {
+      const header = request.headers.authorization ?? '';
+      if (!sameSecret(header, `Bearer ${options.secret}`)) {
+        return sendError(reply, 401, 'UNAUTHORIZED', 'missing or wrong Authorization: Bearer <secret>');
+      }
+    });
+
+    api.post('/api/trades', async (request, reply) => {
+      if (draw(faults.createErrorRate)) return fault(reply, 'create');
+      const parsed = createTradeSchema.safeParse(request.body);
+      if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));
+      const result = state.createTrade({ ...parsed.data, expireAt: Date.parse(parsed.data.expireAt) });
+      if (!result.ok) return fail(reply, result);
+      const { trade, created } = result;
+      log.info(
+        { channelOrderNo: trade.channelOrderNo, merchantOrderNo: trade.merchantOrderNo, created },
+        'trade created',
+      );
+      return tradeView(trade, now());
+    });
+
+    api.get<{ Params: { channelOrderNo: string } }>('/api/trades/:channelOrderNo', async (request, reply) => {
+      if (faults.queryLatencyMs > 0) await sleep(faults.queryLatencyMs);
+      if (draw(faults.queryErrorRate)) return fault(reply, 'query');
+      const result = state.getTrade(request.params.channelOrderNo);
+      return result.ok ? tradeView(result.trade, now()) : fail(reply, result);
+    });
+
+    api.post<{ Params: { channelOrderNo: string } }>(
+      '/api/trades/:channelOrderNo/close',
+      async (request, reply) => {
+        if (faults.closeLatencyMs > 0) await sleep(faults.closeLatencyMs);
+        if (draw(faults.closeErrorRate)) return fault(reply, 'close');
+        const result = state.closeTrade(request.params.channelOrderNo);
+        log.info(
+          { channelOrderNo: request.params.channelOrderNo, outcome: result.ok ? 'closed' : result.code },
+          'close',
+        );
+        return result.ok ? tradeView(result.trade, now()) : fail(reply, result);
+      },
+    );
+
+    api.post('/api/refunds', async (request, reply) => {
+      if (draw(faults.refundErrorRate)) return fault(reply, 'refund');
+      const parsed = createRefundSchema.safeParse(request.body);
+      if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));
+      const result = state.createRefund(parsed.data, now());
+      if (!result.ok) return fail(reply, result);
+      const { refund, created } = result;
+      if (created) settleRefundLater(refund.refundNo);
+      log.info(
+        { refundNo: refund.refundNo, channelOrderNo: refund.channelOrderNo, created },
+        'refund accepted',
+      );
+      return refundView(refund);
+    });
+
+    api.get<{ Params: { refundNo: string } }>('/api/refunds/:refundNo', async (request, reply) => {
+      const result = state.getRefund(request.params.refundNo);
+      return result.ok ? refundView(result.refund) : fail(reply, result);
+    });
+  });
+
+  // Test control API: no auth, it stands for the shopper and the test harness.
+  app.post<{ Params: { channelOrderNo: string } }>(
+    '/sandbox/trades/:channelOrderNo/pay',
+    async (request, reply) => {
+      const result = state.payTrade(request.params.channelOrderNo, now());
+      log.info(
+        { channelOrderNo: request.params.channelOrderNo, outcome: result.ok ? 'paid' : result.code },
+        'pay',
+      );
+      if (!result.ok) return fail(reply, result);
+      notifyPaid(result.trade);
+      return tradeView(result.trade, now());
+    },
+  );
+
+  app.get('/sandbox/faults', async () => faults);
+  app.put('/sandbox/faults', async (request, reply) => {
+    const parsed = faultsPatchSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));
+    faults = { ...faults, ...parsed.data };
+    log.info({ faults }, 'faults set');
+    return faults;
+  });
+  app.delete('/sandbox/faults', async () => {
+    faults = { ...NO_FAULTS };
+    log.info('faults reset');
+    return faults;
+  });
+
+  app.get<{ Querystring: { merchantOrderNo?: string } }>('/sandbox/ledger', async (request) => {
+    const at = now();
+    const { trades, refunds } = state.ledger(request.query.merchantOrderNo || undefined);
+    return {
+      trades: trades.map((trade) => ({
+        channelOrderNo: trade.channelOrderNo,
+        merchantOrderNo: trade.merchantOrderNo,
+        channel: trade.channel,
+        amount: trade.amount,
+        currency: trade.currency,
+        status: tradeStatus(trade, at),
+        paidAt: iso(trade.paidAt),
+      })),
+      refunds: refunds.map((refund) => ({
+        refundNo: refund.refundNo,
+        channelOrderNo: refund.channelOrderNo,
+        amount: refund.amount,
+        status: refund.status,
+      })),
+    };
+  });
+
+  app.delete('/sandbox/state', async () => {
+    cancelTimers();
+    state.clear();
+    log.info('state cleared');
+    return { cleared: true };
+  });
+
+  return app;
+}
