@@ -1,0 +1,95 @@
+import {
+  Broker,
+  Consumer,
+  consumerMetrics,
+  createBreaker,
+  createLogger,
+  createRegistry,
+  openDataSource,
+  OutboxRelay,
+  parseEvent,
+  startOpsServer,
+  topologyFor,
+  type Config,
+  type Logger,
+} from '@payments/common';
+import { NotificationLogRepository } from './adapters/notification-log';
+import { orderServiceClient } from './adapters/order-service-client';
+import type { NotifierDeps } from './deps';
+import { onPaymentSucceeded } from './handlers/on-payment-succeeded';
+import { createNotifierMetrics } from './metrics';
+
+export interface Notifier {
+  deps: NotifierDeps;
+  metricsPort(): number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createNotifier(
+  config: Config,
+  log: Logger = createLogger('notifier', config.LOG_LEVEL),
+): Promise<Notifier> {
+  const registry = createRegistry('notifier');
+  const onOutcome = consumerMetrics(registry);
+  const dataSource = await openDataSource(config.DATABASE_URL);
+  const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
+  const relay = new OutboxRelay(dataSource, broker, log);
+  const orderService = createBreaker(
+    orderServiceClient(config.ORDER_SERVICE_URL, config.ORDER_SERVICE_SECRET, config.BREAKER_TIMEOUT),
+    {
+      name: 'order_service',
+      config,
+      registry,
+      log,
+    },
+  );
+  const deps: NotifierDeps = {
+    config,
+    log,
+    notifications: new NotificationLogRepository(dataSource),
+    orderService,
+    relay,
+    metrics: createNotifierMetrics(registry),
+  };
+  const consumer = new Consumer(
+    broker,
+    {
+      queue: broker.topology.queue('notifierPaymentSucceeded'),
+      parse: (body) => parseEvent('payment.succeeded', body),
+      handle: (delivery) => onPaymentSucceeded(delivery, deps),
+      retrySchedule: config.RETRY_SCHEDULE,
+      onOutcome,
+      prefetch: 64,
+      describe: (event) => ({ eventId: event.eventId, merchantOrderNo: event.data.merchantOrderNo }),
+    },
+    log,
+  );
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+
+  return {
+    deps,
+    metricsPort: () => ops?.port ?? 0,
+    async start() {
+      ops = await startOpsServer(config.METRICS_PORT ?? 9103, registry, async () => ({
+        broker: broker.isConnected(),
+        database: await dataSource.query('SELECT 1').then(
+          () => true,
+          () => false,
+        ),
+      }));
+      relay.start();
+      await consumer.start();
+      log.info({ metricsPort: ops.port }, 'notifier started');
+    },
+    async stop() {
+      await consumer.stop();
+      await relay.stop();
+      await relay.drain();
+      orderService.shutdown();
+      await ops?.app.close();
+      await broker.close();
+      await dataSource.destroy();
+    },
+  };
+}

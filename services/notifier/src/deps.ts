@@ -1,0 +1,14 @@
+import type CircuitBreaker from 'opossum';
+import type { Config, Logger, OrderNotification, OutboxRelay } from '@payments/common';
+import type { NotificationLogRepository } from './adapters/notification-log';
+import type { NotifierMetrics } from './metrics';
+
+export interface NotifierDeps {
+  config: Config;
+  log: Logger;
+  notifications: NotificationLogRepository;
+  /** The order service, behind its breaker. */
+  orderService: CircuitBreaker<[OrderNotification], void>;
+  relay: OutboxRelay;
+  metrics: NotifierMetrics;
+}

@@ -1,0 +1,81 @@
+import {
+  errorMessage,
+  PermanentError,
+  type Delivery,
+  type EventEnvelope,
+  type HandlerResult,
+  type OrderNotification,
+} from '@payments/common';
+import type { NotifierDeps } from '../deps';
+import { callsAtStep, decideAfterFailure } from '../domain/notify-plan';
+
+/** Which step of NOTIFY_SCHEDULE a message is at; travels in its headers. */
+export const NOTIFY_STEP_HEADER = 'x-notify-step';
+
+export function toNotification(event: EventEnvelope<'payment.succeeded'>): OrderNotification {
+  const { data } = event;
+  return {
+    eventId: event.eventId,
+    type: 'payment.succeeded',
+    merchantOrderNo: data.merchantOrderNo,
+    payOrderNo: data.payOrderNo,
+    amount: data.amount,
+    currency: data.currency,
+    channel: data.channel,
+    channelOrderNo: data.channelOrderNo,
+    paidAt: data.paidAt,
+  };
+}
+
+/**
+ * Tells the order service a payment succeeded (DESIGN rule 5): quick tries through the breaker,
+ * then queued retries by NOTIFY_SCHEDULE, then the dlq with the last error. An open breaker
+ * defers to the next step without calling; an event already delivered is not sent again.
+ */
+export async function onPaymentSucceeded(
+  delivery: Delivery<EventEnvelope<'payment.succeeded'>>,
+  deps: NotifierDeps,
+): Promise<HandlerResult> {
+  const event = delivery.body;
+  const step = Number(delivery.message.properties.headers?.[NOTIFY_STEP_HEADER] ?? 0);
+  if ((await deps.notifications.open(event)) === 'DELIVERED') {
+    deps.metrics.notifications.inc({ result: 'skipped' });
+    return;
+  }
+
+  let calls = 0;
+  let lastError = 'order service circuit open: not called';
+  if (!deps.orderService.opened) {
+    for (let i = 0; i < callsAtStep(step) && !deps.orderService.opened; i++) {
+      calls += 1;
+      try {
+        await deps.orderService.fire(toNotification(event));
+        if (await deps.notifications.markDelivered(event, calls)) {
+          deps.relay.kick();
+          deps.metrics.latency.observe((Date.now() - new Date(event.occurredAt).getTime()) / 1000);
+        }
+        deps.metrics.notifications.inc({ result: 'delivered' });
+        return;
+      } catch (error) {
+        lastError = errorMessage(error);
+      }
+    }
+  }
+
+  await deps.notifications.recordFailure(event.eventId, calls, lastError);
+  const decision = decideAfterFailure(deps.config.NOTIFY_SCHEDULE, step);
+  if (decision.action === 'RETRY_LATER') {
+    deps.metrics.notifications.inc({ result: 'retry' });
+    delivery.log.warn(
+      { step, calls, err: lastError, delayMs: decision.delayMs },
+      'order service not told yet; retrying later',
+    );
+    return {
+      reschedule: { delayMs: decision.delayMs, headers: { [NOTIFY_STEP_HEADER]: decision.nextStep } },
+    };
+  }
+  await deps.notifications.markFailed(event, lastError);
+  deps.relay.kick();
+  deps.metrics.notifications.inc({ result: 'failed' });
+  throw new PermanentError(`notify schedule spent: ${lastError}`);
+}

@@ -1,0 +1,214 @@
+import amqplib from 'amqplib';
+import { HEADERS, replayDlq } from '@payments/common';
+import { eventually, sleep } from '@payments/common/src/testing';
+import { api, applyBody, freePort, GatewayStack, orderNo } from '../../../../test/support/stack';
+
+describe('notifier: every payment reaches the order service (real servers)', () => {
+  const stack = new GatewayStack();
+  let url: string;
+
+  beforeAll(async () => {
+    await stack.start({ NOTIFY_SCHEDULE: '300ms,600ms,1s' });
+    url = (await stack.startGateway()).url;
+    await stack.listenToEvents();
+  });
+  afterAll(() => stack.stop());
+  afterEach(async () => {
+    await stack.setOrderServiceFaults(undefined);
+    for (const notifier of [...stack.notifiers]) await stack.stopNotifier(notifier);
+    const connection = await amqplib.connect(stack.config.AMQP_URL);
+    await (
+      await connection.createChannel()
+    ).purgeQueue(`${stack.config.TOPOLOGY_PREFIX}.payments.notifier.payment-succeeded.dlq`);
+    await connection.close();
+  });
+
+  /** Applies and pays `count` orders; the sandbox's callback settles them. */
+  const paidOrders = async (count: number, label: string) => {
+    const orders: string[] = [];
+    await Promise.all(
+      Array.from({ length: count }, async () => {
+        const no = orderNo(label);
+        const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+        expect(await stack.pay(applied.body.attempt.channelOrderNo)).toBe(200);
+        orders.push(no);
+      }),
+    );
+    for (const no of orders)
+      await eventually(
+        'PAID',
+        async () => (await api(url, 'GET', `/v1/payments/${no}`)).body.status === 'PAID',
+      );
+    return orders;
+  };
+  const dlqDepth = async () => {
+    const connection = await amqplib.connect(stack.config.AMQP_URL);
+    try {
+      const channel = await connection.createChannel();
+      return (
+        await channel.checkQueue(`${stack.config.TOPOLOGY_PREFIX}.payments.notifier.payment-succeeded.dlq`)
+      ).messageCount;
+    } finally {
+      await connection.close();
+    }
+  };
+  const logStatus = async (merchantOrderNo: string) => {
+    const [row] = await stack.gateways[0]!.deps.dataSource.query(
+      'SELECT status, attempts, last_error FROM notification_log WHERE merchant_order_no = ?',
+      [merchantOrderNo],
+    );
+    return row as { status: string; attempts: number; last_error: string | null } | undefined;
+  };
+
+  it('delivers each payment once, signed, and records it', async () => {
+    await stack.startNotifier();
+    const [no] = await paidOrders(1, 'plain');
+    await eventually('order service told', async () => (await stack.merchantOrder(no!))?.status === 'PAID');
+    expect(await stack.merchantOrder(no!)).toEqual({
+      merchantOrderNo: no,
+      status: 'PAID',
+      deliveries: 1,
+      distinctEvents: 1,
+    });
+    await eventually('log DELIVERED', async () => (await logStatus(no!))?.status === 'DELIVERED');
+    await eventually('order.notified', async () => stack.eventsOf('order.notified', no).length === 1);
+  });
+
+  it('an outage longer than the quick tries but shorter than the schedule loses nothing', async () => {
+    await stack.setOrderServiceFaults({ down: true });
+    // The breaker opens during the outage; its trial call comes well within the schedule.
+    await stack.startNotifier({ BREAKER_RESET: '200ms' });
+    const orders = await paidOrders(5, 'outage');
+    await sleep(700);
+    expect(await stack.merchantOrder(orders[0]!)).toBeUndefined(); // down answers 503 to reads too
+    await stack.setOrderServiceFaults(undefined);
+    for (const no of orders) {
+      await eventually(
+        'delivered after outage',
+        async () => (await stack.merchantOrder(no))?.status === 'PAID',
+        8000,
+      );
+      expect((await stack.merchantOrder(no))!.distinctEvents).toBe(1);
+    }
+    expect(await dlqDepth()).toBe(0);
+  });
+
+  it('an outage longer than the schedule parks messages in the dlq; replay delivers them', async () => {
+    await stack.setOrderServiceFaults({ down: true });
+    await stack.startNotifier({ BREAKER_VOLUME: '1000' });
+    const orders = await paidOrders(3, 'spent');
+    await eventually('all in the dlq', async () => (await dlqDepth()) === 3, 10_000);
+    for (const no of orders) {
+      const row = await logStatus(no);
+      expect(row?.status).toBe('FAILED');
+      expect(row?.attempts).toBe(3 + 3); // quick tries, then one per schedule step
+      expect(row?.last_error).toMatch(/503/);
+      await eventually(
+        'order.notify_failed',
+        async () => stack.eventsOf('order.notify_failed', no).length === 1,
+      );
+    }
+    const connection = await amqplib.connect(stack.config.AMQP_URL);
+    const channel = await connection.createChannel();
+    const dlq = `${stack.config.TOPOLOGY_PREFIX}.payments.notifier.payment-succeeded.dlq`;
+    const peeked = await channel.get(dlq, { noAck: false });
+    if (!peeked) throw new Error('dlq empty');
+    expect(peeked.properties.headers![HEADERS.reason]).toBe('permanent');
+    expect(String(peeked.properties.headers![HEADERS.lastError])).toMatch(
+      /notify schedule spent: order service answered 503/,
+    );
+    expect(orders).toContain(peeked.properties.headers![HEADERS.merchantOrderNo]);
+    await connection.close(); // returns the peeked message
+
+    await stack.setOrderServiceFaults(undefined);
+    expect(await replayDlq(stack.config.AMQP_URL, dlq)).toBe(3);
+    for (const no of orders) {
+      await eventually(
+        'delivered after replay',
+        async () => (await stack.merchantOrder(no))?.status === 'PAID',
+        8000,
+      );
+      expect((await stack.merchantOrder(no))!.distinctEvents).toBe(1);
+      await eventually('log DELIVERED', async () => (await logStatus(no))?.status === 'DELIVERED');
+    }
+    expect(await dlqDepth()).toBe(0);
+  });
+
+  it('a slow order service opens the breaker without piling requests up, then delivers', async () => {
+    await stack.setOrderServiceFaults({ latencyMs: 1500 });
+    const notifier = await stack.startNotifier({
+      BREAKER_TIMEOUT: '300ms',
+      BREAKER_VOLUME: '3',
+      BREAKER_RESET: '300ms',
+      NOTIFY_SCHEDULE: '300ms,600ms,1s,2s,2s,2s',
+    });
+    const orders = await paidOrders(8, 'slow');
+    await eventually(
+      'breaker open',
+      async () =>
+        /circuit_breaker_state\{[^}]*circuit="order_service"[^}]*\} 2/.test(
+          await (await fetch(`http://127.0.0.1:${notifier.metricsPort()}/metrics`)).text(),
+        ),
+      8000,
+    );
+    const metrics = await (await fetch(`http://127.0.0.1:${notifier.metricsPort()}/metrics`)).text();
+    expect(metrics).toMatch(/circuit_breaker_events_total\{[^}]*circuit="order_service"[^}]*event="timeout"/);
+    // While open, messages are deferred without calling: only the calls before it opened reached the order service.
+    expect(metrics).toMatch(/notifications_total\{[^}]*result="retry"/);
+    await stack.setOrderServiceFaults(undefined);
+    for (const no of orders) {
+      await eventually(
+        'delivered after recovery',
+        async () => (await stack.merchantOrder(no))?.status === 'PAID',
+        15_000,
+      );
+    }
+    expect(await dlqDepth()).toBe(0);
+  });
+
+  it('500 on 30% of calls: all delivered, none twice as a distinct event', async () => {
+    await stack.setOrderServiceFaults({ failRate: 0.3 });
+    await stack.startNotifier({ BREAKER_VOLUME: '1000' });
+    const orders = await paidOrders(20, 'flaky');
+    for (const no of orders) {
+      await eventually('delivered', async () => (await stack.merchantOrder(no))?.status === 'PAID', 10_000);
+    }
+    await sleep(500);
+    for (const no of orders) expect((await stack.merchantOrder(no))!.distinctEvents).toBe(1);
+  });
+
+  it('a notifier killed mid-delivery and restarted delivers, losing nothing', async () => {
+    await stack.setOrderServiceFaults({ latencyMs: 1500 });
+    const port = await freePort();
+    const child = stack.spawnService('notifier', { METRICS_PORT: String(port) });
+    await eventually(
+      'notifier ready',
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+      20_000,
+    );
+    const orders = await paidOrders(5, 'killed');
+    await sleep(500); // deliveries are in flight, waiting on the slow order service
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(await stack.merchantOrder(orders[0]!)).toBeUndefined();
+    await stack.setOrderServiceFaults(undefined);
+    const restartPort = await freePort();
+    const restarted = stack.spawnService('notifier', { METRICS_PORT: String(restartPort) });
+    await eventually(
+      'notifier ready again',
+      async () => (await fetch(`http://127.0.0.1:${restartPort}/readyz`)).status === 200,
+      20_000,
+    );
+    for (const no of orders) {
+      await eventually(
+        'delivered after restart',
+        async () => (await stack.merchantOrder(no))?.status === 'PAID',
+        20_000,
+      );
+      expect((await stack.merchantOrder(no))!.distinctEvents).toBe(1);
+    }
+    restarted.kill('SIGTERM');
+    const code = await new Promise((resolve) => restarted.once('exit', (exitCode) => resolve(exitCode)));
+    expect(code).toBe(0);
+  });
+});

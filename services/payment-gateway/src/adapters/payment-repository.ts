@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import {
+  affectedRows,
+  appendToOutbox,
+  lockPayOrder,
+  newEvent,
+  type ApplyRequest,
+  type AttemptRow,
+  type DataSource,
+  type PayOrderRow,
+} from '@payments/common';
+
+export interface RefundRow {
+  refund_no: string;
+  channel_order_no: string;
+  reason: string;
+  amount: number;
+  status: string;
+}
+
+/** `po_` / `co_` + time + randomness: unique, sortable, and short enough for every provider. */
+export function newNumber(prefix: 'po' | 'co'): string {
+  return `${prefix}_${Date.now().toString(36)}${randomBytes(8).toString('hex')}`;
+}
+
+export function isDuplicateKey(error: unknown): boolean {
+  const code =
+    (error as { code?: string; driverError?: { code?: string } }).code ??
+    (error as { driverError?: { code?: string } }).driverError?.code;
+  return code === 'ER_DUP_ENTRY';
+}
+
+/** SQL for pay orders and attempts; every state change that others react to writes its event. */
+export class PaymentRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async findPayOrder(merchantOrderNo: string): Promise<PayOrderRow | undefined> {
+    const [row] = await this.dataSource.query('SELECT * FROM pay_order WHERE merchant_order_no = ?', [
+      merchantOrderNo,
+    ]);
+    return row as PayOrderRow | undefined;
+  }
+
+  async attemptsOf(payOrderId: number): Promise<AttemptRow[]> {
+    return this.dataSource.query('SELECT * FROM channel_order WHERE pay_order_id = ? ORDER BY id', [
+      payOrderId,
+    ]);
+  }
+
+  async findAttempt(channelOrderNo: string): Promise<AttemptRow | undefined> {
+    const [row] = await this.dataSource.query('SELECT * FROM channel_order WHERE channel_order_no = ?', [
+      channelOrderNo,
+    ]);
+    return row as AttemptRow | undefined;
+  }
+
+  async refundsOf(payOrderId: number): Promise<RefundRow[]> {
+    return this.dataSource.query(
+      'SELECT refund_no, channel_order_no, reason, amount, status FROM refund_order WHERE pay_order_id = ? ORDER BY id',
+      [payOrderId],
+    );
+  }
+
+  /** Inserts the pay order; if another instance inserted it first, returns theirs. */
+  async createPayOrder(request: ApplyRequest, expireAt: Date): Promise<PayOrderRow> {
+    try {
+      await this.dataSource.query(
+        `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'UNPAID', ?)`,
+        [
+          newNumber('po'),
+          request.merchantOrderNo,
+          request.amount,
+          request.currency,
+          request.subject,
+          request.returnUrl ?? null,
+          expireAt,
+        ],
+      );
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    return (await this.findPayOrder(request.merchantOrderNo))!;
+  }
+
+  /**
+   * Records a new PAYING attempt before the provider is called (record, call, then settle). The
+   * unique in-flight key refuses a second attempt for the same order and channel; the pay order
+   * must still be payable under its row lock. Returns undefined when the key was taken.
+   */
+  async recordAttempt(
+    payOrder: PayOrderRow,
+    channel: string,
+    firstPollAt: Date,
+  ): Promise<{ attempt: AttemptRow } | { refused: PayOrderRow['status'] } | undefined> {
+    const channelOrderNo = newNumber('co');
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const locked = await lockPayOrder(manager, payOrder.id);
+        if (locked.status === 'PAID' || locked.status === 'CLOSED') return { refused: locked.status };
+        await manager.query(
+          `INSERT INTO channel_order (channel_order_no, pay_order_id, merchant_order_no, channel, amount, currency, status,
+             inflight_key, expire_at, next_poll_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, ?, ?)`,
+          [
+            channelOrderNo,
+            payOrder.id,
+            payOrder.merchant_order_no,
+            channel,
+            payOrder.amount,
+            payOrder.currency,
+            `${payOrder.id}:${channel}`,
+            payOrder.expire_at,
+            firstPollAt,
+          ],
+        );
+        await manager.query(
+          `UPDATE pay_order SET status = 'PAYING', version = version + 1 WHERE id = ? AND status = 'UNPAID'`,
+          [payOrder.id],
+        );
+        const [attempt] = await manager.query('SELECT * FROM channel_order WHERE channel_order_no = ?', [
+          channelOrderNo,
+        ]);
+        return { attempt: attempt as AttemptRow };
+      });
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Stores the provider's pay URL and announces the attempt; false if it was settled meanwhile. */
+  async markCreated(
+    attempt: AttemptRow,
+    payOrder: PayOrderRow,
+    payUrl: string,
+    providerTradeNo: string,
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const updated = await manager.query(
+        `UPDATE channel_order SET pay_url = ?, provider_trade_no = ? WHERE id = ? AND status = 'PAYING'`,
+        [payUrl, providerTradeNo, attempt.id],
+      );
+      if (affectedRows(updated) !== 1) return false;
+      await appendToOutbox(manager, [
+        newEvent('channel_order.created', {
+          payOrderNo: payOrder.pay_order_no,
+          merchantOrderNo: payOrder.merchant_order_no,
+          channelOrderNo: attempt.channel_order_no,
+          channel: attempt.channel,
+          amount: Number(attempt.amount),
+          currency: attempt.currency,
+          expireAt: new Date(attempt.expire_at).toISOString(),
+        }),
+      ]);
+      return true;
+    });
+  }
+
+  async recordCallback(entry: {
+    channel: string;
+    channelOrderNo: string | null;
+    signature: string | null;
+    rawBody: string;
+    outcome: string;
+    detail?: string;
+  }): Promise<void> {
+    await this.dataSource.query(
+      'INSERT INTO callback_log (channel, channel_order_no, signature, raw_body, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      [
+        entry.channel.slice(0, 32),
+        entry.channelOrderNo?.slice(0, 64) ?? null,
+        entry.signature?.slice(0, 200) ?? null,
+        entry.rawBody,
+        entry.outcome,
+        entry.detail?.slice(0, 512) ?? null,
+      ],
+    );
+  }
+
+  async findApplyAnswer(messageId: string): Promise<{ status: number; body: unknown } | undefined> {
+    const [row] = await this.dataSource.query(
+      'SELECT response_status, response_body FROM apply_request WHERE message_id = ?',
+      [messageId],
+    );
+    return row ? { status: Number(row.response_status), body: JSON.parse(row.response_body) } : undefined;
+  }
+
+  /** Remembers the first answer to a queued apply; a repeat of the message gets the same one. */
+  async storeApplyAnswer(
+    messageId: string,
+    merchantOrderNo: string,
+    answer: { status: number; body: unknown },
+  ): Promise<void> {
+    await this.dataSource.query(
+      'INSERT IGNORE INTO apply_request (message_id, merchant_order_no, response_status, response_body) VALUES (?, ?, ?, ?)',
+      [messageId, merchantOrderNo, answer.status, JSON.stringify(answer.body)],
+    );
+  }
+}

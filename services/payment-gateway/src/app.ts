@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  Broker,
+  Consumer,
+  consumerMetrics,
+  createChannels,
+  createLogger,
+  createRedis,
+  createRegistry,
+  openDataSource,
+  OutboxRelay,
+  RedisLock,
+  redisReady,
+  topologyFor,
+  type Config,
+  type DataSource,
+  type Logger,
+} from '@payments/common';
+import type Redis from 'ioredis';
+import { PaymentRepository } from './adapters/payment-repository';
+import type { GatewayDeps } from './deps';
+import { onApplyCommand } from './handlers/on-apply-command';
+import { buildHttpServer } from './http/server';
+import { createGatewayMetrics } from './metrics';
+
+export interface Gateway {
+  http: FastifyInstance;
+  deps: GatewayDeps;
+  broker: Broker;
+  /** Listens on `port` (default GATEWAY_PORT) and starts the apply consumer and the outbox relay. */
+  start(port?: number): Promise<number>;
+  /** Stops consuming, drains in-flight work, flushes the outbox, closes connections. */
+  stop(): Promise<void>;
+}
+
+/** Builds the payment gateway on real connections: MySQL, Redis, RabbitMQ. */
+export async function createGateway(
+  config: Config,
+  log: Logger = createLogger('payment-gateway', config.LOG_LEVEL),
+): Promise<Gateway> {
+  const registry = createRegistry('payment-gateway');
+  const onOutcome = consumerMetrics(registry);
+  const dataSource: DataSource = await openDataSource(config.DATABASE_URL);
+  const redis: Redis = createRedis(config.REDIS_URL);
+  redis.on('error', (error) => log.debug({ err: error.message }, 'redis error'));
+  await redisReady(redis).catch(() =>
+    log.warn('redis not reachable at start; applies answer 503 until it is'),
+  );
+  const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
+  const relay = new OutboxRelay(dataSource, broker, log);
+  const deps: GatewayDeps = {
+    config,
+    log,
+    dataSource,
+    repository: new PaymentRepository(dataSource),
+    lock: new RedisLock(redis, config.TOPOLOGY_PREFIX),
+    channels: createChannels(config, registry, log),
+    relay,
+    metrics: createGatewayMetrics(registry, dataSource),
+  };
+  const http = buildHttpServer(deps, registry, async () => ({
+    broker: broker.isConnected(),
+    redis: await redis.ping().then(
+      () => true,
+      () => false,
+    ),
+    database: await dataSource.query('SELECT 1').then(
+      () => true,
+      () => false,
+    ),
+  }));
+  const consumer = new Consumer(
+    broker,
+    {
+      queue: broker.topology.queue('gatewayApply'),
+      parse: (body) => body,
+      handle: async (delivery) => onApplyCommand(delivery, deps, broker),
+      retrySchedule: config.RETRY_SCHEDULE,
+      onOutcome,
+      prefetch: 32,
+      describe: (body) => ({
+        merchantOrderNo: (body as { merchantOrderNo?: string } | undefined)?.merchantOrderNo,
+      }),
+    },
+    log,
+  );
+
+  return {
+    http,
+    deps,
+    broker,
+    async start(port = config.GATEWAY_PORT) {
+      await http.listen({ port, host: '0.0.0.0' });
+      relay.start();
+      await consumer.start();
+      const address = http.server.address();
+      const bound = typeof address === 'object' && address ? address.port : port;
+      log.info({ port: bound }, 'payment gateway listening');
+      return bound;
+    },
+    async stop() {
+      await consumer.stop();
+      await http.close();
+      await relay.stop();
+      await relay.drain();
+      await broker.close();
+      redis.disconnect();
+      await dataSource.destroy();
+    },
+  };
+}

@@ -1,0 +1,6 @@
+import { loadConfigOrExit, type Config } from '@payments/common';
+
+/** The gateway reads CONTRACT 2's variables once, at start. */
+export function gatewayConfig(env: Record<string, string | undefined> = process.env): Config {
+  return loadConfigOrExit(env);
+}

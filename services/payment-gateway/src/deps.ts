@@ -1,0 +1,22 @@
+import type { Config, DataSource, Logger, OutboxRelay, PaymentChannel, RedisLock } from '@payments/common';
+import type { PaymentRepository } from './adapters/payment-repository';
+import type { GatewayMetrics } from './metrics';
+
+/** Everything the gateway's operations use, built once in `app.ts`. */
+export interface GatewayDeps {
+  config: Config;
+  log: Logger;
+  dataSource: DataSource;
+  repository: PaymentRepository;
+  lock: RedisLock;
+  channels: Map<string, PaymentChannel>;
+  relay: OutboxRelay;
+  metrics: GatewayMetrics;
+}
+
+/**
+ * The per-order lock: held across one apply or close, released at once after. Its lease covers the
+ * provider calls under it (each bounded by BREAKER_TIMEOUT); a crashed holder frees it after the lease.
+ */
+export const ORDER_LOCK = { ttlMs: 15_000, waitMs: 2_000, retryEveryMs: 20 };
+export const orderLockName = (merchantOrderNo: string) => `order:${merchantOrderNo}`;

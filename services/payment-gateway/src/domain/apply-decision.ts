@@ -1,0 +1,49 @@
+import { ApiError, type ApplyRequest, type AttemptStatus, type PayOrderStatus } from '@payments/common';
+
+export interface ExistingOrder {
+  status: PayOrderStatus;
+  amount: number;
+  currency: string;
+  expireAt: Date;
+}
+
+export interface InflightAttempt {
+  channelOrderNo: string;
+  channel: string;
+  status: AttemptStatus;
+  expireAt: Date;
+}
+
+export type ApplyDecision =
+  | { action: 'REUSE'; attempt: InflightAttempt }
+  /** Create a new attempt, after trying to close the other channels' attempts still in flight. */
+  | { action: 'CREATE'; closeFirst: InflightAttempt[] };
+
+/**
+ * DESIGN rule 2, pure: refuse (throws `ApiError`), reuse the same channel's attempt in flight
+ * (one QR code per order and channel however many clicks), or create a new one.
+ */
+export function decideApply(
+  order: ExistingOrder | undefined,
+  request: Pick<ApplyRequest, 'amount' | 'currency' | 'channel'>,
+  inflight: InflightAttempt[],
+  now: Date,
+): ApplyDecision {
+  if (!order) return { action: 'CREATE', closeFirst: [] };
+  if (order.status === 'PAID') throw new ApiError('ORDER_ALREADY_PAID', 'this order is already paid');
+  if (order.status === 'CLOSED' || order.expireAt.getTime() <= now.getTime()) {
+    throw new ApiError('ORDER_CLOSED', 'this order is closed or expired');
+  }
+  if (order.amount !== request.amount || order.currency !== request.currency) {
+    throw new ApiError(
+      'AMOUNT_MISMATCH',
+      `this order was applied for ${order.amount} ${order.currency}, not ${request.amount} ${request.currency}`,
+    );
+  }
+  const paying = inflight.filter((attempt) => attempt.status === 'PAYING');
+  const sameChannel = paying.find(
+    (attempt) => attempt.channel === request.channel && attempt.expireAt.getTime() > now.getTime(),
+  );
+  if (sameChannel) return { action: 'REUSE', attempt: sameChannel };
+  return { action: 'CREATE', closeFirst: paying.filter((attempt) => attempt.channel !== request.channel) };
+}

@@ -1,0 +1,16 @@
+import { createLogger, errorMessage, exitOnSignals } from '@payments/common';
+import { createGateway } from './app';
+import { gatewayConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = gatewayConfig();
+  const log = createLogger('payment-gateway', config.LOG_LEVEL);
+  const gateway = await createGateway(config, log);
+  exitOnSignals(log, () => gateway.stop());
+  await gateway.start();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`payment-gateway failed to start: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,167 @@
+import {
+  ApiError,
+  closeAndSettle,
+  errorMessage,
+  settleAttempt,
+  type ApplyRequest,
+  type AttemptRow,
+  type PayOrderRow,
+} from '@payments/common';
+import { decideApply } from '../domain/apply-decision';
+import { ORDER_LOCK, orderLockName, type GatewayDeps } from '../deps';
+import { applyBody } from './payment-view';
+
+const DEFAULT_VALIDITY_MS = 15 * 60_000;
+
+export interface ApplyAnswer {
+  status: 200 | 201;
+  body: ReturnType<typeof applyBody>;
+}
+
+/**
+ * Apply for payment (HTTP and queue alike): under the order's Redis lock, refuse, reuse the
+ * same channel's attempt, or close the other channels' attempts and create a new one.
+ */
+export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Promise<ApplyAnswer> {
+  const channel = deps.channels.get(request.channel);
+  if (!channel)
+    throw new ApiError(
+      'UNKNOWN_CHANNEL',
+      `unknown channel "${request.channel}"; use one of ${[...deps.channels.keys()].join(', ')}`,
+    );
+  const expireAt = request.expireAt ? new Date(request.expireAt) : new Date(Date.now() + DEFAULT_VALIDITY_MS);
+  if (expireAt.getTime() <= Date.now())
+    throw new ApiError('VALIDATION_FAILED', 'expireAt: must be in the future');
+
+  const outcome = await deps.lock.withLock(orderLockName(request.merchantOrderNo), ORDER_LOCK, () =>
+    applyLocked(deps, request, expireAt),
+  );
+  if (!outcome.acquired)
+    throw new ApiError('PAYMENT_IN_PROGRESS', 'another request for this order is in progress; try again');
+  return outcome.result;
+}
+
+async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: Date): Promise<ApplyAnswer> {
+  const { repository } = deps;
+  let payOrder = await repository.findPayOrder(request.merchantOrderNo);
+  const attempts = payOrder ? await repository.attemptsOf(payOrder.id) : [];
+  const decision = decideApply(
+    payOrder && {
+      status: payOrder.status,
+      amount: Number(payOrder.amount),
+      currency: payOrder.currency,
+      expireAt: new Date(payOrder.expire_at),
+    },
+    request,
+    attempts.map((attempt) => ({
+      ...attempt,
+      channelOrderNo: attempt.channel_order_no,
+      expireAt: new Date(attempt.expire_at),
+    })),
+    new Date(),
+  );
+  if (decision.action === 'REUSE') {
+    const attempt = attempts.find(
+      (candidate) => candidate.channel_order_no === decision.attempt.channelOrderNo,
+    )!;
+    return { status: 200, body: applyBody(payOrder!, attempt, true) };
+  }
+  if (!payOrder) {
+    payOrder = await repository.createPayOrder(request, expireAt);
+    // Another instance may have created it first (lock lost): decide again on what is there.
+    if (
+      payOrder.amount !== request.amount ||
+      payOrder.currency !== request.currency ||
+      payOrder.status !== 'UNPAID'
+    ) {
+      return applyLocked(deps, request, expireAt);
+    }
+  }
+
+  for (const other of decision.closeFirst) {
+    await closeOtherChannel(deps, other.channelOrderNo, other.channel);
+  }
+
+  const recorded = await repository.recordAttempt(
+    payOrder,
+    request.channel,
+    new Date(Date.now() + deps.config.POLL_SCHEDULE[0]!),
+  );
+  if (!recorded) {
+    // The in-flight key was taken by a concurrent request: answer with that attempt.
+    return applyLocked(deps, request, expireAt);
+  }
+  if ('refused' in recorded) {
+    deps.relay.kick();
+    throw recorded.refused === 'PAID'
+      ? new ApiError('ORDER_ALREADY_PAID', 'this order is already paid')
+      : new ApiError('ORDER_CLOSED', 'this order is closed or expired');
+  }
+  return createAtProvider(deps, payOrder, recorded.attempt, request);
+}
+
+/** DESIGN rule 2: close the other channel's attempt first; a voucher or a failing close lets us go on. */
+async function closeOtherChannel(
+  deps: GatewayDeps,
+  channelOrderNo: string,
+  channelName: string,
+): Promise<void> {
+  const channel = deps.channels.get(channelName);
+  if (!channel) return;
+  try {
+    const closed = await closeAndSettle(deps.dataSource, channel, channelOrderNo);
+    deps.metrics.observeSettlement(closed.result);
+    deps.relay.kick();
+    if (!closed.closed && closed.paid && closed.result?.settlement.kind === 'PAID') {
+      throw new ApiError('ORDER_ALREADY_PAID', 'this order was just paid through another channel');
+    }
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    deps.log.warn(
+      { channelOrderNo, err: errorMessage(error) },
+      'could not close the other attempt; going on',
+    );
+  }
+}
+
+async function createAtProvider(
+  deps: GatewayDeps,
+  payOrder: PayOrderRow,
+  attempt: AttemptRow,
+  request: ApplyRequest,
+): Promise<ApplyAnswer> {
+  const channel = deps.channels.get(request.channel)!;
+  let created;
+  try {
+    created = await channel.createTrade({
+      channelOrderNo: attempt.channel_order_no,
+      merchantOrderNo: payOrder.merchant_order_no,
+      amount: Number(payOrder.amount),
+      currency: payOrder.currency,
+      subject: request.subject,
+      expireAt: new Date(payOrder.expire_at),
+      notifyUrl: new URL(`/v1/notify/${channel.name}`, deps.config.GATEWAY_PUBLIC_URL).toString(),
+    });
+  } catch (error) {
+    await settleAttempt(deps.dataSource, attempt.channel_order_no, {
+      status: 'FAILED',
+      reason: errorMessage(error),
+    });
+    throw new ApiError('CHANNEL_ERROR', `the provider could not create the payment: ${errorMessage(error)}`);
+  }
+  const stored = await deps.repository.markCreated(
+    attempt,
+    payOrder,
+    created.payUrl,
+    created.providerTradeNo,
+  );
+  if (!stored) {
+    // Settled while we waited on the provider (the poller found no trade): do not hand out a pay URL.
+    await channel.closeTrade(attempt.channel_order_no).catch(() => undefined);
+    throw new ApiError('CHANNEL_ERROR', 'the payment attempt ended while it was being created; apply again');
+  }
+  deps.relay.kick();
+  const fresh = (await deps.repository.findAttempt(attempt.channel_order_no))!;
+  const freshOrder = (await deps.repository.findPayOrder(payOrder.merchant_order_no))!;
+  return { status: 201, body: applyBody(freshOrder, fresh, false) };
+}

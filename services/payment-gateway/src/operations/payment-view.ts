@@ -1,0 +1,55 @@
+import type { AttemptRow, PayOrderRow } from '@payments/common';
+import type { RefundRow } from '../adapters/payment-repository';
+
+const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
+
+/** The body of a successful apply (CONTRACT 3). */
+export function applyBody(payOrder: PayOrderRow, attempt: AttemptRow, reused: boolean) {
+  return {
+    payOrderNo: payOrder.pay_order_no,
+    merchantOrderNo: payOrder.merchant_order_no,
+    status: payOrder.status,
+    attempt: {
+      channelOrderNo: attempt.channel_order_no,
+      channel: attempt.channel,
+      status: attempt.status,
+      payUrl: attempt.pay_url,
+      expireAt: iso(attempt.expire_at),
+    },
+    reused,
+  };
+}
+
+/** The body of `GET /v1/payments/:merchantOrderNo` (CONTRACT 3). */
+export function paymentBody(
+  payOrder: PayOrderRow & { paid_at?: Date | null },
+  attempts: (AttemptRow & { updated_at?: Date })[],
+  refunds: RefundRow[],
+) {
+  return {
+    payOrderNo: payOrder.pay_order_no,
+    merchantOrderNo: payOrder.merchant_order_no,
+    amount: Number(payOrder.amount),
+    currency: payOrder.currency,
+    status: payOrder.status,
+    paidChannelOrderNo: payOrder.paid_channel_order_no,
+    paidAt: iso(payOrder.paid_at ?? null),
+    expireAt: iso(payOrder.expire_at),
+    attempts: attempts.map((attempt) => ({
+      channelOrderNo: attempt.channel_order_no,
+      channel: attempt.channel,
+      status: attempt.status,
+      amount: Number(attempt.amount),
+      payUrl: attempt.pay_url,
+      createdAt: iso(attempt.created_at),
+      updatedAt: iso(attempt.updated_at ?? attempt.created_at),
+    })),
+    refunds: refunds.map((refund) => ({
+      refundNo: refund.refund_no,
+      channelOrderNo: refund.channel_order_no,
+      reason: refund.reason,
+      amount: Number(refund.amount),
+      status: refund.status,
+    })),
+  };
+}

@@ -1,0 +1,84 @@
+import amqplib from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { HEADERS } from '@payments/common';
+import { eventually } from '@payments/common/src/testing';
+import { applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
+
+describe('apply by message (real RabbitMQ, direct reply-to)', () => {
+  const stack = new GatewayStack();
+  let connection: amqplib.ChannelModel;
+  let channel: amqplib.Channel;
+  const replies = new Map<string, { status: number; body: Record<string, any> }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  beforeAll(async () => {
+    await stack.start();
+    await stack.startGateway();
+    connection = await amqplib.connect(stack.config.AMQP_URL);
+    channel = await connection.createChannel();
+    await channel.consume(
+      'amq.rabbitmq.reply-to',
+      (message) => {
+        if (message)
+          replies.set(message.properties.correlationId as string, JSON.parse(message.content.toString()));
+      },
+      { noAck: true },
+    );
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await stack.stop();
+  });
+
+  const exchange = () => `${stack.config.TOPOLOGY_PREFIX}.payments.commands`;
+  const send = async (body: unknown, messageId: string | undefined) => {
+    const correlationId = randomUUID();
+    channel.publish(exchange(), 'payment.apply', Buffer.from(JSON.stringify(body)), {
+      messageId,
+      correlationId,
+      replyTo: 'amq.rabbitmq.reply-to',
+      contentType: 'application/json',
+      persistent: true,
+    });
+    return eventually('reply', async () => replies.get(correlationId), 15_000);
+  };
+
+  it('answers on direct reply-to; the same message id answers with the same attempt', async () => {
+    const no = orderNo('amqp');
+    const messageId = randomUUID();
+    const first = await send(applyBody(no), messageId);
+    expect(first.status).toBe(201);
+    expect(first.body.attempt.channelOrderNo).toMatch(/^co_/);
+    const repeat = await send(applyBody(no), messageId);
+    expect(repeat).toEqual(first);
+    const otherMessage = await send(applyBody(no), randomUUID());
+    expect(otherMessage.status).toBe(200);
+    expect(otherMessage.body.reused).toBe(true);
+    expect(otherMessage.body.attempt.channelOrderNo).toBe(first.body.attempt.channelOrderNo);
+  });
+
+  it('answers refusals with their HTTP status', async () => {
+    const no = orderNo('amqp-refuse');
+    await send(applyBody(no), randomUUID());
+    const mismatch = await send(applyBody(no, { amount: 1 }), randomUUID());
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.body.error.code).toBe('AMOUNT_MISMATCH');
+  });
+
+  it('dead-letters a poison message and answers 400', async () => {
+    const messageId = randomUUID();
+    const answer = await send({ merchantOrderNo: 'x', amount: 'lots' }, messageId);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('VALIDATION_FAILED');
+    const dlq = `${stack.config.TOPOLOGY_PREFIX}.payments.gateway.apply.dlq`;
+    const dead = await eventually('dead letter', async () => channel.get(dlq, { noAck: true }));
+    expect(dead.properties.messageId).toBe(messageId);
+    expect(dead.properties.headers![HEADERS.reason]).toBe('invalid');
+    expect(String(dead.properties.headers![HEADERS.lastError])).toMatch(/amount/);
+  });
+
+  it('dead-letters a message without a messageId', async () => {
+    const answer = await send(applyBody(orderNo('noid')), undefined);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toMatch(/messageId/);
+  });
+});

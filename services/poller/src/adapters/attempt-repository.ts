@@ -1,0 +1,60 @@
+import { affectedRows, type AttemptRow, type DataSource } from '@payments/common';
+
+/** The poller's SQL: indexed, bounded, and claim-by-compare-and-set so pollers never collide. */
+export class AttemptRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async find(channelOrderNo: string): Promise<AttemptRow | undefined> {
+    const [row] = await this.dataSource.query('SELECT * FROM channel_order WHERE channel_order_no = ?', [
+      channelOrderNo,
+    ]);
+    return row as AttemptRow | undefined;
+  }
+
+  /**
+   * Takes the next poll of an attempt: only the message owning `seq` (its poll_count) may. False
+   * when another message (a duplicate event, or the sweep) owns the attempt now.
+   */
+  async claimNextPoll(attemptId: number, seq: number, delayMs: number): Promise<boolean> {
+    const result = await this.dataSource.query(
+      `UPDATE channel_order SET poll_count = ?, next_poll_at = NOW(3) + INTERVAL ? MICROSECOND
+        WHERE id = ? AND poll_count = ? AND status = 'PAYING'`,
+      [seq + 1, delayMs * 1000, attemptId, seq],
+    );
+    return affectedRows(result) === 1;
+  }
+
+  async markForReview(attemptId: number, reason: string): Promise<void> {
+    await this.dataSource.query(
+      'UPDATE channel_order SET needs_review = 1, failure_reason = ? WHERE id = ?',
+      [reason.slice(0, 255), attemptId],
+    );
+  }
+
+  /** In-flight attempts whose next query is overdue by more than `graceMs` (a lost delayed message). */
+  async overdue(graceMs: number, limit: number): Promise<AttemptRow[]> {
+    return this.dataSource.query(
+      `SELECT * FROM channel_order WHERE status = 'PAYING' AND next_poll_at < NOW(3) - INTERVAL ? MICROSECOND
+        ORDER BY next_poll_at LIMIT ?`,
+      [graceMs * 1000, limit],
+    );
+  }
+
+  /** Open pay orders past their expiry with no attempt in flight. */
+  async expiredIdleOrders(limit: number): Promise<{ id: number; merchant_order_no: string }[]> {
+    return this.dataSource.query(
+      `SELECT p.id, p.merchant_order_no FROM pay_order p
+        WHERE p.status IN ('UNPAID', 'PAYING') AND p.expire_at < NOW(3)
+          AND NOT EXISTS (SELECT 1 FROM channel_order c WHERE c.pay_order_id = p.id AND c.status = 'PAYING')
+        ORDER BY p.expire_at LIMIT ?`,
+      [limit],
+    );
+  }
+
+  async oldestInflightAgeSeconds(): Promise<number> {
+    const [row] = await this.dataSource.query(
+      "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(3)) / 1e6 AS age FROM channel_order WHERE status = 'PAYING'",
+    );
+    return row?.age == null ? 0 : Number(row.age);
+  }
+}

@@ -1,0 +1,94 @@
+import {
+  Broker,
+  Consumer,
+  consumerMetrics,
+  createChannels,
+  createLogger,
+  createRegistry,
+  openDataSource,
+  OutboxRelay,
+  parseEvent,
+  startOpsServer,
+  topologyFor,
+  type Config,
+  type Logger,
+} from '@payments/common';
+import { AttemptRepository } from './adapters/attempt-repository';
+import type { PollerDeps } from './deps';
+import { onChannelOrderCreated } from './handlers/on-channel-order-created';
+import { createPollerMetrics } from './metrics';
+import { PollerSweeps } from './sweeps';
+
+export interface Poller {
+  deps: PollerDeps;
+  sweeps: PollerSweeps;
+  start(): Promise<{ metricsPort: number }>;
+  /** The port serving /metrics, /healthz and /readyz once started. */
+  metricsPort(): number;
+  stop(): Promise<void>;
+}
+
+export async function createPoller(
+  config: Config,
+  log: Logger = createLogger('poller', config.LOG_LEVEL),
+): Promise<Poller> {
+  const registry = createRegistry('poller');
+  const onOutcome = consumerMetrics(registry);
+  const dataSource = await openDataSource(config.DATABASE_URL);
+  const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
+  const attempts = new AttemptRepository(dataSource);
+  const relay = new OutboxRelay(dataSource, broker, log);
+  const deps: PollerDeps = {
+    config,
+    log,
+    dataSource,
+    attempts,
+    channels: createChannels(config, registry, log),
+    relay,
+    metrics: createPollerMetrics(registry, attempts),
+  };
+  const sweeps = new PollerSweeps(deps, broker);
+  const consumer = new Consumer(
+    broker,
+    {
+      queue: broker.topology.queue('pollerAttempts'),
+      parse: (body) => parseEvent('channel_order.created', body),
+      handle: (delivery) => onChannelOrderCreated(delivery, deps),
+      retrySchedule: config.RETRY_SCHEDULE,
+      onOutcome,
+      prefetch: 64,
+      describe: (event) => ({ eventId: event.eventId, merchantOrderNo: event.data.merchantOrderNo }),
+    },
+    log,
+  );
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+
+  return {
+    deps,
+    sweeps,
+    metricsPort: () => ops?.port ?? 0,
+    async start() {
+      ops = await startOpsServer(config.METRICS_PORT ?? 9102, registry, async () => ({
+        broker: broker.isConnected(),
+        database: await dataSource.query('SELECT 1').then(
+          () => true,
+          () => false,
+        ),
+      }));
+      relay.start();
+      sweeps.start();
+      await consumer.start();
+      log.info({ metricsPort: ops.port }, 'poller started');
+      return { metricsPort: ops.port };
+    },
+    async stop() {
+      await consumer.stop();
+      await sweeps.stop();
+      await relay.stop();
+      await relay.drain();
+      await ops?.app.close();
+      await broker.close();
+      await dataSource.destroy();
+    },
+  };
+}

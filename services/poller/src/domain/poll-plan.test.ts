@@ -1,0 +1,73 @@
+import { decidePoll, delayForStep } from './poll-plan';
+
+const schedule = [300, 600, 1000];
+const at = (step: number, afterExpiry = 0, closeTried = afterExpiry > 0) => ({
+  seq: 7,
+  step,
+  closeTried,
+  afterExpiry,
+});
+const paid = { status: 'SUCCESS' as const, amount: 1, currency: 'CNY', paidAt: new Date() };
+
+describe('poll plan', () => {
+  it('grows along the schedule and repeats its last step', () => {
+    expect([0, 1, 2, 3, 10].map((step) => delayForStep(schedule, step))).toEqual([
+      300, 600, 1000, 1000, 1000,
+    ]);
+  });
+
+  it('settles a final answer', () => {
+    expect(decidePoll(paid, at(0), schedule, false)).toEqual({ action: 'SETTLE', outcome: paid });
+    expect(decidePoll({ status: 'CLOSED' }, at(2), schedule, false)).toEqual({
+      action: 'SETTLE',
+      outcome: { status: 'CLOSED' },
+    });
+    expect(decidePoll({ status: 'CLOSED' }, at(2, 0, true), schedule, true)).toEqual({
+      action: 'SETTLE',
+      outcome: { status: 'CLOSED' },
+    });
+    expect(decidePoll(paid, at(2), schedule, true)).toEqual({ action: 'SETTLE', outcome: paid });
+  });
+
+  it('moves to the next step while paying, owning the next seq', () => {
+    expect(decidePoll({ status: 'PAYING' }, at(0), schedule, false)).toEqual({
+      action: 'NEXT',
+      delayMs: 600,
+      position: { seq: 8, step: 1, closeTried: false, afterExpiry: 0 },
+    });
+    expect(decidePoll({ status: 'PAYING' }, at(5), schedule, false)).toMatchObject({
+      action: 'NEXT',
+      delayMs: 1000,
+    });
+  });
+
+  it('repeats the same step after a provider error', () => {
+    expect(decidePoll('ERROR', at(1), schedule, false)).toEqual({
+      action: 'NEXT',
+      delayMs: 600,
+      position: { seq: 8, step: 1, closeTried: false, afterExpiry: 0 },
+    });
+  });
+
+  it('closes at expiry once, then keeps polling a full schedule, then gives up', () => {
+    expect(decidePoll({ status: 'PAYING' }, at(3), schedule, true)).toEqual({ action: 'CLOSE_EXPIRED' });
+    expect(decidePoll({ status: 'CLOSED' }, at(3), schedule, true)).toEqual({ action: 'CLOSE_EXPIRED' });
+    expect(decidePoll({ status: 'PAYING' }, at(3, 0, true), schedule, true)).toMatchObject({
+      action: 'NEXT',
+      position: { afterExpiry: 1 },
+    });
+    expect(decidePoll({ status: 'PAYING' }, at(3, 1), schedule, true)).toMatchObject({
+      action: 'NEXT',
+      position: { afterExpiry: 2 },
+    });
+    expect(decidePoll({ status: 'PAYING' }, at(3, 3), schedule, true)).toMatchObject({ action: 'GIVE_UP' });
+  });
+
+  it('a provider that keeps failing is asked again at the same step, forever, never given up', () => {
+    expect(decidePoll('ERROR', at(3), schedule, true)).toEqual({
+      action: 'NEXT',
+      delayMs: 1000,
+      position: { seq: 8, step: 3, closeTried: false, afterExpiry: 0 },
+    });
+  });
+});

@@ -1,0 +1,108 @@
+import {
+  ChannelUnavailableError,
+  closeAndSettle,
+  errorMessage,
+  PermanentError,
+  settleAttempt,
+  type Delivery,
+  type EventEnvelope,
+  type HandlerResult,
+  type ProviderOutcome,
+} from '@payments/common';
+import type { PollerDeps } from '../deps';
+import { positionHeaders, readPosition } from '../domain/poll-headers';
+import { decidePoll, type PollPosition } from '../domain/poll-plan';
+
+/**
+ * One poll of one attempt (DESIGN rule 4). The `channel_order.created` event starts the chain;
+ * each later message carries its position and comes back through a delay tier. Only the message
+ * owning the attempt's current poll_count polls, so duplicates and sweeps never double the chain.
+ */
+export async function onChannelOrderCreated(
+  delivery: Delivery<EventEnvelope<'channel_order.created'>>,
+  deps: PollerDeps,
+): Promise<HandlerResult> {
+  const { channelOrderNo } = delivery.body.data;
+  const schedule = deps.config.POLL_SCHEDULE;
+  const position = readPosition(delivery.message.properties.headers);
+  if (!position) {
+    // The event itself: the first query waits for the schedule's first step.
+    const start: PollPosition = { seq: 0, step: 0, closeTried: false, afterExpiry: 0 };
+    return { reschedule: { delayMs: schedule[0]!, headers: positionHeaders(start) } };
+  }
+
+  const attempt = await deps.attempts.find(channelOrderNo);
+  if (!attempt) throw new PermanentError(`no attempt ${channelOrderNo} in this database`);
+  if (attempt.status !== 'PAYING') return; // final: the chain ends
+  if (attempt.poll_count !== position.seq) {
+    delivery.log.debug(
+      { channelOrderNo, seq: position.seq, owner: attempt.poll_count },
+      'stale poll message dropped',
+    );
+    return;
+  }
+  const channel = deps.channels.get(attempt.channel);
+  if (!channel)
+    throw new PermanentError(`attempt ${channelOrderNo} is on unknown channel ${attempt.channel}`);
+
+  let answer: ProviderOutcome | 'ERROR';
+  try {
+    const queried = await channel.queryTrade(channelOrderNo);
+    if (queried === 'NOT_FOUND') {
+      // Recorded but never created at the provider (the gateway stopped in between): it can never be paid.
+      answer =
+        attempt.pay_url === null ? { status: 'FAILED', reason: 'never created at the provider' } : 'ERROR';
+    } else {
+      answer = queried;
+    }
+    deps.metrics.queries.inc({ result: answer === 'ERROR' ? 'not_found' : answer.status.toLowerCase() });
+  } catch (error) {
+    if (!(error instanceof ChannelUnavailableError)) throw error;
+    deps.metrics.queries.inc({ result: 'error' });
+    delivery.log.warn({ channelOrderNo, err: errorMessage(error) }, 'provider query failed; same step again');
+    answer = 'ERROR';
+  }
+
+  const expired = Date.now() >= new Date(attempt.expire_at).getTime();
+  let decision = decidePoll(answer, position, schedule, expired);
+  if (decision.action === 'CLOSE_EXPIRED') {
+    let closeTried = false;
+    try {
+      const closed = await closeAndSettle(deps.dataSource, channel, channelOrderNo);
+      deps.metrics.observeSettlement(closed.result);
+      deps.relay.kick();
+      if (closed.closed || closed.paid) return;
+      closeTried = true; // cannot be closed (voucher): keep asking until the provider says it expired
+    } catch (error) {
+      delivery.log.warn(
+        { channelOrderNo, err: errorMessage(error) },
+        'close at expiry failed; will try again',
+      );
+    }
+    decision = decidePoll(closeTried ? answer : 'ERROR', { ...position, closeTried }, schedule, expired);
+  }
+
+  switch (decision.action) {
+    case 'SETTLE': {
+      const result = await settleAttempt(deps.dataSource, channelOrderNo, decision.outcome);
+      deps.metrics.observeSettlement(result);
+      deps.relay.kick();
+      delivery.log.info({ channelOrderNo, settled: result?.settlement.kind }, 'settled by polling');
+      return;
+    }
+    case 'NEXT': {
+      if (!(await deps.attempts.claimNextPoll(attempt.id, position.seq, decision.delayMs))) return;
+      return { reschedule: { delayMs: decision.delayMs, headers: positionHeaders(decision.position) } };
+    }
+    case 'GIVE_UP': {
+      await deps.attempts.markForReview(attempt.id, decision.reason);
+      throw new PermanentError(decision.reason);
+    }
+    case 'CLOSE_EXPIRED':
+      throw new Error('close at expiry decided twice');
+    default: {
+      const unknown: never = decision;
+      throw new Error(`unknown poll decision ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,15 @@
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { createPoller } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger('poller', config.LOG_LEVEL);
+  const poller = await createPoller(config, log);
+  exitOnSignals(log, () => poller.stop());
+  await poller.start();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`poller failed to start: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,168 @@
+import amqplib from 'amqplib';
+import { eventually, sleep } from '@payments/common/src/testing';
+import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
+
+describe('poller: finds every payment whose callback never came (real servers)', () => {
+  const stack = new GatewayStack();
+  let url: string;
+
+  beforeAll(async () => {
+    await stack.start({ POLL_SCHEDULE: '300ms,600ms,1s', SWEEP_INTERVAL: '1s' });
+    url = (await stack.startGateway()).url;
+    await stack.listenToEvents();
+  });
+  afterAll(() => stack.stop());
+  afterEach(async () => {
+    await stack.setPspFaults(undefined);
+    for (const poller of [...stack.pollers]) await stack.stopPoller(poller);
+  });
+
+  const statusOf = async (merchantOrderNo: string) =>
+    (await api(url, 'GET', `/v1/payments/${merchantOrderNo}`)).body;
+
+  it('settles paid attempts by polling alone when every notify is dropped, within the schedule', async () => {
+    const poller = await stack.startPoller();
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const orders = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const no = orderNo('drop');
+        const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+        return { no, channelOrderNo: applied.body.attempt.channelOrderNo as string };
+      }),
+    );
+    const paidAt = Date.now();
+    for (const order of orders) expect(await stack.pay(order.channelOrderNo)).toBe(200);
+    for (const order of orders) {
+      await eventually(`PAID ${order.no}`, async () => (await statusOf(order.no)).status === 'PAID', 5000);
+    }
+    // Paid right after apply, so the first steps (300ms, then 600ms) find them.
+    expect(Date.now() - paidAt).toBeLessThan(3000);
+    for (const order of orders) {
+      expect((await statusOf(order.no)).attempts[0].status).toBe('SUCCESS');
+      await eventually(
+        'one payment event',
+        async () => stack.eventsOf('payment.succeeded', order.no).length === 1,
+      );
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${poller.metricsPort()}/metrics`)).text();
+    expect(metrics).toMatch(/poll_queries_total\{[^}]*result="success"/);
+  });
+
+  it('opens its breaker on query errors, resumes, and loses nothing', async () => {
+    const poller = await stack.startPoller({
+      BREAKER_VOLUME: '2',
+      BREAKER_RESET: '500ms',
+      BREAKER_ERROR_PERCENT: '50',
+    });
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const no = orderNo('qerr');
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+    await stack.pay(applied.body.attempt.channelOrderNo);
+    await stack.setPspFaults({ dropNotifyRate: 1, queryErrorRate: 1 });
+    const port = poller.metricsPort();
+    await eventually(
+      'breaker open',
+      async () =>
+        /circuit_breaker_state\{[^}]*circuit="psp_sandbox"[^}]*\} 2/.test(
+          await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+        ),
+      8000,
+    );
+    expect((await statusOf(no)).status).toBe('PAYING');
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    await eventually('PAID after recovery', async () => (await statusOf(no)).status === 'PAID', 8000);
+  });
+
+  it('loses nothing when the poller is stopped with messages in the delay tiers', async () => {
+    const poller = await stack.startPoller();
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const no = orderNo('restart');
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+    await sleep(400); // the first poll happened; the next waits in a tier
+    await stack.stopPoller(poller);
+    await stack.pay(applied.body.attempt.channelOrderNo);
+    await sleep(1200);
+    expect((await statusOf(no)).status).toBe('PAYING');
+    await stack.startPoller();
+    await eventually('PAID after restart', async () => (await statusOf(no)).status === 'PAID', 8000);
+  });
+
+  it('the sweep recovers an attempt whose delayed message was deleted', async () => {
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const no = orderNo('sweep');
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+    await stack.pay(applied.body.attempt.channelOrderNo);
+    // No poller running: the event waits in the work queue. Delete it, as if lost.
+    const connection = await amqplib.connect(stack.config.AMQP_URL);
+    const channel = await connection.createChannel();
+    await sleep(200);
+    await channel.purgeQueue(`${stack.config.TOPOLOGY_PREFIX}.payments.poller.attempts`);
+    await connection.close();
+    const poller = await stack.startPoller();
+    await eventually('PAID through the sweep', async () => (await statusOf(no)).status === 'PAID', 10_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${poller.metricsPort()}/metrics`)).text();
+    expect(metrics).toMatch(/poll_sweep_requeued_total\S* [1-9]/);
+  });
+
+  it('closes an expired unpaid attempt at the provider and the pay order with it', async () => {
+    await stack.startPoller();
+    const no = orderNo('expire');
+    const applied = await api(
+      url,
+      'POST',
+      '/v1/payments',
+      applyBody(no, { expireAt: new Date(Date.now() + 1500).toISOString() }),
+    );
+    await eventually(
+      'attempt CLOSED',
+      async () => (await statusOf(no)).attempts[0].status === 'CLOSED',
+      10_000,
+    );
+    const ledger = await stack.ledger(no);
+    expect(ledger.trades[0]!.status).toBe('CLOSED');
+    await eventually('pay order CLOSED', async () => (await statusOf(no)).status === 'CLOSED', 10_000);
+    await eventually('payment.closed', async () => stack.eventsOf('payment.closed', no).length === 1);
+    expect(stack.eventsOf('payment.closed', no)[0]!.body.data.reason).toBe('EXPIRED');
+    expect(applied.status).toBe(201);
+  });
+
+  it('an attempt paid at the last moment before expiry is settled as paid, not closed', async () => {
+    await stack.startPoller();
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const no = orderNo('lastmoment');
+    const applied = await api(
+      url,
+      'POST',
+      '/v1/payments',
+      applyBody(no, { expireAt: new Date(Date.now() + 1200).toISOString() }),
+    );
+    await sleep(1000);
+    expect(await stack.pay(applied.body.attempt.channelOrderNo)).toBe(200);
+    await eventually('PAID', async () => (await statusOf(no)).status === 'PAID', 10_000);
+    await sleep(2500); // past expiry and a sweep: still paid, nothing to refund
+    expect((await statusOf(no)).status).toBe('PAID');
+    expect((await stack.ledger(no)).trades[0]!.status).toBe('PAID');
+    expect(stack.eventsOf('payment.paid_after_close', no)).toHaveLength(0);
+  });
+
+  it('two pollers at once settle each attempt once', async () => {
+    const pollers = [await stack.startPoller(), await stack.startPoller()];
+    await stack.setPspFaults({ dropNotifyRate: 1, duplicateNotifies: true });
+    const orders = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const no = orderNo('two');
+        const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+        return { no, channelOrderNo: applied.body.attempt.channelOrderNo as string };
+      }),
+    );
+    await Promise.all(orders.map((order) => stack.pay(order.channelOrderNo)));
+    for (const order of orders)
+      await eventually('PAID', async () => (await statusOf(order.no)).status === 'PAID', 8000);
+    await sleep(1500);
+    for (const order of orders) expect(stack.eventsOf('payment.succeeded', order.no)).toHaveLength(1);
+    const queries = await Promise.all(
+      pollers.map(async (poller) => (await fetch(`http://127.0.0.1:${poller.metricsPort()}/metrics`)).text()),
+    );
+    expect(queries.every((text) => /poll_queries_total/.test(text))).toBe(true);
+  });
+});

@@ -1,0 +1,120 @@
+import {
+  Broker,
+  Consumer,
+  consumerMetrics,
+  createChannels,
+  createLogger,
+  createRegistry,
+  InvalidMessageError,
+  openDataSource,
+  OutboxRelay,
+  parseAnyEvent,
+  parseEvent,
+  startOpsServer,
+  topologyFor,
+  type Config,
+  type Logger,
+} from '@payments/common';
+import { RefundRepository } from './adapters/refund-repository';
+import type { RefunderDeps } from './deps';
+import { onExtraCharge, type ExtraChargeEvent } from './handlers/on-extra-charge';
+import { onRefundRequested } from './handlers/on-refund-requested';
+import { createRefunderMetrics } from './metrics';
+import { RefunderSweeps } from './sweeps';
+
+export interface Refunder {
+  deps: RefunderDeps;
+  sweeps: RefunderSweeps;
+  metricsPort(): number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function parseExtraCharge(body: unknown): ExtraChargeEvent {
+  const event = parseAnyEvent(body);
+  if (event.type !== 'payment.duplicate_detected' && event.type !== 'payment.paid_after_close') {
+    throw new InvalidMessageError(`the refunder does not handle ${event.type}`);
+  }
+  return event as ExtraChargeEvent;
+}
+
+export async function createRefunder(
+  config: Config,
+  log: Logger = createLogger('refunder', config.LOG_LEVEL),
+): Promise<Refunder> {
+  const registry = createRegistry('refunder');
+  const onOutcome = consumerMetrics(registry);
+  const dataSource = await openDataSource(config.DATABASE_URL);
+  const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
+  const relay = new OutboxRelay(dataSource, broker, log);
+  const deps: RefunderDeps = {
+    config,
+    log,
+    refunds: new RefundRepository(dataSource),
+    channels: createChannels(config, registry, log),
+    relay,
+    metrics: createRefunderMetrics(registry),
+  };
+  const sweeps = new RefunderSweeps(deps, broker);
+  const describe = (event: { eventId: string; data: { merchantOrderNo: string } }) => ({
+    eventId: event.eventId,
+    merchantOrderNo: event.data.merchantOrderNo,
+  });
+  const consumers = [
+    new Consumer(
+      broker,
+      {
+        queue: broker.topology.queue('refunderExtraCharges'),
+        parse: parseExtraCharge,
+        handle: (delivery) => onExtraCharge(delivery, deps),
+        retrySchedule: config.RETRY_SCHEDULE,
+        onOutcome,
+        prefetch: 16,
+        describe,
+      },
+      log,
+    ),
+    new Consumer(
+      broker,
+      {
+        queue: broker.topology.queue('refunderRefunds'),
+        parse: (body) => parseEvent('refund.requested', body),
+        handle: (delivery) => onRefundRequested(delivery, deps),
+        retrySchedule: config.RETRY_SCHEDULE,
+        onOutcome,
+        prefetch: 16,
+        describe,
+      },
+      log,
+    ),
+  ];
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+
+  return {
+    deps,
+    sweeps,
+    metricsPort: () => ops?.port ?? 0,
+    async start() {
+      ops = await startOpsServer(config.METRICS_PORT ?? 9104, registry, async () => ({
+        broker: broker.isConnected(),
+        database: await dataSource.query('SELECT 1').then(
+          () => true,
+          () => false,
+        ),
+      }));
+      relay.start();
+      sweeps.start();
+      for (const consumer of consumers) await consumer.start();
+      log.info({ metricsPort: ops.port }, 'refunder started');
+    },
+    async stop() {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      await sweeps.stop();
+      await relay.stop();
+      await relay.drain();
+      await ops?.app.close();
+      await broker.close();
+      await dataSource.destroy();
+    },
+  };
+}

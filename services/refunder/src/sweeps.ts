@@ -1,0 +1,84 @@
+import { errorMessage, newEvent, type Broker } from '@payments/common';
+import { riskLimits, type RefunderDeps } from './deps';
+
+const BATCH = 200;
+
+/**
+ * Reconciliation every SWEEP_INTERVAL: extra charges whose event was lost get their refund, and
+ * PROCESSING refunds whose message was lost are driven again. Safe with several refunders: the
+ * refund number is unique per attempt and reason, and the provider refunds once per number.
+ */
+export class RefunderSweeps {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly deps: RefunderDeps,
+    private readonly broker: Broker,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.running = this.runOnce()
+        .catch((error: unknown) => this.deps.log.warn({ err: errorMessage(error) }, 'refund sweep failed'))
+        .finally(() => {
+          this.running = undefined;
+          this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
+        });
+    };
+    this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.running;
+    clearTimeout(this.timer);
+  }
+
+  async runOnce(): Promise<{ requested: number; redriven: number }> {
+    const { refunds, config, log } = this.deps;
+    let requested = 0;
+    for (const charge of await refunds.extraChargesWithoutRefund(BATCH)) {
+      const result = await refunds.request(charge.channel_order_no, charge.reason, riskLimits(config));
+      if (result.outcome === 'CREATED') {
+        requested += 1;
+        this.deps.metrics.refunds.inc({ reason: charge.reason, status: result.refund.status });
+      } else if (result.outcome === 'REFUSED') {
+        log.error(
+          { channelOrderNo: charge.channel_order_no, problem: result.problem },
+          'sweep found an extra charge it may not refund',
+        );
+      }
+    }
+    if (requested > 0) {
+      this.deps.relay.kick();
+      log.warn({ requested }, 'sweep requested refunds whose event was missing');
+    }
+    // A refund's message comes back at least every last poll step; allow a sweep interval more.
+    const grace =
+      config.REFUND_POLL_SCHEDULE[config.REFUND_POLL_SCHEDULE.length - 1]! + config.SWEEP_INTERVAL;
+    let redriven = 0;
+    for (const refund of await refunds.stalled(grace, BATCH)) {
+      await refunds.touch(refund, refund.last_error ?? undefined);
+      const [payOrder] = await refunds.payOrderOf(refund);
+      const event = newEvent('refund.requested', {
+        payOrderNo: payOrder!.pay_order_no,
+        merchantOrderNo: refund.merchant_order_no,
+        refundNo: refund.refund_no,
+        channelOrderNo: refund.channel_order_no,
+        reason: refund.reason,
+        amount: Number(refund.amount),
+        currency: refund.currency,
+        status: 'PROCESSING',
+      });
+      // Step 1: ask the provider what it knows before refunding (it may have the refund already).
+      await this.broker.sendToQueue(this.broker.topology.queue('refunderRefunds'), event, {
+        messageId: event.eventId,
+        type: event.type,
+        headers: { 'x-refund-step': 1 },
+      });
+      redriven += 1;
+    }
+    return { requested, redriven };
+  }
+}
