@@ -1,0 +1,98 @@
+import type { DataSource } from '@payments/common';
+
+export interface TimelineEntry {
+  at: string;
+  what: string;
+  detail: string;
+}
+
+const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : '');
+
+/** Attempts, callbacks, settlement, notifications and refunds of one order, in time order. */
+export async function paymentTimeline(
+  dataSource: DataSource,
+  merchantOrderNo: string,
+): Promise<TimelineEntry[]> {
+  const [order] = await dataSource.query('SELECT * FROM pay_order WHERE merchant_order_no = ?', [
+    merchantOrderNo,
+  ]);
+  if (!order) throw new Error(`no payment for order ${merchantOrderNo}`);
+  const entries: TimelineEntry[] = [
+    {
+      at: iso(order.created_at),
+      what: 'applied',
+      detail: `${order.pay_order_no} ${order.amount} ${order.currency}, expires ${iso(order.expire_at)}`,
+    },
+  ];
+  const attempts = await dataSource.query('SELECT * FROM channel_order WHERE pay_order_id = ? ORDER BY id', [
+    order.id,
+  ]);
+  for (const attempt of attempts) {
+    entries.push({
+      at: iso(attempt.created_at),
+      what: 'attempt created',
+      detail: `${attempt.channel_order_no} on ${attempt.channel}`,
+    });
+    if (attempt.settled_at) {
+      entries.push({
+        at: iso(attempt.settled_at),
+        what: `attempt ${attempt.status}`,
+        detail: `${attempt.channel_order_no}${attempt.failure_reason ? ` (${attempt.failure_reason})` : ''}`,
+      });
+    }
+    if (attempt.needs_review)
+      entries.push({
+        at: iso(attempt.updated_at),
+        what: 'needs review',
+        detail: attempt.failure_reason ?? '',
+      });
+    const callbacks = await dataSource.query(
+      'SELECT received_at, outcome, detail FROM callback_log WHERE channel_order_no = ? ORDER BY id',
+      [attempt.channel_order_no],
+    );
+    for (const callback of callbacks) {
+      entries.push({
+        at: iso(callback.received_at),
+        what: 'callback',
+        detail: `${attempt.channel_order_no} → ${callback.outcome}${callback.detail ? ` (${callback.detail})` : ''}`,
+      });
+    }
+  }
+  if (order.paid_at)
+    entries.push({ at: iso(order.paid_at), what: 'PAID', detail: `by ${order.paid_channel_order_no}` });
+  if (order.closed_at) entries.push({ at: iso(order.closed_at), what: 'CLOSED', detail: '' });
+  const notifications = await dataSource.query('SELECT * FROM notification_log WHERE merchant_order_no = ?', [
+    merchantOrderNo,
+  ]);
+  for (const notification of notifications) {
+    entries.push({
+      at: iso(notification.delivered_at ?? notification.updated_at),
+      what: `notification ${notification.status}`,
+      detail: `event ${notification.event_id}, ${notification.attempts} call(s)${notification.last_error ? `, last error: ${notification.last_error}` : ''}`,
+    });
+  }
+  const refunds = await dataSource.query('SELECT * FROM refund_order WHERE pay_order_id = ? ORDER BY id', [
+    order.id,
+  ]);
+  for (const refund of refunds) {
+    entries.push({
+      at: iso(refund.created_at),
+      what: 'refund requested',
+      detail: `${refund.refund_no} ${refund.amount} for ${refund.channel_order_no} (${refund.reason})`,
+    });
+    if (refund.status !== 'PROCESSING' && refund.status !== 'PENDING_APPROVAL') {
+      entries.push({
+        at: iso(refund.finished_at ?? refund.updated_at),
+        what: `refund ${refund.status}`,
+        detail: `${refund.refund_no}${refund.last_error ? ` (${refund.last_error})` : ''}`,
+      });
+    } else if (refund.status === 'PENDING_APPROVAL') {
+      entries.push({
+        at: iso(refund.updated_at),
+        what: 'refund waits approval',
+        detail: `payctl refund approve ${refund.refund_no}`,
+      });
+    }
+  }
+  return entries.sort((a, b) => a.at.localeCompare(b.at));
+}
