@@ -1,0 +1,16 @@
+# One image for every part; docker-compose.yml picks the command. No build step: tsx runs the TypeScript.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/common/package.json packages/common/
+COPY services/payment-gateway/package.json services/payment-gateway/
+COPY services/poller/package.json services/poller/
+COPY services/notifier/package.json services/notifier/
+COPY services/refunder/package.json services/refunder/
+COPY sandbox/psp/package.json sandbox/psp/
+COPY sandbox/order-service/package.json sandbox/order-service/
+COPY tools/payctl/package.json tools/payctl/
+RUN npm ci --no-audit --no-fund
+COPY . .
+ENV NODE_ENV=production
+CMD ["node", "--import", "tsx", "services/payment-gateway/src/main.ts"]

@@ -1,0 +1,298 @@
+/**
+ * `npm run bench`: throughput and latency of the pipeline on this machine, as one JSON object on
+ * stdout (progress on stderr). It starts its own isolated stack (own TOPOLOGY_PREFIX and database,
+ * the sandboxes in-process, the four services as child processes), measures, and removes it all.
+ * Every figure comes from this one run; ratios are computed from figures measured side by side.
+ *
+ * BENCH_SCALE (default 1) multiplies the sizes of the load phases, e.g. 0.2 for a quick look.
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { applyOverAmqp, applyOverHttp, closeOrders } from './bench/apply';
+import { CpuMeter, serverPids, type CpuReport } from './bench/cpu';
+import { closeHttpAgent, httpText } from './bench/http';
+import { lifecycleMaxRate, lifecycleSteady } from './bench/lifecycle';
+import { droppedCallbackToPaid, pollerThroughput } from './bench/poller';
+import { withDeadline } from './bench/pool';
+import { rawDatabase, rawRabbit, rawRedisLock } from './bench/raw';
+import { BenchStack, log, peakRssMiB, rssMiB, SERVICE_KINDS } from './bench/stack';
+import { doubleClickStorm } from './bench/storm';
+import { round } from './bench/stats';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+const scaled = (n: number) => Math.max(1, Math.round(n * (Number.isFinite(SCALE) && SCALE > 0 ? SCALE : 1)));
+
+/** The whole run must end well inside five minutes; this is the hard stop if something hangs. */
+const WATCHDOG_MS = 285_000;
+
+const SETTINGS: Record<string, string> = {
+  POLL_SCHEDULE: '1s,2s,5s',
+  NOTIFY_SCHEDULE: '1s,2s,5s',
+  RETRY_SCHEDULE: '1s,2s,5s',
+  REFUND_POLL_SCHEDULE: '1s,2s,5s',
+  SWEEP_INTERVAL: '10s',
+  LOG_LEVEL: 'warn',
+};
+
+const GOALS = {
+  applyRatioToRawDb: 0.3,
+  callbackToNotifiedP99Ms: 50,
+  droppedCallbackExcessMs: 100,
+  peakRssMiB: 150,
+};
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memGiB: round(os.totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    date: new Date().toISOString(),
+    loadAverage1mAtStart: round(os.loadavg()[0]!, 2),
+  };
+}
+
+async function main(): Promise<number> {
+  // stdout carries only the result: anything a library prints goes to stderr.
+  console.log = console.error;
+  console.info = console.error;
+
+  const began = performance.now();
+  const result: Record<string, unknown> = { machine: machine() };
+  const stack = new BenchStack(SETTINGS);
+  process.on('exit', () => stack.killChildrenNow());
+  let failure: Error | undefined;
+
+  const watchdog = setTimeout(() => {
+    log(`watchdog: still running after ${WATCHDOG_MS / 1000} s; cleaning up and exiting`);
+    result.aborted = `watchdog after ${WATCHDOG_MS / 1000} s`;
+    void finish(stack, result, began, 1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      result.aborted = `interrupted by ${signal}`;
+      void finish(stack, result, began, 130);
+    });
+
+  const phase = async <T>(name: string, limitMs: number, run: () => Promise<T>): Promise<T> => {
+    log(`${name} …`);
+    const started = performance.now();
+    const value = await withDeadline(name, limitMs, run());
+    log(`${name} done in ${round((performance.now() - started) / 1000, 1)} s`);
+    return value;
+  };
+
+  const servers = serverPids();
+  const cpuGroups = (): Record<string, number[]> => ({
+    ...Object.fromEntries(
+      SERVICE_KINDS.map((kind) => [
+        kind,
+        stack.running.filter((service) => service.kind === kind).map((service) => service.pid),
+      ]),
+    ),
+    benchProcess: [process.pid],
+    ...servers,
+  });
+  /** A phase with the CPU each process used during it. */
+  const measured = async <T>(
+    name: string,
+    limitMs: number,
+    run: () => Promise<T>,
+  ): Promise<{ value: T; cpu: CpuReport }> => {
+    const meter = new CpuMeter(cpuGroups()).start();
+    const value = await phase(name, limitMs, run);
+    return { value, cpu: meter.stop() };
+  };
+
+  try {
+    await phase('start sandboxes, prefix and database', 60_000, () => stack.start());
+    const config = stack.env.config;
+    result.settings = {
+      ...SETTINGS,
+      topologyPrefix: config.TOPOLOGY_PREFIX,
+      scale: SCALE,
+      note: 'the sandbox PSP, the example order service and the load generator share the bench process (and the 2 CPUs with the four services, RabbitMQ, Redis and MariaDB)',
+    };
+
+    // 1. Raw ceilings, before the services open their pools (MariaDB allows 151 connections).
+    const rawDb = await measured('raw MariaDB transactions', 30_000, () => rawDatabase(config));
+    const rawMq = await measured('raw RabbitMQ confirmed publishes', 30_000, () => rawRabbit(config));
+    const rawRedis = await measured('raw Redis lock', 30_000, () => rawRedisLock(config));
+    result.rawCeilings = {
+      mariadbTransactions: { ...rawDb.value, cpu: rawDb.cpu },
+      rabbitmqConfirmedPublishes: { ...rawMq.value, cpu: rawMq.cpu },
+      redisLockAcquireRelease: { ...rawRedis.value, cpu: rawRedis.cpu },
+    };
+    const rawDbPerSecond = rawDb.value.perSecond;
+
+    await phase('start the four services', 120_000, () => stack.startServices());
+    const idleRss = Object.fromEntries(
+      stack.running.map((service) => [service.kind, round(rssMiB(service.pid) ?? 0, 1)]),
+    );
+
+    // Warm-up (JIT, pools, breaker windows): not measured.
+    await phase('warm-up', 60_000, async () => {
+      const http = await applyOverHttp(stack, scaled(200), 16, 'warm');
+      const amqp = await applyOverAmqp(stack, scaled(100), 16, 'warmq');
+      await closeOrders(stack, [...http.merchantOrderNos, ...amqp.merchantOrderNos]);
+    });
+
+    // 2. Apply over HTTP.
+    const { value: applyHttp, cpu: applyHttpCpu } = await measured('apply over HTTP', 90_000, () =>
+      applyOverHttp(stack, scaled(2000), 64, 'http'),
+    );
+    result.applyHttp = {
+      ...applyHttp.figures,
+      cpu: applyHttpCpu,
+      rawDbTransactionsPerSecond: rawDbPerSecond,
+      ratioToRawDb: round(applyHttp.perSecond / rawDbPerSecond, 3),
+      goalRatio: GOALS.applyRatioToRawDb,
+      meetsGoal: applyHttp.perSecond / rawDbPerSecond >= GOALS.applyRatioToRawDb,
+    };
+    const closedHttp = await phase('close the HTTP phase orders (unmeasured)', 90_000, () =>
+      closeOrders(stack, applyHttp.merchantOrderNos),
+    );
+
+    // 3. Apply over AMQP.
+    const { value: applyAmqp, cpu: applyAmqpCpu } = await measured('apply over AMQP', 90_000, () =>
+      applyOverAmqp(stack, scaled(2000), 64, 'amqp'),
+    );
+    result.applyAmqp = {
+      ...applyAmqp.figures,
+      cpu: applyAmqpCpu,
+      rawDbTransactionsPerSecond: rawDbPerSecond,
+      ratioToRawDb: round(applyAmqp.perSecond / rawDbPerSecond, 3),
+      goalRatio: GOALS.applyRatioToRawDb,
+      meetsGoal: applyAmqp.perSecond / rawDbPerSecond >= GOALS.applyRatioToRawDb,
+    };
+    const closedAmqp = await phase('close the AMQP phase orders (unmeasured)', 90_000, () =>
+      closeOrders(stack, applyAmqp.merchantOrderNos),
+    );
+
+    // 4. The whole lifecycle.
+    const maxRate = await measured('lifecycle at max rate', 120_000, () =>
+      lifecycleMaxRate(stack, scaled(500), 64),
+    );
+    const steady = await measured('lifecycle at a steady 200/s (apply + pay)', 120_000, () =>
+      lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE), false),
+    );
+    const steadyPays = await measured('lifecycle at a steady 200/s (pays only)', 120_000, () =>
+      lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE), true),
+    );
+    result.lifecycle = {
+      what: 'apply → pay at the sandbox → callback → settled → notifier → order service; callbackToNotified = from the pay call returning to the order service accepting the payment-result',
+      maxRate: { ...maxRate.value, cpu: maxRate.cpu },
+      steady200PerSecond: { ...steady.value, cpu: steady.cpu },
+      steady200PerSecondPaysOnly: { ...steadyPays.value, cpu: steadyPays.cpu },
+      goalCallbackToNotifiedP99Ms: GOALS.callbackToNotifiedP99Ms,
+      meetsGoalAtSteady200:
+        steady.value.callbackToNotified.p99Ms !== null &&
+        steady.value.callbackToNotified.p99Ms < GOALS.callbackToNotifiedP99Ms,
+      meetsGoalAtSteady200PaysOnly:
+        steadyPays.value.callbackToNotified.p99Ms !== null &&
+        steadyPays.value.callbackToNotified.p99Ms < GOALS.callbackToNotifiedP99Ms,
+    };
+
+    // 5. Double-click storm.
+    const { value: storm, cpu: stormCpu } = await measured('double-click storm', 150_000, () =>
+      doubleClickStorm(stack, scaled(1000), 10, 150),
+    );
+    result.doubleClickStorm = { ...storm.result, cpu: stormCpu };
+    const closedStorm = await phase('close the storm orders (unmeasured)', 90_000, () =>
+      closeOrders(stack, storm.merchantOrderNos),
+    );
+
+    // 6. The poller.
+    const dropped = await phase('dropped callback → PAID by polling', 60_000, () =>
+      droppedCallbackToPaid(stack, 5),
+    );
+    const pollRate = await phase('poller throughput', 120_000, () =>
+      pollerThroughput(stack, scaled(2000), 12_000, cpuGroups),
+    );
+    result.poller = {
+      throughput: pollRate,
+      droppedCallbackToPaid: {
+        ...dropped,
+        goalExcessMs: GOALS.droppedCallbackExcessMs,
+        meetsGoal:
+          dropped.maxExcessOverFirstStepMs !== null &&
+          dropped.maxExcessOverFirstStepMs < GOALS.droppedCallbackExcessMs,
+      },
+    };
+
+    // 7. Peak RSS of every service process (VmHWM), including instances replaced during the run.
+    const peaks: Record<string, number | null> = {};
+    for (const kind of SERVICE_KINDS) {
+      const live = stack.running
+        .filter((service) => service.kind === kind)
+        .map((service) => peakRssMiB(service.pid) ?? 0);
+      const peak = Math.max(stack.retiredPeakRss[kind] ?? 0, ...live);
+      peaks[kind] = peak > 0 ? round(peak, 1) : null;
+    }
+    const memoryNow: Record<string, unknown> = {};
+    for (const service of stack.running) memoryNow[service.kind] = await memoryOf(service.url);
+    result.peakRssMiB = {
+      ...peaks,
+      pollerBeforeRestart: stack.retiredPeakRss.poller ? round(stack.retiredPeakRss.poller, 1) : null,
+      idleAfterStart: idleRss,
+      atEndFromMetrics: memoryNow,
+      benchProcess: round(process.resourceUsage().maxRSS / 1024, 1),
+      note: 'VmHWM from /proc/<pid>/status at the end (idleAfterStart: VmRSS once ready); the poller figure is the larger of the two poller processes (the first was replaced for the poller throughput phase); benchProcess holds the sandbox PSP, the order service and the load generator',
+      goalMiB: GOALS.peakRssMiB,
+      allServicesUnderGoal: Object.values(peaks).every((peak) => peak !== null && peak < GOALS.peakRssMiB),
+    };
+    result.unmeasuredCleanupCloses = { applyHttp: closedHttp, applyAmqp: closedAmqp, storm: closedStorm };
+  } catch (error) {
+    failure = error as Error;
+    result.error = failure.message;
+    log(`failed: ${failure.stack ?? failure.message}`);
+  }
+  clearTimeout(watchdog);
+  return finish(stack, result, began, failure ? 1 : 0);
+}
+
+/** The process's memory now, from its Prometheus default metrics (MiB). */
+async function memoryOf(url: string): Promise<Record<string, number> | null> {
+  const { text } = await httpText(`${url}/metrics`).catch(() => ({ text: '' }));
+  const pick = (name: string) => {
+    const line = text
+      .split('\n')
+      .find((candidate) => candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `));
+    return line === undefined
+      ? Number.NaN
+      : round(Number(line.slice(line.lastIndexOf(' ') + 1)) / 1024 ** 2, 1);
+  };
+  if (!text) return null;
+  return {
+    rss: pick('process_resident_memory_bytes'),
+    heapTotal: pick('nodejs_heap_size_total_bytes'),
+    heapUsed: pick('nodejs_heap_size_used_bytes'),
+    external: pick('nodejs_external_memory_bytes'),
+  };
+}
+
+let finishing: Promise<number> | undefined;
+
+/** Cleans up once, prints the JSON once, and exits. */
+function finish(
+  stack: BenchStack,
+  result: Record<string, unknown>,
+  began: number,
+  code: number,
+): Promise<number> {
+  finishing ??= (async () => {
+    log('cleaning up …');
+    await stack.cleanup().catch((error: unknown) => log(`cleanup failed: ${(error as Error).message}`));
+    closeHttpAgent();
+    result.serviceLogWarnings = stack.logTally;
+    result.totalSeconds = round((performance.now() - began) / 1000, 1);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.exit(code);
+  })();
+  return finishing;
+}
+
+void main();

@@ -1,0 +1,219 @@
+/**
+ * The whole lifecycle: apply → the shopper pays at the sandbox → its callback → settlement →
+ * outbox → notifier → the order service. Delivery times come from the order service's hook.
+ */
+import { performance } from 'node:perf_hooks';
+import { createConnection } from 'mysql2/promise';
+import { databaseOptions } from '@payments/common';
+import { applyBody, applyHttp, latencyFields, orderNo, payAtPsp } from './apply';
+import { forEachBounded, sleep } from './pool';
+import type { BenchStack } from './stack';
+import { round, summarize, Tally } from './stats';
+
+const NOTIFY_WAIT_MS = 60_000;
+
+interface Paid {
+  merchantOrderNo: string;
+  channelOrderNo: string;
+  paidAt: number;
+}
+
+/** Apply then pay one order; the moment the pay call returned, or undefined if a step failed. */
+async function applyAndPay(
+  stack: BenchStack,
+  merchantOrderNo: string,
+  statuses: Tally,
+  applyLatencies?: number[],
+): Promise<Paid | undefined> {
+  const began = performance.now();
+  const applied = await applyHttp(stack.gatewayUrl, applyBody(merchantOrderNo)).catch(() => undefined);
+  applyLatencies?.push(performance.now() - began);
+  if (!applied || applied.status !== 201) {
+    statuses.add(`apply ${applied?.status ?? 'networkError'}`);
+    return undefined;
+  }
+  return pay(stack, merchantOrderNo, applied.body.attempt.channelOrderNo as string, statuses);
+}
+
+async function pay(
+  stack: BenchStack,
+  merchantOrderNo: string,
+  channelOrderNo: string,
+  statuses: Tally,
+): Promise<Paid | undefined> {
+  const paid = await payAtPsp(stack.pspUrl, channelOrderNo).catch(() => undefined);
+  const paidAt = performance.now();
+  if (!paid || paid.status !== 200) {
+    statuses.add(`pay ${paid?.status ?? 'networkError'}`);
+    return undefined;
+  }
+  statuses.add('paid');
+  return { merchantOrderNo, channelOrderNo, paidAt };
+}
+
+/** Callback-to-notified latencies of the paid orders that were notified. */
+function notifyLatencies(stack: BenchStack, paid: readonly Paid[]): number[] {
+  return paid
+    .map((entry) => (stack.notifiedAt.get(entry.merchantOrderNo) ?? Number.NaN) - entry.paidAt)
+    .filter((latency) => Number.isFinite(latency));
+}
+
+/**
+ * Where the callback-to-notified time goes, from the bench database's own timestamps (server clock,
+ * same host as ours): the settlement writing payment.succeeded to the outbox (the callback's
+ * transaction), the relay marking it sent, and the order service accepting the delivery.
+ */
+async function pathBreakdown(stack: BenchStack, paid: readonly Paid[]) {
+  if (paid.length === 0) return null;
+  const { host, port, username, password, database } = databaseOptions(stack.env.config.DATABASE_URL);
+  const db = await createConnection({ host, port, user: username, password, database });
+  try {
+    const [events] = (await db.query(
+      "SELECT JSON_VALUE(payload, '$.data.merchantOrderNo') AS m, UNIX_TIMESTAMP(created_at) * 1000 AS w, UNIX_TIMESTAMP(sent_at) * 1000 AS s FROM outbox WHERE event_type = 'payment.succeeded'",
+    )) as unknown as [{ m: string; w: string; s: string | null }[]];
+    const eventAt = new Map(
+      events.map((row) => [row.m, { written: Number(row.w), sent: row.s === null ? NaN : Number(row.s) }]),
+    );
+    const epoch = (t: number) => performance.timeOrigin + t;
+    const segments = {
+      payReturnedToEventWritten: [] as number[],
+      eventWrittenToMarkedSent: [] as number[],
+      eventWrittenToNotified: [] as number[],
+    };
+    for (const entry of paid) {
+      const event = eventAt.get(entry.merchantOrderNo);
+      const notified = stack.notifiedAt.get(entry.merchantOrderNo);
+      if (event === undefined || notified === undefined) continue;
+      segments.payReturnedToEventWritten.push(event.written - epoch(entry.paidAt));
+      if (Number.isFinite(event.sent)) segments.eventWrittenToMarkedSent.push(event.sent - event.written);
+      segments.eventWrittenToNotified.push(epoch(notified) - event.written);
+    }
+    const brief = (values: number[]) => {
+      const { samples, p50Ms, p99Ms, maxMs } = summarize(values);
+      return { samples, p50Ms, p99Ms, maxMs };
+    };
+    return {
+      note: 'outbox timestamps (1 ms resolution): written = in the settling transaction of the callback; marked sent = after the broker confirmed the publish and the relay updated the row (the notifier may already have the message). payReturnedToEventWritten covers the PSP sending its notify and the gateway verifying and settling it',
+      payReturnedToEventWritten: brief(segments.payReturnedToEventWritten),
+      eventWrittenToMarkedSent: brief(segments.eventWrittenToMarkedSent),
+      eventWrittenToNotified: brief(segments.eventWrittenToNotified),
+    };
+  } finally {
+    await db.end();
+  }
+}
+
+/** `payments` lifecycles as fast as `concurrency` clients go; rate = notified ÷ (last notify − start). */
+export async function lifecycleMaxRate(stack: BenchStack, payments: number, concurrency: number) {
+  const statuses = new Tally();
+  const paid: Paid[] = [];
+  const started = performance.now();
+  await forEachBounded(payments, concurrency, async () => {
+    const result = await applyAndPay(stack, orderNo('life'), statuses);
+    if (result) paid.push(result);
+  });
+  const applyPayDone = performance.now();
+  const missing = await stack.waitNotified(
+    paid.map((entry) => entry.merchantOrderNo),
+    NOTIFY_WAIT_MS,
+  );
+  const notified = paid.length - missing.length;
+  const lastNotified = Math.max(
+    ...paid.map((entry) => stack.notifiedAt.get(entry.merchantOrderNo) ?? Number.NEGATIVE_INFINITY),
+  );
+  const seconds = (lastNotified - started) / 1000;
+  return {
+    payments,
+    concurrency,
+    notified,
+    notNotifiedWithin60s: missing.length,
+    outcomes: statuses.counts,
+    applyAndPaySeconds: round((applyPayDone - started) / 1000, 2),
+    secondsUntilLastNotified: round(seconds, 2),
+    paymentsPerSecond: round(notified / seconds, 1),
+    callbackToNotified: summarize(notifyLatencies(stack, paid)),
+    whereTheTimeGoes: await pathBreakdown(stack, paid),
+  };
+}
+
+/**
+ * Payments started at a steady `rate` per second for `seconds` (open loop: a slow system does not
+ * slow the arrivals, up to `maxInFlight`). With `precreate`, the attempts are made first and only
+ * the pays arrive at the rate; otherwise each arrival is apply then pay.
+ */
+export async function lifecycleSteady(
+  stack: BenchStack,
+  rate: number,
+  seconds: number,
+  precreate: boolean,
+  maxInFlight = 400,
+) {
+  const count = Math.round(rate * seconds);
+  const statuses = new Tally();
+  const applyLatencies: number[] = [];
+  const payLatencies: number[] = [];
+  const paid: Paid[] = [];
+  const attempts: { merchantOrderNo: string; channelOrderNo: string }[] = [];
+  if (precreate) {
+    await forEachBounded(count, 64, async () => {
+      const merchantOrderNo = orderNo('steadyp');
+      const applied = await applyHttp(stack.gatewayUrl, applyBody(merchantOrderNo)).catch(() => undefined);
+      if (applied?.status === 201)
+        attempts.push({ merchantOrderNo, channelOrderNo: applied.body.attempt.channelOrderNo as string });
+    });
+    await sleep(1500); // let the created events drain before the measured arrivals
+  }
+  const arrivals = precreate ? attempts.length : count;
+  const intervalMs = 1000 / rate;
+  let inFlight = 0;
+  let lateStarts = 0;
+  const tasks: Promise<void>[] = [];
+  const started = performance.now();
+  for (let index = 0; index < arrivals; index += 1) {
+    const due = started + index * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    else if (wait < -intervalMs) lateStarts += 1;
+    while (inFlight >= maxInFlight) await sleep(1);
+    inFlight += 1;
+    const task = async () => {
+      try {
+        if (precreate) {
+          const attempt = attempts[index]!;
+          const began = performance.now();
+          const result = await pay(stack, attempt.merchantOrderNo, attempt.channelOrderNo, statuses);
+          payLatencies.push(performance.now() - began);
+          if (result) paid.push(result);
+        } else {
+          const result = await applyAndPay(stack, orderNo('steady'), statuses, applyLatencies);
+          if (result) paid.push(result);
+        }
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    tasks.push(task());
+  }
+  const lastArrival = performance.now();
+  await Promise.all(tasks);
+  const missing = await stack.waitNotified(
+    paid.map((entry) => entry.merchantOrderNo),
+    NOTIFY_WAIT_MS,
+  );
+  const achieved = arrivals / ((lastArrival - started) / 1000);
+  return {
+    mode: precreate
+      ? 'attempts created beforehand; only the pays arrive at the rate'
+      : 'each arrival applies then pays',
+    targetPerSecond: rate,
+    achievedArrivalsPerSecond: round(achieved, 1),
+    arrivals,
+    arrivalsStartedLate: lateStarts,
+    notified: paid.length - missing.length,
+    notNotifiedWithin60s: missing.length,
+    outcomes: statuses.counts,
+    ...(precreate ? { payCall: latencyFields(payLatencies) } : { apply: latencyFields(applyLatencies) }),
+    callbackToNotified: summarize(notifyLatencies(stack, paid)),
+    whereTheTimeGoes: await pathBreakdown(stack, paid),
+  };
+}

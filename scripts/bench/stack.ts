@@ -1,0 +1,250 @@
+/**
+ * The benchmark's own isolated stack: a fresh TOPOLOGY_PREFIX and database (createTestEnv), the
+ * sandbox PSP and the example order service in this process (the order service timestamps every
+ * accepted payment-result), and the four services as child processes exactly as
+ * `npm run start -w services/<name>` runs them. Everything it made is removed by `cleanup()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { FastifyInstance } from 'fastify';
+import { createLogger } from '@payments/common';
+import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
+import { buildOrderService } from '../../sandbox/order-service/src/server';
+import { buildPspServer } from '../../sandbox/psp/src/server';
+import { httpJson } from './http';
+import { sleep, withDeadline } from './pool';
+
+export type ServiceKind = 'payment-gateway' | 'poller' | 'notifier' | 'refunder';
+export const SERVICE_KINDS: readonly ServiceKind[] = ['payment-gateway', 'poller', 'notifier', 'refunder'];
+
+export const API_KEY = 'sk_test_local';
+const PSP_SECRET = 'psp_test_secret';
+const ORDER_SERVICE_SECRET = 'order_test_secret';
+const ROOT = join(__dirname, '..', '..');
+
+export const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningService {
+  kind: ServiceKind;
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  url: string;
+}
+
+function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak resident set (VmHWM) of a live process in MiB, or undefined once it is gone. */
+export const peakRssMiB = (pid: number) => statusField(pid, 'VmHWM');
+/** Resident set now (VmRSS) in MiB. */
+export const rssMiB = (pid: number) => statusField(pid, 'VmRSS');
+
+export class BenchStack {
+  env!: TestEnv;
+  psp!: FastifyInstance;
+  pspUrl = '';
+  orderService!: FastifyInstance;
+  orderServiceUrl = '';
+  readonly running: RunningService[] = [];
+  /** merchantOrderNo → performance.now() of the first accepted payment-result delivery. */
+  readonly notifiedAt = new Map<string, number>();
+  /** Warnings and errors the services logged, by service and message (their logs are JSON lines). */
+  readonly logTally: Record<string, number> = {};
+  /** Peak RSS of service processes that were stopped before the end (per kind, MiB). */
+  readonly retiredPeakRss: Partial<Record<ServiceKind, number>> = {};
+  private children: ChildProcess[] = [];
+  private cleaned = false;
+
+  constructor(private readonly overrides: Record<string, string>) {}
+
+  get prefix(): string {
+    return this.env.config.TOPOLOGY_PREFIX;
+  }
+
+  get gatewayUrl(): string {
+    const gateway = this.running.find((service) => service.kind === 'payment-gateway');
+    if (!gateway) throw new Error('no gateway is running');
+    return gateway.url;
+  }
+
+  service(kind: ServiceKind): RunningService {
+    const found = this.running.find((service) => service.kind === kind);
+    if (!found) throw new Error(`no ${kind} is running`);
+    return found;
+  }
+
+  /** The sandboxes and the prefix + database; the services come later (`startServices`). */
+  async start(): Promise<void> {
+    this.psp = buildPspServer({ secret: PSP_SECRET, log: createLogger('psp', 'silent') });
+    await this.psp.listen({ port: 0, host: '127.0.0.1' });
+    this.pspUrl = `http://127.0.0.1:${portOf(this.psp)}`;
+
+    this.orderService = buildOrderService({ secret: ORDER_SERVICE_SECRET });
+    const route = /^\/orders\/([^/?]+)\/payment-result/;
+    this.orderService.addHook('onResponse', async (request, reply) => {
+      if (request.method !== 'POST' || reply.statusCode >= 300) return;
+      const match = route.exec(request.url);
+      if (!match) return;
+      const merchantOrderNo = decodeURIComponent(match[1]!);
+      if (!this.notifiedAt.has(merchantOrderNo)) this.notifiedAt.set(merchantOrderNo, performance.now());
+    });
+    await this.orderService.listen({ port: 0, host: '127.0.0.1' });
+    this.orderServiceUrl = `http://127.0.0.1:${portOf(this.orderService)}`;
+
+    this.env = await createTestEnv({
+      PSP_BASE_URL: this.pspUrl,
+      PSP_SECRET,
+      ORDER_SERVICE_URL: this.orderServiceUrl,
+      ORDER_SERVICE_SECRET,
+      API_KEYS: API_KEY,
+      ...this.overrides,
+    });
+  }
+
+  async startServices(): Promise<void> {
+    // One at a time: four tsx start-ups at once on two cores only make each slower.
+    for (const kind of SERVICE_KINDS) await this.spawn(kind);
+  }
+
+  /** Starts one process of `kind` and waits until its /readyz answers 200. */
+  async spawn(kind: ServiceKind): Promise<RunningService> {
+    const port = await freePort();
+    const portEnv: Record<string, string> =
+      kind === 'payment-gateway'
+        ? { GATEWAY_PORT: String(port), GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}` }
+        : { METRICS_PORT: String(port) };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: join(ROOT, 'services', kind),
+      env: { ...process.env, ...this.env.env, ...portEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.children.push(child);
+    // Their logs (LOG_LEVEL=warn) go to our stderr: stdout carries only the JSON result.
+    const forward = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.trim()) continue;
+        process.stderr.write(`[${kind}] ${line.slice(0, 600)}\n`);
+        this.tallyLogLine(kind, line);
+      }
+    };
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', forward);
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${kind} exited during start (${child.exitCode ?? child.signalCode})`);
+      const ready = await httpJson('GET', `${url}/readyz`, undefined, {}, 2000).then(
+        (answer) => answer.status === 200,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`${kind} not ready within 60 s`);
+      await sleep(100);
+    }
+    const running: RunningService = { kind, child, pid: child.pid!, port, url };
+    this.running.push(running);
+    log(`${kind} ready (pid ${running.pid}, port ${port})`);
+    return running;
+  }
+
+  /** SIGTERM (drains and exits 0), SIGKILL if it takes longer than `graceMs`; keeps its peak RSS. */
+  async stopService(service: RunningService, graceMs = 15_000): Promise<void> {
+    const peak = peakRssMiB(service.pid);
+    if (peak !== undefined)
+      this.retiredPeakRss[service.kind] = Math.max(this.retiredPeakRss[service.kind] ?? 0, peak);
+    const index = this.running.indexOf(service);
+    if (index >= 0) this.running.splice(index, 1);
+    await stopChild(service.child, graceMs);
+  }
+
+  private tallyLogLine(kind: ServiceKind, line: string): void {
+    let key: string;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; err?: unknown };
+      const err = typeof entry.err === 'string' ? entry.err : undefined;
+      key = `${kind}: ${entry.msg ?? '?'}${err ? ` (${err.slice(0, 80)})` : ''}`;
+    } catch {
+      key = `${kind}: ${line.slice(0, 120)}`;
+    }
+    this.logTally[key] = (this.logTally[key] ?? 0) + 1;
+  }
+
+  /** Waits until every order in `merchantOrderNos` was notified, or `timeoutMs` passes. */
+  async waitNotified(merchantOrderNos: readonly string[], timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    let missing = merchantOrderNos.filter((no) => !this.notifiedAt.has(no));
+    while (missing.length > 0 && Date.now() < deadline) {
+      await sleep(20);
+      missing = missing.filter((no) => !this.notifiedAt.has(no));
+    }
+    return missing;
+  }
+
+  async setPspFaults(faults: Record<string, unknown> | undefined): Promise<void> {
+    await httpJson('DELETE', `${this.pspUrl}/sandbox/faults`);
+    if (faults) await httpJson('PUT', `${this.pspUrl}/sandbox/faults`, faults);
+  }
+
+  /** Kills every child this run started, closes the sandboxes, removes the prefix and database. */
+  async cleanup(): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    await Promise.all(this.children.map((child) => stopChild(child, 10_000)));
+    await withDeadline('closing the sandboxes', 10_000, this.closeSandboxes()).catch((error: unknown) =>
+      log(`sandbox close: ${(error as Error).message}`),
+    );
+    if (this.env)
+      await withDeadline('removing the test prefix and database', 30_000, this.env.cleanup()).catch(
+        (error: unknown) => log(`cleanup: ${(error as Error).message}`),
+      );
+  }
+
+  /** Last resort on process exit: no child outlives the benchmark. */
+  killChildrenNow(): void {
+    for (const child of this.children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
+  private async closeSandboxes(): Promise<void> {
+    await this.psp?.close();
+    await this.orderService?.close();
+  }
+}
+
+function portOf(app: FastifyInstance): number {
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,245 @@
+/**
+ * `npm run demo`: drives a realistic mix of orders through the public interfaces (double clicks,
+ * channel switches, a voucher paid after a wallet, dropped callbacks, an order cancelled and then
+ * paid, a 10-second order-service outage), then reports what happened and checks the money
+ * invariants of CONTRACT 8 for every order. Exits non-zero if any fails.
+ *
+ * Uses the stack at the configured URLs if it answers; otherwise starts one (with short schedules)
+ * for the length of the demo.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { SingleBar } from 'cli-progress';
+import { listDlqs, loadConfigOrExit, migrate, topologyFor, type Config } from '@payments/common';
+import { ensureInfrastructure } from './infra';
+import { checkOrders, waitUntilQuiet, type Endpoints } from './lib/invariants';
+import { answers, PARTS, startPart, stopAll, waitFor } from './lib/processes';
+import { SCENARIOS, TrafficDriver, type Scenario, type TrafficResult } from './lib/traffic';
+
+const ORDERS = Number(process.env.DEMO_ORDERS ?? 300);
+const CONCURRENCY = 8;
+const DEMO_SCHEDULES = {
+  POLL_SCHEDULE: '1s,2s,3s',
+  NOTIFY_SCHEDULE: '2s,3s,5s,5s,10s',
+  REFUND_POLL_SCHEDULE: '1s,2s,3s',
+  SWEEP_INTERVAL: '5s',
+  // An open breaker defers notifications without calling; its trial call must come well within the schedule.
+  BREAKER_RESET: '2s',
+  LOG_LEVEL: 'warn',
+};
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function gatewayUrl(config: Config): string {
+  return `http://127.0.0.1:${config.GATEWAY_PORT}`;
+}
+
+async function stackAnswers(config: Config): Promise<boolean> {
+  const checks = await Promise.all([
+    answers(`${gatewayUrl(config)}/readyz`),
+    answers(`${config.PSP_BASE_URL}/healthz`),
+    answers(`${config.ORDER_SERVICE_URL}/healthz`),
+    answers(`http://127.0.0.1:${config.METRICS_PORT ?? 9102}/healthz`),
+  ]);
+  return checks.every(Boolean);
+}
+
+async function startOwnStack(config: Config): Promise<{ config: Config; children: ChildProcess[] }> {
+  say('No running stack answered; starting one for the demo (short schedules)…');
+  await ensureInfrastructure(config);
+  await migrate(config.DATABASE_URL);
+  const env = { ...process.env, ...DEMO_SCHEDULES };
+  const children = PARTS.flatMap((part) => {
+    const child = startPart(
+      part,
+      env,
+      process.env.DEMO_VERBOSE ? (line) => process.stderr.write(`${line}\n`) : undefined,
+    );
+    return child ? [child] : [];
+  });
+  const demoConfig = loadConfigOrExit(env);
+  const ready = await Promise.all([
+    waitFor(`${gatewayUrl(demoConfig)}/readyz`, 60),
+    waitFor(`${demoConfig.PSP_BASE_URL}/healthz`, 60),
+    waitFor(`${demoConfig.ORDER_SERVICE_URL}/healthz`, 60),
+    waitFor('http://127.0.0.1:9102/readyz', 60),
+    waitFor('http://127.0.0.1:9103/readyz', 60),
+    waitFor('http://127.0.0.1:9104/readyz', 60),
+  ]);
+  if (!ready.every(Boolean)) {
+    await stopAll(children);
+    throw new Error('the stack did not come up (run with DEMO_VERBOSE=1 to see its logs)');
+  }
+  return { config: demoConfig, children };
+}
+
+async function metric(url: string, name: string, labels = ''): Promise<number> {
+  try {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(2000) })).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith(name) && line.includes(labels))
+      .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+  } catch {
+    return 0;
+  }
+}
+
+async function put(url: string, body: unknown): Promise<void> {
+  await fetch(url, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  let config = loadConfigOrExit();
+  let children: ChildProcess[] = [];
+  if (await stackAnswers(config)) {
+    say('Using the running stack at the configured URLs.');
+  } else {
+    ({ config, children } = await startOwnStack(config));
+  }
+  const endpoints: Endpoints = {
+    gatewayUrl: gatewayUrl(config),
+    apiKey: config.API_KEYS[0]!,
+    pspUrl: config.PSP_BASE_URL,
+    orderServiceUrl: config.ORDER_SERVICE_URL,
+  };
+  const driver = new TrafficDriver({
+    ...endpoints,
+    amqpUrl: config.AMQP_URL,
+    commandsExchange: topologyFor(config).exchange('commands'),
+    abandonAfterMs: 5000,
+    expireAfterMs: 60_000,
+    label: `demo${Date.now().toString(36)}`,
+  });
+  const before = {
+    settledByPolling: await metric(
+      'http://127.0.0.1:9102/metrics',
+      'payments_settled_total',
+      'outcome="PAID"',
+    ),
+    notifyRetries: await metric('http://127.0.0.1:9103/metrics', 'notifications_total', 'result="retry"'),
+  };
+
+  const results: TrafficResult[] = [];
+  say(
+    `Driving ${ORDERS} orders (${SCENARIOS.join(', ')}), a third of callbacks dropped, one 10 s order-service outage…`,
+  );
+  const bar = new SingleBar(
+    { format: ' orders [{bar}] {value}/{total} | {phase}', hideCursor: true },
+    undefined,
+  );
+  bar.start(ORDERS, 0, { phase: 'driving' });
+  await put(`${config.PSP_BASE_URL}/sandbox/faults`, { dropNotifyRate: 0.33 });
+  let next = 0;
+  let outage: Promise<void> | undefined;
+  const worker = async () => {
+    while (next < ORDERS) {
+      const index = next++;
+      if (index === Math.floor(ORDERS / 3)) {
+        outage = (async () => {
+          bar.update({ phase: 'order service DOWN for 10 s' });
+          await put(`${config.ORDER_SERVICE_URL}/sandbox/faults`, { down: true });
+          await new Promise((resolve) => setTimeout(resolve, 10_000));
+          await fetch(`${config.ORDER_SERVICE_URL}/sandbox/faults`, { method: 'DELETE' });
+          bar.update({ phase: 'driving' });
+        })();
+      }
+      const scenario: Scenario = SCENARIOS[index % SCENARIOS.length]!;
+      results.push(
+        await driver.run(scenario).catch((error: unknown) => ({
+          merchantOrderNo: '',
+          scenario,
+          paid: false,
+          errors: [(error as Error).message],
+        })),
+      );
+      bar.increment();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await outage;
+  await fetch(`${config.PSP_BASE_URL}/sandbox/faults`, { method: 'DELETE' });
+  await driver.close();
+  bar.stop();
+
+  const orders = results.filter((result) => result.merchantOrderNo).map((result) => result.merchantOrderNo);
+  const settle = new SingleBar(
+    { format: ' settled [{bar}] {value}/{total} | waiting for polls, retries and refunds', hideCursor: true },
+    undefined,
+  );
+  settle.start(orders.length, 0);
+  const notQuiet = await waitUntilQuiet(endpoints, orders, 120_000, (quiet) => settle.update(quiet));
+  settle.stop();
+
+  const violations = await checkOrders(endpoints, orders);
+  const views = await Promise.all(
+    orders.map(async (no) => {
+      const response = await fetch(`${endpoints.gatewayUrl}/v1/payments/${no}`, {
+        headers: { authorization: `Bearer ${endpoints.apiKey}` },
+      });
+      return (await response.json()) as { status: string; refunds: { status: string; amount: number }[] };
+    }),
+  );
+  const refunds = views.flatMap((view) => view.refunds);
+  const dlqs = await listDlqs(config.AMQP_URL, topologyFor(config));
+  const dlqDepth = dlqs.reduce((sum, dlq) => sum + (dlq.messages ?? 0), 0);
+  const after = {
+    settledByPolling: await metric(
+      'http://127.0.0.1:9102/metrics',
+      'payments_settled_total',
+      'outcome="PAID"',
+    ),
+    notifyRetries: await metric('http://127.0.0.1:9103/metrics', 'notifications_total', 'result="retry"'),
+  };
+  const clientErrors = results.flatMap((result) => result.errors);
+
+  say('');
+  say('What happened');
+  say(
+    `  orders driven                      ${orders.length} (${SCENARIOS.map((s) => `${results.filter((r) => r.scenario === s).length} ${s}`).join(', ')})`,
+  );
+  say(`  payments kept (PAID)               ${views.filter((view) => view.status === 'PAID').length}`);
+  say(`  orders closed (cancelled/expired)  ${views.filter((view) => view.status === 'CLOSED').length}`);
+  say(
+    `  extra charges caught and refunded  ${refunds.filter((refund) => refund.status === 'SUCCESS').length} (${refunds.filter((r) => r.status === 'SUCCESS').reduce((sum, r) => sum + r.amount, 0)} minor units returned)`,
+  );
+  say(
+    `  refunds waiting for approval       ${refunds.filter((refund) => refund.status === 'PENDING_APPROVAL').length}`,
+  );
+  say(
+    `  payments found by polling          ${after.settledByPolling - before.settledByPolling} (callbacks dropped or late)`,
+  );
+  say(
+    `  notifications retried              ${after.notifyRetries - before.notifyRetries} (the order-service outage)`,
+  );
+  say(`  dead letters                       ${dlqDepth}`);
+  say(
+    `  client-side surprises              ${clientErrors.length}${clientErrors.length ? `: ${[...new Set(clientErrors)].slice(0, 3).join('; ')}` : ''}`,
+  );
+  say(`  time                               ${Math.round((Date.now() - started) / 1000)} s`);
+  say('');
+  say('Money invariants (CONTRACT 8), for every order');
+  say(
+    `  captured − refunded = amount if PAID, else 0; PAID told once; nothing stuck: ${violations.length === 0 && notQuiet.length === 0 ? 'OK' : 'FAILED'}`,
+  );
+  for (const violation of violations.slice(0, 20))
+    say(`  ✗ ${violation.merchantOrderNo}: ${violation.problem}`);
+  for (const no of notQuiet.slice(0, 20)) say(`  ✗ ${no}: still not settled`);
+  say('');
+  say(
+    'Look at the queues, their .dlq and the payments.delay.* tiers at http://127.0.0.1:15672 (guest/guest),',
+  );
+  say('and at one payment with: npx payctl payment <merchantOrderNo>');
+
+  await stopAll(children);
+  if (violations.length > 0 || notQuiet.length > 0 || dlqDepth > 0) process.exit(1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,144 @@
+/**
+ * The money invariants of CONTRACT 8, checked through the public interfaces only: the gateway's
+ * payment view, the sandbox PSP's ledger (ground truth of money) and the example order service.
+ */
+export interface Endpoints {
+  gatewayUrl: string;
+  apiKey: string;
+  pspUrl: string;
+  orderServiceUrl: string;
+}
+
+export interface Violation {
+  merchantOrderNo: string;
+  problem: string;
+}
+
+interface PaymentView {
+  status: string;
+  amount: number;
+  attempts: { channelOrderNo: string; status: string }[];
+  refunds: { refundNo: string; status: string; amount: number }[];
+  expireAt: string;
+}
+
+async function getJson<T>(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { headers });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+export async function paymentOf(
+  endpoints: Endpoints,
+  merchantOrderNo: string,
+): Promise<PaymentView | undefined> {
+  const answer = await getJson<PaymentView>(
+    `${endpoints.gatewayUrl}/v1/payments/${encodeURIComponent(merchantOrderNo)}`,
+    {
+      authorization: `Bearer ${endpoints.apiKey}`,
+    },
+  );
+  return answer.status === 200 ? answer.body : undefined;
+}
+
+export async function moneyOf(endpoints: Endpoints, merchantOrderNo: string) {
+  const { body } = await getJson<{
+    trades: { status: string; amount: number }[];
+    refunds: { status: string; amount: number }[];
+  }>(`${endpoints.pspUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`);
+  const captured = body.trades
+    .filter((trade) => trade.status === 'PAID')
+    .reduce((sum, trade) => sum + trade.amount, 0);
+  const returned = body.refunds
+    .filter((refund) => refund.status === 'SUCCESS')
+    .reduce((sum, refund) => sum + refund.amount, 0);
+  return {
+    captured,
+    returned,
+    net: captured - returned,
+    paidTrades: body.trades.filter((trade) => trade.status === 'PAID').length,
+  };
+}
+
+export async function merchantViewOf(endpoints: Endpoints, merchantOrderNo: string) {
+  const answer = await getJson<{ status: string; distinctEvents: number; deliveries: number }>(
+    `${endpoints.orderServiceUrl}/orders/${encodeURIComponent(merchantOrderNo)}`,
+  );
+  return answer.status === 200 ? answer.body : undefined;
+}
+
+/** True once nothing more will happen to this order: no attempt in flight, no refund open, the shop told. */
+export async function isQuiet(endpoints: Endpoints, merchantOrderNo: string): Promise<boolean> {
+  const payment = await paymentOf(endpoints, merchantOrderNo);
+  if (!payment) return true;
+  if (payment.status !== 'PAID' && payment.status !== 'CLOSED') return false;
+  if (payment.attempts.some((attempt) => attempt.status === 'PAYING')) return false;
+  if (payment.refunds.some((refund) => refund.status === 'PROCESSING')) return false;
+  const money = await moneyOf(endpoints, merchantOrderNo);
+  const refundable = payment.status === 'PAID' ? money.captured - payment.amount : money.captured;
+  if (money.returned < refundable && !payment.refunds.some((refund) => refund.status === 'PENDING_APPROVAL'))
+    return false;
+  if (payment.status === 'PAID' && (await merchantViewOf(endpoints, merchantOrderNo))?.status !== 'PAID')
+    return false;
+  return true;
+}
+
+/** CONTRACT 8, for one order, once the system is quiet. */
+export async function checkOrder(endpoints: Endpoints, merchantOrderNo: string): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  const fail = (problem: string) => violations.push({ merchantOrderNo, problem });
+  const payment = await paymentOf(endpoints, merchantOrderNo);
+  const money = await moneyOf(endpoints, merchantOrderNo);
+  const merchant = await merchantViewOf(endpoints, merchantOrderNo);
+  if (!payment) {
+    if (money.captured !== 0) fail(`captured ${money.captured} for an order the gateway does not know`);
+    return violations;
+  }
+  const expectedNet = payment.status === 'PAID' ? payment.amount : 0;
+  if (money.net !== expectedNet) {
+    fail(
+      `status ${payment.status}: captured ${money.captured} - refunded ${money.returned} = ${money.net}, expected ${expectedNet}`,
+    );
+  }
+  if (payment.status === 'PAID') {
+    if (!merchant || merchant.status !== 'PAID') fail('PAID but the order service was never told');
+    else if (merchant.distinctEvents !== 1)
+      fail(`the order service got ${merchant.distinctEvents} distinct payment events`);
+  } else if (merchant) {
+    fail(`${payment.status} but the order service was told it was paid`);
+  }
+  const stuck = payment.attempts.filter((attempt) => attempt.status === 'PAYING');
+  if (stuck.length > 0 && Date.now() > new Date(payment.expireAt).getTime())
+    fail(`${stuck.length} attempt(s) still PAYING after expiry`);
+  return violations;
+}
+
+export async function checkOrders(endpoints: Endpoints, merchantOrderNos: string[]): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  for (const merchantOrderNo of merchantOrderNos)
+    violations.push(...(await checkOrder(endpoints, merchantOrderNo)));
+  return violations;
+}
+
+/** Waits until every order is quiet; returns those that are not by the deadline. */
+export async function waitUntilQuiet(
+  endpoints: Endpoints,
+  merchantOrderNos: string[],
+  timeoutMs: number,
+  onProgress?: (quiet: number) => void,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let pending = [...merchantOrderNos];
+  while (pending.length > 0 && Date.now() < deadline) {
+    const still: string[] = [];
+    for (const merchantOrderNo of pending)
+      if (!(await isQuiet(endpoints, merchantOrderNo).catch(() => false))) still.push(merchantOrderNo);
+    pending = still;
+    onProgress?.(merchantOrderNos.length - pending.length);
+    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return pending;
+}

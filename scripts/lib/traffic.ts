@@ -1,0 +1,220 @@
+/**
+ * Realistic order traffic through the public interfaces (HTTP and the AMQP apply command), shared by
+ * `npm run demo` and the chaos suite. Each scenario returns the order it made.
+ */
+import { randomUUID } from 'node:crypto';
+import amqplib from 'amqplib';
+import type { Endpoints } from './invariants';
+
+export const SCENARIOS = [
+  'simple',
+  'double-click',
+  'switch',
+  'voucher-then-wallet',
+  'cancel-then-pay',
+  'abandoned',
+  'by-queue',
+] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface TrafficResult {
+  merchantOrderNo: string;
+  scenario: Scenario;
+  /** The shopper paid at least once (so the order should end PAID, or refunded in full if closed). */
+  paid: boolean;
+  errors: string[];
+}
+
+export interface TrafficOptions extends Endpoints {
+  /** For applies by message: `${prefix}.payments.commands`. */
+  amqpUrl: string;
+  commandsExchange: string;
+  /** Orders that are never paid expire after this long. */
+  abandonAfterMs: number;
+  /** Every other order's validity (an order whose apply was cut off still ends, at its expiry). */
+  expireAfterMs: number;
+  label: string;
+}
+
+let sequence = 0;
+
+export class TrafficDriver {
+  private connection?: amqplib.ChannelModel;
+  private channel?: amqplib.Channel;
+  private readonly replies = new Map<
+    string,
+    (reply: { status: number; body: { attempt?: { channelOrderNo: string } } }) => void
+  >();
+
+  constructor(private readonly options: TrafficOptions) {}
+
+  async close(): Promise<void> {
+    await this.connection?.close().catch(() => undefined);
+  }
+
+  private defaults(merchantOrderNo: string) {
+    const expireAt = new Date(Date.now() + this.options.expireAfterMs).toISOString();
+    return { merchantOrderNo, currency: 'CNY', subject: 'Demo order', channel: 'sandbox-wallet', expireAt };
+  }
+
+  private async apply(merchantOrderNo: string, body: Record<string, unknown>) {
+    const response = await fetch(`${this.options.gatewayUrl}/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.options.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...this.defaults(merchantOrderNo), ...body }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { attempt?: { channelOrderNo: string }; error?: { code: string } },
+    };
+  }
+
+  private async applyByQueue(merchantOrderNo: string, body: Record<string, unknown>) {
+    if (!this.channel) {
+      this.connection = await amqplib.connect(this.options.amqpUrl);
+      // A broker restart ends this connection: the next apply by queue opens a new one.
+      const forget = () => {
+        this.channel = undefined;
+      };
+      this.connection.on('error', forget);
+      this.connection.on('close', forget);
+      this.channel = await this.connection.createChannel();
+      await this.channel.consume(
+        'amq.rabbitmq.reply-to',
+        (message) => {
+          if (!message) return;
+          this.replies.get(message.properties.correlationId as string)?.(
+            JSON.parse(message.content.toString()),
+          );
+        },
+        { noAck: true },
+      );
+    }
+    const correlationId = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const reply = new Promise<{ status: number; body: { attempt?: { channelOrderNo: string } } }>(
+      (resolve, reject) => {
+        timer = setTimeout(() => {
+          this.replies.delete(correlationId);
+          reject(new Error('no reply to the apply command'));
+        }, 30_000);
+        this.replies.set(correlationId, (answer) => {
+          clearTimeout(timer);
+          this.replies.delete(correlationId);
+          resolve(answer);
+        });
+      },
+    );
+    reply.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+    try {
+      this.publishApply(correlationId, merchantOrderNo, body);
+    } catch (error) {
+      clearTimeout(timer);
+      this.replies.delete(correlationId);
+      throw error;
+    }
+    return reply;
+  }
+
+  private publishApply(correlationId: string, merchantOrderNo: string, body: Record<string, unknown>): void {
+    this.channel!.publish(
+      this.options.commandsExchange,
+      'payment.apply',
+      Buffer.from(JSON.stringify({ ...this.defaults(merchantOrderNo), ...body })),
+      {
+        messageId: randomUUID(),
+        correlationId,
+        replyTo: 'amq.rabbitmq.reply-to',
+        contentType: 'application/json',
+        persistent: true,
+      },
+    );
+  }
+
+  private async pay(channelOrderNo: string | undefined): Promise<boolean> {
+    if (!channelOrderNo) return false;
+    return (
+      (await fetch(`${this.options.pspUrl}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' }))
+        .status === 200
+    );
+  }
+
+  private async cancel(merchantOrderNo: string): Promise<number> {
+    const response = await fetch(`${this.options.gatewayUrl}/v1/payments/${merchantOrderNo}/close`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.options.apiKey}` },
+    });
+    return response.status;
+  }
+
+  async run(scenario: Scenario): Promise<TrafficResult> {
+    sequence += 1;
+    const merchantOrderNo = `${this.options.label}-${scenario}-${Date.now().toString(36)}-${sequence}`;
+    const amount = 100 + ((sequence * 37) % 9900);
+    const errors: string[] = [];
+    const expect = (what: string, ok: boolean) => {
+      if (!ok) errors.push(what);
+    };
+    let paid = false;
+    switch (scenario) {
+      case 'simple': {
+        const applied = await this.apply(merchantOrderNo, { amount });
+        expect(`apply answered ${applied.status}`, applied.status === 201);
+        paid = await this.pay(applied.body.attempt?.channelOrderNo);
+        break;
+      }
+      case 'double-click': {
+        const clicks = await Promise.all([1, 2, 3].map(() => this.apply(merchantOrderNo, { amount })));
+        const channelOrderNos = new Set(
+          clicks.filter((click) => click.status < 300).map((click) => click.body.attempt?.channelOrderNo),
+        );
+        expect(`three clicks made ${channelOrderNos.size} attempts`, channelOrderNos.size === 1);
+        paid = await this.pay([...channelOrderNos][0]);
+        break;
+      }
+      case 'switch': {
+        const wallet = await this.apply(merchantOrderNo, { amount });
+        const qr = await this.apply(merchantOrderNo, { amount, channel: 'sandbox-qr' });
+        expect(`switch answered ${qr.status}`, qr.status === 201);
+        // The shopper tries the old QR code too: closed, so it cannot be paid (or, if the close failed, the refunder handles it).
+        await this.pay(wallet.body.attempt?.channelOrderNo);
+        paid = await this.pay(qr.body.attempt?.channelOrderNo);
+        break;
+      }
+      case 'voucher-then-wallet': {
+        const voucher = await this.apply(merchantOrderNo, { amount, channel: 'sandbox-voucher' });
+        const wallet = await this.apply(merchantOrderNo, { amount });
+        paid = await this.pay(wallet.body.attempt?.channelOrderNo);
+        // The voucher is paid later, offline: a second charge the refunder must give back.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await this.pay(voucher.body.attempt?.channelOrderNo);
+        break;
+      }
+      case 'cancel-then-pay': {
+        const voucher = await this.apply(merchantOrderNo, { amount, channel: 'sandbox-voucher' });
+        expect('close answered', (await this.cancel(merchantOrderNo)) === 200);
+        paid = await this.pay(voucher.body.attempt?.channelOrderNo);
+        break;
+      }
+      case 'abandoned': {
+        const applied = await this.apply(merchantOrderNo, {
+          amount,
+          expireAt: new Date(Date.now() + this.options.abandonAfterMs).toISOString(),
+        });
+        expect(`apply answered ${applied.status}`, applied.status === 201);
+        break;
+      }
+      case 'by-queue': {
+        const applied = await this.applyByQueue(merchantOrderNo, { amount });
+        expect(`queued apply answered ${applied.status}`, applied.status === 201);
+        paid = await this.pay(applied.body.attempt?.channelOrderNo);
+        break;
+      }
+      default: {
+        const unknown: never = scenario;
+        throw new Error(`unknown scenario ${String(unknown)}`);
+      }
+    }
+    return { merchantOrderNo, scenario, paid, errors };
+  }
+}
