@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { configSchema, loadConfig } from '@payments/common';
+
+/** docker-compose.yml cannot run here (no Docker engine), so keep it honest against the code. */
+describe('docker-compose.yml', () => {
+  const root = join(__dirname, '..', '..');
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<
+      string,
+      {
+        command?: string[];
+        environment?: Record<string, string>;
+        depends_on?: Record<string, unknown>;
+        healthcheck?: unknown;
+        ports?: string[];
+      }
+    >;
+  };
+  const apps = ['payment-gateway', 'poller', 'notifier', 'refunder', 'psp', 'order-service'];
+
+  it('runs the whole stack: broker with management UI, Redis, MySQL 8, every service and both sandboxes', () => {
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['rabbitmq', 'redis', 'mysql', 'migrate', ...apps]),
+    );
+    expect(String((compose.services.rabbitmq as { image?: string }).image)).toMatch(/management/);
+    expect(String((compose.services.mysql as { image?: string }).image)).toMatch(/^mysql:8/);
+  });
+
+  it.each(apps)('%s starts an entry point that exists, with only known and valid variables', (name) => {
+    const service = compose.services[name]!;
+    const entry = service.command?.find((part) => part.endsWith('.ts'));
+    expect(entry).toBeDefined();
+    expect(existsSync(join(root, entry!))).toBe(true);
+    const environment = service.environment ?? {};
+    const known = Object.keys(configSchema.shape);
+    for (const variable of Object.keys(environment)) expect(known).toContain(variable);
+    expect(() => loadConfig(environment)).not.toThrow();
+    expect(service.healthcheck).toBeDefined();
+  });
+
+  it('lets every worker kind scale: no fixed host ports on workers, and they wait for their dependencies', () => {
+    for (const name of ['poller', 'notifier', 'refunder']) {
+      expect(compose.services[name]!.ports).toBeUndefined();
+      expect(Object.keys(compose.services[name]!.depends_on ?? {})).toEqual(
+        expect.arrayContaining(['rabbitmq', 'redis', 'mysql', 'migrate']),
+      );
+    }
+  });
+});

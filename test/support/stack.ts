@@ -1,0 +1,265 @@
+import { createServer } from 'node:net';
+import amqplib from 'amqplib';
+import { createLogger, loadConfig, type Config } from '@payments/common';
+import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
+import { buildPspServer } from '../../sandbox/psp/src/server';
+import { createGateway, type Gateway } from '../../services/payment-gateway/src/app';
+import { createPoller, type Poller } from '../../services/poller/src/app';
+import { createNotifier, type Notifier } from '../../services/notifier/src/app';
+import { createRefunder, type Refunder } from '../../services/refunder/src/app';
+import { buildOrderService } from '../../sandbox/order-service/src/server';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const API_KEY = 'sk_test_local';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A test stack: its own prefix and database, a real sandbox PSP, and gateways started on demand. */
+export class GatewayStack {
+  env!: TestEnv;
+  config!: Config;
+  psp!: ReturnType<typeof buildPspServer>;
+  pspUrl!: string;
+  gateways: Gateway[] = [];
+  pollers: Poller[] = [];
+  notifiers: Notifier[] = [];
+  refunders: Refunder[] = [];
+  children: ChildProcess[] = [];
+  orderService!: ReturnType<typeof buildOrderService>;
+  orderServiceUrl!: string;
+  private amqp?: amqplib.ChannelModel;
+  events: { type: string; body: { eventId: string; type: string; data: Record<string, unknown> } }[] = [];
+
+  async start(overrides: Record<string, string> = {}): Promise<void> {
+    this.psp = buildPspServer({ secret: 'psp_test_secret', log: createLogger('psp', 'silent') });
+    await this.psp.listen({ port: 0, host: '127.0.0.1' });
+    const address = this.psp.server.address();
+    this.pspUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    this.orderService = buildOrderService({ secret: 'order_test_secret' });
+    await this.orderService.listen({ port: 0, host: '127.0.0.1' });
+    const orderAddress = this.orderService.server.address();
+    this.orderServiceUrl = `http://127.0.0.1:${typeof orderAddress === 'object' && orderAddress ? orderAddress.port : 0}`;
+    this.env = await createTestEnv({
+      PSP_BASE_URL: this.pspUrl,
+      ORDER_SERVICE_URL: this.orderServiceUrl,
+      BREAKER_TIMEOUT: '2s',
+      ...overrides,
+    });
+    this.config = this.env.config;
+  }
+
+  /** Starts one more gateway instance on its own port. */
+  async startGateway(overrides: Record<string, string> = {}): Promise<{ gateway: Gateway; url: string }> {
+    const port = await freePort();
+    const config = loadConfig({
+      ...process.env,
+      ...this.env.env,
+      PSP_BASE_URL: this.pspUrl,
+      BREAKER_TIMEOUT: '2s',
+      GATEWAY_PORT: String(port),
+      GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...overrides,
+    });
+    const gateway = await createGateway(config, createLogger('gateway', config.LOG_LEVEL));
+    await gateway.start(port);
+    this.gateways.push(gateway);
+    return { gateway, url: `http://127.0.0.1:${port}` };
+  }
+
+  /** The configuration every in-process service of this stack runs with. */
+  serviceConfig(overrides: Record<string, string> = {}): Config {
+    return loadConfig({ ...process.env, ...this.serviceEnv(overrides) });
+  }
+
+  serviceEnv(overrides: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...this.env.env,
+      PSP_BASE_URL: this.pspUrl,
+      ORDER_SERVICE_URL: this.orderServiceUrl,
+      BREAKER_TIMEOUT: '2s',
+      METRICS_PORT: '0',
+      ...overrides,
+    };
+  }
+
+  async startNotifier(overrides: Record<string, string> = {}): Promise<Notifier> {
+    const config = this.serviceConfig(overrides);
+    const notifier = await createNotifier(config, createLogger('notifier', config.LOG_LEVEL));
+    await notifier.start();
+    this.notifiers.push(notifier);
+    return notifier;
+  }
+
+  async stopNotifier(notifier: Notifier): Promise<void> {
+    await notifier.stop();
+    this.notifiers = this.notifiers.filter((candidate) => candidate !== notifier);
+  }
+
+  async startRefunder(overrides: Record<string, string> = {}): Promise<Refunder> {
+    const config = this.serviceConfig(overrides);
+    const refunder = await createRefunder(config, createLogger('refunder', config.LOG_LEVEL));
+    await refunder.start();
+    this.refunders.push(refunder);
+    return refunder;
+  }
+
+  async stopRefunder(refunder: Refunder): Promise<void> {
+    await refunder.stop();
+    this.refunders = this.refunders.filter((candidate) => candidate !== refunder);
+  }
+
+  /** Runs a service as its own process, exactly as `npm run start -w services/<name>` does. */
+  spawnService(
+    name: 'payment-gateway' | 'poller' | 'notifier' | 'refunder',
+    overrides: Record<string, string> = {},
+  ): ChildProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: join(__dirname, '..', '..', 'services', name),
+      env: { ...process.env, ...this.serviceEnv(overrides) },
+      stdio: ['ignore', 'ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore'],
+    });
+    this.children.push(child);
+    return child;
+  }
+
+  async setOrderServiceFaults(faults: Record<string, unknown> | undefined): Promise<void> {
+    await fetch(`${this.orderServiceUrl}/sandbox/faults`, { method: 'DELETE' });
+    if (faults) {
+      await fetch(`${this.orderServiceUrl}/sandbox/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+    }
+  }
+
+  async merchantOrder(
+    merchantOrderNo: string,
+  ): Promise<{ status: string; deliveries: number; distinctEvents: number } | undefined> {
+    const response = await fetch(`${this.orderServiceUrl}/orders/${encodeURIComponent(merchantOrderNo)}`);
+    return response.status === 200 ? ((await response.json()) as never) : undefined;
+  }
+
+  async startPoller(overrides: Record<string, string> = {}): Promise<Poller> {
+    const config = this.serviceConfig(overrides);
+    const poller = await createPoller(config, createLogger('poller', config.LOG_LEVEL));
+    await poller.start();
+    this.pollers.push(poller);
+    return poller;
+  }
+
+  async stopPoller(poller: Poller): Promise<void> {
+    await poller.stop();
+    this.pollers = this.pollers.filter((candidate) => candidate !== poller);
+  }
+
+  async pay(channelOrderNo: string): Promise<number> {
+    return (await fetch(`${this.pspUrl}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' })).status;
+  }
+
+  /** Replaces the PSP's faults with exactly these (none when undefined). */
+  async setPspFaults(faults: Record<string, unknown> | undefined): Promise<void> {
+    await fetch(`${this.pspUrl}/sandbox/faults`, { method: 'DELETE' });
+    if (faults) {
+      await fetch(`${this.pspUrl}/sandbox/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+    }
+  }
+
+  async ledger(merchantOrderNo: string): Promise<{
+    trades: {
+      channelOrderNo: string;
+      merchantOrderNo: string;
+      channel: string;
+      amount: number;
+      status: string;
+      paidAt: string | null;
+    }[];
+    refunds: { refundNo: string; channelOrderNo: string; amount: number; status: string }[];
+  }> {
+    return (
+      await fetch(`${this.pspUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`)
+    ).json() as never;
+  }
+
+  /** Collects every event published under this prefix. */
+  async listenToEvents(): Promise<void> {
+    this.amqp = await amqplib.connect(this.config.AMQP_URL);
+    const channel = await this.amqp.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, `${this.config.TOPOLOGY_PREFIX}.payments.events`, '#');
+    await channel.consume(
+      queue,
+      (message) => {
+        if (message)
+          this.events.push({ type: message.fields.routingKey, body: JSON.parse(message.content.toString()) });
+      },
+      { noAck: true },
+    );
+  }
+
+  eventsOf(type: string, merchantOrderNo?: string) {
+    return this.events.filter(
+      (event) =>
+        event.type === type && (!merchantOrderNo || event.body.data.merchantOrderNo === merchantOrderNo),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const child of this.children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const notifier of this.notifiers) await notifier.stop().catch(() => undefined);
+    for (const refunder of this.refunders) await refunder.stop().catch(() => undefined);
+    for (const poller of this.pollers) await poller.stop().catch(() => undefined);
+    for (const gateway of this.gateways) await gateway.stop().catch(() => undefined);
+    await this.amqp?.close().catch(() => undefined);
+    await this.psp?.close();
+    await this.orderService?.close();
+    await this.env?.cleanup();
+  }
+}
+
+export async function api(url: string, method: string, path: string, body?: unknown, key = API_KEY) {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+}
+
+let sequence = 0;
+export function orderNo(label = 'mo'): string {
+  sequence += 1;
+  return `${label}-${Date.now().toString(36)}-${sequence}`;
+}
+
+export function applyBody(merchantOrderNo: string, overrides: Record<string, unknown> = {}) {
+  return {
+    merchantOrderNo,
+    amount: 1250,
+    currency: 'CNY',
+    channel: 'sandbox-wallet',
+    subject: 'Blue teapot',
+    ...overrides,
+  };
+}

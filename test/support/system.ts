@@ -1,0 +1,157 @@
+import type { ChildProcess } from 'node:child_process';
+import { HEADERS, listDlqs, peekDlq, topologyFor } from '@payments/common';
+import { eventually } from '@payments/common/src/testing';
+import { checkOrders, waitUntilQuiet, type Endpoints, type Violation } from '../../scripts/lib/invariants';
+import { SCENARIOS, TrafficDriver, type Scenario, type TrafficResult } from '../../scripts/lib/traffic';
+import { API_KEY, freePort, GatewayStack } from './stack';
+
+export type ServiceKind = 'payment-gateway' | 'poller' | 'notifier' | 'refunder';
+
+interface Running {
+  kind: ServiceKind;
+  child: ChildProcess;
+  port: number;
+}
+
+/**
+ * The real services as separate processes (the sandboxes in-process), for the chaos suite: kill,
+ * restart and double them while traffic runs, then check CONTRACT 8 for every order.
+ */
+export class SystemStack {
+  readonly stack = new GatewayStack();
+  readonly running: Running[] = [];
+  gatewayUrls: string[] = [];
+  traffic!: TrafficDriver;
+
+  async start(overrides: Record<string, string> = {}): Promise<void> {
+    // Retries outlast a lock left by a killed gateway (its lease, ORDER_LOCK.ttlMs, must run out first).
+    await this.stack.start({
+      POLL_SCHEDULE: '300ms,600ms,1s',
+      NOTIFY_SCHEDULE: '300ms,600ms,1s,2s,3s,5s',
+      RETRY_SCHEDULE: '500ms,1s,2s,5s,10s,20s',
+      SWEEP_INTERVAL: '1s',
+      ...overrides,
+    });
+  }
+
+  endpoints(): Endpoints {
+    return {
+      gatewayUrl: this.gatewayUrls[0]!,
+      apiKey: API_KEY,
+      pspUrl: this.stack.pspUrl,
+      orderServiceUrl: this.stack.orderServiceUrl,
+    };
+  }
+
+  /** Starts one process of `kind` and waits until its /readyz answers 200. */
+  async spawn(kind: ServiceKind): Promise<Running> {
+    const port = await freePort();
+    const env: Record<string, string> =
+      kind === 'payment-gateway'
+        ? { GATEWAY_PORT: String(port), GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}` }
+        : { METRICS_PORT: String(port) };
+    const child = this.stack.spawnService(kind, env);
+    const running = { kind, child, port };
+    this.running.push(running);
+    await eventually(
+      `${kind} ready`,
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+      30_000,
+      100,
+    );
+    if (kind === 'payment-gateway') this.gatewayUrls.push(`http://127.0.0.1:${port}`);
+    return running;
+  }
+
+  async startAll(instances = 1): Promise<void> {
+    for (let i = 0; i < instances; i++) {
+      for (const kind of ['payment-gateway', 'poller', 'notifier', 'refunder'] as const)
+        await this.spawn(kind);
+    }
+    const config = this.stack.config;
+    this.traffic = new TrafficDriver({
+      ...this.endpoints(),
+      amqpUrl: config.AMQP_URL,
+      commandsExchange: `${config.TOPOLOGY_PREFIX}.payments.commands`,
+      abandonAfterMs: 3000,
+      expireAfterMs: 20_000,
+      label: 'chaos',
+    });
+  }
+
+  /** Kills one process of `kind` with `signal` and starts a new one in its place. */
+  async restart(kind: ServiceKind, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const index = this.running.findIndex((running) => running.kind === kind);
+    const [victim] = this.running.splice(index, 1);
+    victim!.child.kill(signal);
+    await new Promise((resolve) =>
+      victim!.child.exitCode !== null || victim!.child.signalCode !== null
+        ? resolve(null)
+        : victim!.child.once('exit', resolve),
+    );
+    if (kind === 'payment-gateway')
+      this.gatewayUrls = this.gatewayUrls.filter((url) => url !== `http://127.0.0.1:${victim!.port}`);
+    await this.spawn(kind);
+  }
+
+  /** Runs traffic of every scenario until `stop()` is called; errors (e.g. a killed gateway) are recorded, not thrown. */
+  load(concurrency = 4): { stop: () => Promise<TrafficResult[]> } {
+    const results: TrafficResult[] = [];
+    let stopping = false;
+    let turn = 0;
+    const worker = async () => {
+      while (!stopping) {
+        const scenario: Scenario = SCENARIOS[turn++ % SCENARIOS.length]!;
+        const driver = this.traffic;
+        const result = await driver.run(scenario).catch((error: unknown) => ({
+          merchantOrderNo: '',
+          scenario,
+          paid: false,
+          errors: [(error as Error).message],
+        }));
+        if (result.merchantOrderNo) results.push(result);
+      }
+    };
+    const workers = Array.from({ length: concurrency }, worker);
+    return {
+      stop: async () => {
+        stopping = true;
+        await Promise.all(workers);
+        return results;
+      },
+    };
+  }
+
+  /** Waits for quiet, then CONTRACT 8 for every order, and every dlq empty. */
+  async verify(
+    orders: string[],
+    timeoutMs = 90_000,
+  ): Promise<{ notQuiet: string[]; violations: Violation[]; dlqs: Record<string, string[]> }> {
+    const notQuiet = await waitUntilQuiet(this.endpoints(), orders, timeoutMs);
+    const violations = await checkOrders(this.endpoints(), orders);
+    const dlqs: Record<string, string[]> = {};
+    for (const dlq of await listDlqs(this.stack.config.AMQP_URL, topologyFor(this.stack.config))) {
+      if (dlq.messages === 0) continue;
+      // What a person would read in the management UI, so a failure explains itself.
+      dlqs[dlq.queue] = (await peekDlq(this.stack.config.AMQP_URL, dlq.queue, 5)).map(
+        (message) =>
+          `${String(message.headers[HEADERS.reason])}: ${String(message.headers[HEADERS.lastError])}`,
+      );
+    }
+    return { notQuiet, violations, dlqs };
+  }
+
+  async stop(): Promise<void> {
+    await this.traffic?.close();
+    for (const running of this.running) running.child.kill('SIGTERM');
+    await Promise.all(
+      this.running.map(
+        (running) =>
+          new Promise((resolve) =>
+            running.child.exitCode !== null ? resolve(null) : running.child.once('exit', resolve),
+          ),
+      ),
+    );
+    await this.stack.stop();
+  }
+}
