@@ -27,7 +27,11 @@ async function withChannel<T>(
   try {
     const channel = await connection.createConfirmChannel();
     channel.on('error', () => undefined);
-    return await work(channel);
+    const result = await work(channel);
+    // Close the channel before the connection: a quorum queue loses an ack still in flight
+    // when the connection goes first, and the "replayed" message would stay in its dlq.
+    await channel.close();
+    return result;
   } finally {
     await connection.close().catch(() => undefined);
   }
