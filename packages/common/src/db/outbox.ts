@@ -32,9 +32,16 @@ export interface OutboxRelayOptions {
   publishTimeoutMs?: number;
 }
 
+interface OutboxRow {
+  id: number;
+  event_id: string;
+  event_type: string;
+  payload: string;
+}
+
 /**
  * Publishes outbox rows to `payments.events` with publisher confirms and marks them sent.
- * Several relays may run at once: each claims a batch with one conditional UPDATE, so a row is
+ * Several relays may run at once: each claims a batch (`SELECT … FOR UPDATE SKIP LOCKED`, then stamps its claim), so a row is
  * published by one relay; a relay that dies mid-batch leaves its claim to expire and another
  * relay publishes the rows again (at least once; consumers de-duplicate by eventId).
  */
@@ -109,24 +116,37 @@ export class OutboxRelay {
     return sent;
   }
 
+  /**
+   * Claims up to a batch of unsent rows for this relay. `SKIP LOCKED` passes over rows another
+   * relay is claiming and rows whose writing transaction has not committed, so relays never wait
+   * on each other or on writers (claiming with one bare UPDATE deadlocked under load), and READ
+   * COMMITTED takes no gap locks that would hold up the services' inserts.
+   */
+  private async claimBatch(claimToken: string): Promise<OutboxRow[]> {
+    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+      const rows: OutboxRow[] = await manager.query(
+        `SELECT id, event_id, event_type, payload FROM outbox
+          WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < NOW(3))
+          ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      );
+      if (rows.length > 0) {
+        await manager.query(
+          `UPDATE outbox SET claim_token = ?, claimed_until = NOW(3) + INTERVAL ? MICROSECOND
+            WHERE id IN (${rows.map(() => '?').join(',')})`,
+          [claimToken, this.claimMs * 1000, ...rows.map((row) => row.id)],
+        );
+      }
+      return rows;
+    });
+  }
+
   private async publishBatch(): Promise<number> {
     // A relay cut off from the broker claims nothing: other relays (or this one, later) publish.
     if (!this.broker.isConnected()) return 0;
     const claimToken = randomUUID();
-    const claimed = affectedRows(
-      await this.dataSource.query(
-        `UPDATE outbox SET claim_token = ?, claimed_until = NOW(3) + INTERVAL ? MICROSECOND
-          WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < NOW(3))
-          ORDER BY id LIMIT ?`,
-        [claimToken, this.claimMs * 1000, this.batchSize],
-      ),
-    );
-    if (claimed === 0) return 0;
-    const rows: { id: number; event_id: string; event_type: string; payload: string }[] =
-      await this.dataSource.query(
-        'SELECT id, event_id, event_type, payload FROM outbox WHERE claim_token = ? AND sent_at IS NULL ORDER BY id',
-        [claimToken],
-      );
+    const rows = await this.claimBatch(claimToken);
+    if (rows.length === 0) return 0;
     const sentIds: number[] = [];
     try {
       // Publish the batch concurrently: confirms come back in bulk.
