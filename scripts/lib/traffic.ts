@@ -34,6 +34,11 @@ export interface TrafficOptions extends Endpoints {
   /** Every other order's validity (an order whose apply was cut off still ends, at its expiry). */
   expireAfterMs: number;
   label: string;
+  /**
+   * Gateways to spread requests over, asked at each request (the chaos suite replaces killed
+   * ones); `gatewayUrl` alone when absent.
+   */
+  gatewayUrls?: () => readonly string[];
 }
 
 let sequence = 0;
@@ -46,7 +51,16 @@ export class TrafficDriver {
     (reply: { status: number; body: { attempt?: { channelOrderNo: string } } }) => void
   >();
 
+  private requests = 0;
+
   constructor(private readonly options: TrafficOptions) {}
+
+  /** The gateway for the next request: round robin, so a double click reaches two instances. */
+  private gateway(): string {
+    const urls = this.options.gatewayUrls?.() ?? [];
+    this.requests += 1;
+    return urls.length > 0 ? urls[this.requests % urls.length]! : this.options.gatewayUrl;
+  }
 
   async close(): Promise<void> {
     await this.connection?.close().catch(() => undefined);
@@ -58,7 +72,7 @@ export class TrafficDriver {
   }
 
   private async apply(merchantOrderNo: string, body: Record<string, unknown>) {
-    const response = await fetch(`${this.options.gatewayUrl}/v1/payments`, {
+    const response = await fetch(`${this.gateway()}/v1/payments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.options.apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ ...this.defaults(merchantOrderNo), ...body }),
@@ -140,7 +154,7 @@ export class TrafficDriver {
   }
 
   private async cancel(merchantOrderNo: string): Promise<number> {
-    const response = await fetch(`${this.options.gatewayUrl}/v1/payments/${merchantOrderNo}/close`, {
+    const response = await fetch(`${this.gateway()}/v1/payments/${merchantOrderNo}/close`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.options.apiKey}` },
     });
@@ -155,6 +169,23 @@ export class TrafficDriver {
     const expect = (what: string, ok: boolean) => {
       if (!ok) errors.push(what);
     };
+    let paid = false;
+    try {
+      paid = await this.play(scenario, merchantOrderNo, amount, expect);
+    } catch (error) {
+      // Cut off (a killed gateway, a broker restart): the order is still checked like any other.
+      errors.push(`cut off: ${(error as Error).message}`);
+    }
+    return { merchantOrderNo, scenario, paid, errors };
+  }
+
+  /** One scenario's steps; true when the shopper paid at least once. */
+  private async play(
+    scenario: Scenario,
+    merchantOrderNo: string,
+    amount: number,
+    expect: (what: string, ok: boolean) => void,
+  ): Promise<boolean> {
     let paid = false;
     switch (scenario) {
       case 'simple': {
@@ -215,6 +246,6 @@ export class TrafficDriver {
         throw new Error(`unknown scenario ${String(unknown)}`);
       }
     }
-    return { merchantOrderNo, scenario, paid, errors };
+    return paid;
   }
 }

@@ -76,6 +76,7 @@ export class SystemStack {
       abandonAfterMs: 3000,
       expireAfterMs: 20_000,
       label: 'chaos',
+      gatewayUrls: () => this.gatewayUrls,
     });
   }
 

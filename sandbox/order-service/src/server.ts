@@ -68,7 +68,11 @@ export function buildOrderService(options: { secret: string; log?: Logger }): Fa
     }
   });
 
+  /** Payment-result requests that reached the handler, answered or not (how hard callers push). */
+  let received = 0;
+
   app.post<OrderRoute>('/orders/:merchantOrderNo/payment-result', async (request, reply) => {
+    received += 1;
     const { merchantOrderNo } = request.params;
     const refuse = (status: number, code: string, message: string) => {
       log.warn({ merchantOrderNo, outcome: code, status }, message);
@@ -81,7 +85,13 @@ export function buildOrderService(options: { secret: string; log?: Logger }): Fa
     if (!signature.valid) return refuse(401, 'BAD_SIGNATURE', signature.reason);
 
     // Sandbox faults come after the check, so a long latencyMs cannot age a fresh signature out of tolerance.
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (faults.latencyMs > 0) {
+      await sleep(faults.latencyMs);
+      // The caller gave up (its timeout, or it died): like a service whose work rolls back with
+      // the connection, record nothing, so only deliveries a caller saw answered count.
+      if (request.raw.socket?.destroyed)
+        return refuse(499, 'CLIENT_GONE', 'the caller hung up; nothing recorded');
+    }
     if (Math.random() < faults.failRate)
       return refuse(500, 'SANDBOX_FAULT', 'injected failure (sandbox fault)');
 
@@ -135,7 +145,9 @@ export function buildOrderService(options: { secret: string; log?: Logger }): Fa
     faults = { ...NO_FAULTS };
     return faults;
   });
+  app.get('/sandbox/stats', async () => ({ received }));
   app.delete('/sandbox/state', async () => {
+    received = 0;
     book.clear();
     return { cleared: true };
   });

@@ -18,6 +18,8 @@ export const faultsPatchSchema = z
     closeErrorRate: rate,
     closeLatencyMs: delayMs,
     createErrorRate: rate,
+    /** Wait before a create is recorded (a slow provider; the window to kill a gateway in). */
+    createLatencyMs: delayMs,
     /** Chance that a refund request answers 500 without recording anything. */
     refundErrorRate: rate,
     /** Chance that a new refund ends FAILED instead of SUCCESS. */
@@ -37,6 +39,7 @@ export const NO_FAULTS: Readonly<Faults> = {
   closeErrorRate: 0,
   closeLatencyMs: 0,
   createErrorRate: 0,
+  createLatencyMs: 0,
   refundErrorRate: 0,
   refundFailRate: 0,
 };

@@ -209,6 +209,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     });
 
     api.post('/api/trades', async (request, reply) => {
+      if (faults.createLatencyMs > 0) await sleep(faults.createLatencyMs);
       if (draw(faults.createErrorRate)) return fault(reply, 'create');
       const parsed = createTradeSchema.safeParse(request.body);
       if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));

@@ -104,14 +104,20 @@ export class OutboxRelay {
   /** Publishes until nothing is left to claim; returns how many rows it sent. */
   async drain(): Promise<number> {
     let sent = 0;
-    try {
-      for (;;) {
+    let deadlocks = 0;
+    for (;;) {
+      try {
         const batch = await this.publishBatch();
         sent += batch;
         if (batch < this.batchSize) break;
+      } catch (error) {
+        // Relays claiming while another marks rows sent can deadlock in InnoDB (secondary index
+        // and primary key locked in opposite orders); the loser's work was rolled back whole,
+        // so it simply claims again.
+        if (isDeadlock(error) && ++deadlocks <= 3) continue;
+        this.log.warn({ err: errorMessage(error) }, 'outbox relay paused; will retry');
+        break;
       }
-    } catch (error) {
-      this.log.warn({ err: errorMessage(error) }, 'outbox relay paused; will retry');
     }
     return sent;
   }
@@ -179,16 +185,25 @@ export class OutboxRelay {
           sentIds,
         );
       }
-      // Rows that failed are released for the next pass.
-      await this.dataSource.query(
-        'UPDATE outbox SET claimed_until = NULL WHERE claim_token = ? AND sent_at IS NULL',
-        [claimToken],
-      );
+      // Rows that failed are released for the next pass, by primary key: a scan of the claim
+      // index would take gap locks there and deadlock with the services' inserts.
+      const failedIds = rows.map((row) => row.id).filter((id) => !sentIds.includes(id));
+      if (failedIds.length > 0) {
+        await this.dataSource.query(
+          `UPDATE outbox SET claimed_until = NULL WHERE id IN (${failedIds.map(() => '?').join(',')}) AND sent_at IS NULL`,
+          failedIds,
+        );
+      }
     }
     this.published += sentIds.length;
     if (sentIds.length < rows.length) throw new Error(`${rows.length - sentIds.length} events not published`);
     return rows.length;
   }
+}
+
+/** MySQL/MariaDB's "Deadlock found when trying to get lock" (ER_LOCK_DEADLOCK). */
+function isDeadlock(error: unknown): boolean {
+  return (error as { errno?: number } | undefined)?.errno === 1213;
 }
 
 /** Rows written but not yet confirmed by the broker (the `outbox_unpublished` gauge). */

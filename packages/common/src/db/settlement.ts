@@ -28,6 +28,8 @@ export interface AttemptRow {
   pay_url: string | null;
   expire_at: Date;
   poll_count: number;
+  /** 1 once the poller gave up on it and parked its message for a person. */
+  needs_review: number;
   created_at: Date;
 }
 

@@ -153,8 +153,16 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     );
     const metrics = await (await fetch(`http://127.0.0.1:${notifier.metricsPort()}/metrics`)).text();
     expect(metrics).toMatch(/circuit_breaker_events_total\{[^}]*circuit="order_service"[^}]*event="timeout"/);
-    // While open, messages are deferred without calling: only the calls before it opened reached the order service.
+    // While open, messages are deferred without calling: over two seconds of 8 undelivered
+    // messages, only the breaker's half-open trial calls (one per reset + timeout) reach the
+    // order service, where 3 quick tries per message per step would be dozens.
     expect(metrics).toMatch(/notifications_total\{[^}]*result="retry"/);
+    const received = async () =>
+      ((await (await fetch(`${stack.orderServiceUrl}/sandbox/stats`)).json()) as { received: number })
+        .received;
+    const before = await received();
+    await sleep(2000);
+    expect((await received()) - before).toBeLessThanOrEqual(5);
     await stack.setOrderServiceFaults(undefined);
     for (const no of orders) {
       await eventually(

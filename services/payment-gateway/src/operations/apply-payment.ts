@@ -64,6 +64,10 @@ async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: D
     const attempt = attempts.find(
       (candidate) => candidate.channel_order_no === decision.attempt.channelOrderNo,
     )!;
+    // Recorded but never created at the provider (a gateway stopped in between): finish the
+    // create now. The provider's create is idempotent by channelOrderNo, so a trade it did make
+    // is answered again, not made twice.
+    if (attempt.pay_url === null) return createAtProvider(deps, payOrder!, attempt, request);
     return { status: 200, body: applyBody(payOrder!, attempt, true) };
   }
   if (!payOrder) {
@@ -143,6 +147,10 @@ async function createAtProvider(
       notifyUrl: new URL(`/v1/notify/${channel.name}`, deps.config.GATEWAY_PUBLIC_URL).toString(),
     });
   } catch (error) {
+    // A timed-out create may still have made the trade: close it so it can never be paid. (A
+    // voucher cannot be closed; with no pay URL handed out nobody can pay it, and the poller's
+    // answer for its attempt is FAILED from here on.)
+    await channel.closeTrade(attempt.channel_order_no).catch(() => undefined);
     await settleAttempt(deps.dataSource, attempt.channel_order_no, {
       status: 'FAILED',
       reason: errorMessage(error),

@@ -197,6 +197,30 @@ describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PS
     expect(retry.status).toBe(201);
   });
 
+  it('finishes an attempt recorded but never created (a gateway stopped in between) on the next apply', async () => {
+    const no = orderNo('halfmade');
+    const first = await api(url, 'POST', '/v1/payments', applyBody(no));
+    expect(first.status).toBe(201);
+    const channelOrderNo = first.body.attempt.channelOrderNo as string;
+    // As a gateway killed after recording the attempt leaves it: in flight, with no pay URL.
+    await stack.gateways[0]!.deps.dataSource.query(
+      'UPDATE channel_order SET pay_url = NULL WHERE channel_order_no = ?',
+      [channelOrderNo],
+    );
+    const again = await api(secondUrl, 'POST', '/v1/payments', applyBody(no));
+    expect(again.status).toBe(201);
+    expect(again.body.attempt).toMatchObject({ channelOrderNo, payUrl: first.body.attempt.payUrl });
+    // The provider's create is idempotent: still one trade, and the attempt announced again.
+    expect((await ledger(no)).trades).toHaveLength(1);
+    expect((await attemptRows(no)).map((row: { pay_url: string }) => row.pay_url)).toEqual([
+      first.body.attempt.payUrl,
+    ]);
+    await eventually(
+      'channel_order.created again',
+      async () => stack.eventsOf('channel_order.created', no).length === 2,
+    );
+  });
+
   it('keeps taking applies while the broker is gone; the outbox holds their events', async () => {
     const { gateway, url: lonelyUrl } = await stack.startGateway();
     await gateway.broker.close();

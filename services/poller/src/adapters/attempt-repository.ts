@@ -31,10 +31,27 @@ export class AttemptRepository {
     );
   }
 
-  /** In-flight attempts whose next query is overdue by more than `graceMs` (a lost delayed message). */
+  /**
+   * Takes an attempt parked for review back into polling (its dead letter was replayed): only one
+   * replayed copy wins, and it owns the next poll.
+   */
+  async resumeAfterReview(attemptId: number, seq: number, delayMs: number): Promise<boolean> {
+    const result = await this.dataSource.query(
+      `UPDATE channel_order SET needs_review = 0, poll_count = ?, next_poll_at = NOW(3) + INTERVAL ? MICROSECOND
+        WHERE id = ? AND poll_count = ? AND status = 'PAYING' AND needs_review = 1`,
+      [seq + 1, delayMs * 1000, attemptId, seq],
+    );
+    return affectedRows(result) === 1;
+  }
+
+  /**
+   * In-flight attempts whose next query is overdue by more than `graceMs` (a lost delayed
+   * message). Attempts parked for review wait for a person, not for the sweep.
+   */
   async overdue(graceMs: number, limit: number): Promise<AttemptRow[]> {
     return this.dataSource.query(
-      `SELECT * FROM channel_order WHERE status = 'PAYING' AND next_poll_at < NOW(3) - INTERVAL ? MICROSECOND
+      `SELECT * FROM channel_order WHERE status = 'PAYING' AND needs_review = 0
+          AND next_poll_at < NOW(3) - INTERVAL ? MICROSECOND
         ORDER BY next_poll_at LIMIT ?`,
       [graceMs * 1000, limit],
     );

@@ -52,13 +52,21 @@ describe('poll plan', () => {
   it('closes at expiry once, then keeps polling a full schedule, then gives up', () => {
     expect(decidePoll({ status: 'PAYING' }, at(3), schedule, true)).toEqual({ action: 'CLOSE_EXPIRED' });
     expect(decidePoll({ status: 'CLOSED' }, at(3), schedule, true)).toEqual({ action: 'CLOSE_EXPIRED' });
+    // The further full schedule after the close starts again at its first step: 300, 600, 1000 ms.
     expect(decidePoll({ status: 'PAYING' }, at(3, 0, true), schedule, true)).toMatchObject({
       action: 'NEXT',
-      position: { afterExpiry: 1 },
+      delayMs: 300,
+      position: { afterExpiry: 1, step: 0 },
     });
-    expect(decidePoll({ status: 'PAYING' }, at(3, 1), schedule, true)).toMatchObject({
+    expect(decidePoll({ status: 'PAYING' }, at(0, 1), schedule, true)).toMatchObject({
       action: 'NEXT',
-      position: { afterExpiry: 2 },
+      delayMs: 600,
+      position: { afterExpiry: 2, step: 1 },
+    });
+    expect(decidePoll('ERROR', at(1, 2), schedule, true)).toMatchObject({
+      action: 'NEXT',
+      delayMs: 1000,
+      position: { afterExpiry: 3, step: 2 },
     });
     expect(decidePoll({ status: 'PAYING' }, at(3, 3), schedule, true)).toMatchObject({ action: 'GIVE_UP' });
   });

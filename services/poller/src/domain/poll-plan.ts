@@ -45,7 +45,8 @@ export function decidePoll(
       reason: `still not final ${schedule.length} polls after the close at expiry (last answer ${answer === 'ERROR' ? 'ERROR' : answer.status})`,
     };
   }
-  const step = answer === 'ERROR' ? position.step : position.step + 1;
+  // After the close, the further full schedule walks the schedule again from its first step.
+  const step = position.closeTried ? afterExpiry - 1 : answer === 'ERROR' ? position.step : position.step + 1;
   return {
     action: 'NEXT',
     delayMs: delayForStep(schedule, step),

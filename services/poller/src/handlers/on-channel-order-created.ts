@@ -26,6 +26,20 @@ export async function onChannelOrderCreated(
   const schedule = deps.config.POLL_SCHEDULE;
   const position = readPosition(delivery.message.properties.headers);
   if (!position) {
+    // An attempt parked for review comes back here when a person replays its dead letter: it
+    // gets a fresh schedule (and a fresh close at expiry) from its current poll_count.
+    const parked = await deps.attempts.find(channelOrderNo);
+    if (parked?.status === 'PAYING' && parked.needs_review) {
+      if (!(await deps.attempts.resumeAfterReview(parked.id, parked.poll_count, schedule[0]!))) return;
+      delivery.log.info({ channelOrderNo }, 'attempt taken back from review; polling again');
+      const resumed: PollPosition = {
+        seq: parked.poll_count + 1,
+        step: 0,
+        closeTried: false,
+        afterExpiry: 0,
+      };
+      return { reschedule: { delayMs: schedule[0]!, headers: positionHeaders(resumed) } };
+    }
     // The event itself: the first query waits for the schedule's first step.
     const start: PollPosition = { seq: 0, step: 0, closeTried: false, afterExpiry: 0 };
     return { reschedule: { delayMs: schedule[0]!, headers: positionHeaders(start) } };
@@ -87,6 +101,12 @@ export async function onChannelOrderCreated(
       const result = await settleAttempt(deps.dataSource, channelOrderNo, decision.outcome);
       deps.metrics.observeSettlement(result);
       deps.relay.kick();
+      if (result?.settlement.kind === 'AMOUNT_MISMATCH' && decision.outcome.status === 'SUCCESS') {
+        // Money was taken, but not the amount we asked for: no rule settles that; a person must.
+        const reason = `provider reports ${decision.outcome.amount} ${decision.outcome.currency} paid, attempt is ${attempt.amount} ${attempt.currency}`;
+        await deps.attempts.markForReview(attempt.id, reason);
+        throw new PermanentError(reason);
+      }
       delivery.log.info({ channelOrderNo, settled: result?.settlement.kind }, 'settled by polling');
       return;
     }

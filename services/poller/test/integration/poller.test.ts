@@ -1,4 +1,5 @@
 import amqplib from 'amqplib';
+import { peekDlq, replayDlq } from '@payments/common';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 
@@ -143,6 +144,45 @@ describe('poller: finds every payment whose callback never came (real servers)',
     expect((await statusOf(no)).status).toBe('PAID');
     expect((await stack.ledger(no)).trades[0]!.status).toBe('PAID');
     expect(stack.eventsOf('payment.paid_after_close', no)).toHaveLength(0);
+  });
+
+  it('parks an attempt still open after its close and a further schedule; a replay resumes it', async () => {
+    const poller = await stack.startPoller();
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const db = stack.gateways[0]!.deps.dataSource;
+    const dlq = `${stack.config.TOPOLOGY_PREFIX}.payments.poller.attempts.dlq`;
+    const depth = async () => (await peekDlq(stack.config.AMQP_URL, dlq, 10)).length;
+    // A voucher cannot be closed; our side believes it expired while the provider still waits.
+    const no = orderNo('park');
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no, { channel: 'sandbox-voucher' }));
+    const channelOrderNo = applied.body.attempt.channelOrderNo as string;
+    await db.query(
+      'UPDATE channel_order SET expire_at = NOW(3) - INTERVAL 1 SECOND WHERE channel_order_no = ?',
+      [channelOrderNo],
+    );
+    // close tried, then 300 + 600 + 1000 ms of further polls, then the dlq.
+    await eventually('parked in the dlq', async () => (await depth()) === 1, 10_000);
+    const [parked] = await db.query(
+      'SELECT needs_review, status FROM channel_order WHERE channel_order_no = ?',
+      [channelOrderNo],
+    );
+    expect(parked).toMatchObject({ needs_review: 1, status: 'PAYING' });
+    const [letter] = await peekDlq(stack.config.AMQP_URL, dlq, 1);
+    expect(String(letter!.headers['x-last-error'])).toMatch(/still not final/);
+    // The sweep leaves a parked attempt to its person: no second dead letter, no more polling.
+    await sleep(2500);
+    expect(await depth()).toBe(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${poller.metricsPort()}/metrics`)).text();
+    expect(metrics).not.toMatch(/poll_sweep_requeued_total\S* [1-9]/);
+    // The shopper pays the voucher after all; the operator replays the dead letter.
+    expect(await stack.pay(channelOrderNo)).toBe(200);
+    expect(await replayDlq(stack.config.AMQP_URL, dlq)).toBe(1);
+    await eventually('PAID after the replay', async () => (await statusOf(no)).status === 'PAID', 10_000);
+    const [resumed] = await db.query('SELECT needs_review FROM channel_order WHERE channel_order_no = ?', [
+      channelOrderNo,
+    ]);
+    expect(resumed.needs_review).toBe(0);
+    expect(await depth()).toBe(0);
   });
 
   it('two pollers at once settle each attempt once', async () => {
