@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/common/src/testing';
+import { createConnection, type Connection } from 'mysql2/promise';
+import { databaseOptions } from '@payments/common';
 import { SystemStack } from '../support/system';
 
 /**
@@ -13,24 +15,49 @@ describe('chaos: the money invariants hold under failures', () => {
     expect(outcome.dlqs).toEqual({});
   };
 
-  it('SIGKILL each service kind in turn under load, restarting it', async () => {
+  it('SIGKILL each service kind in turn under load, at its worst moment, restarting it', async () => {
     const system = new SystemStack();
     await system.start();
+    const db = await openDatabase(system);
     try {
       await system.startAll();
       const load = system.load();
-      for (const kind of ['payment-gateway', 'poller', 'notifier', 'refunder'] as const) {
-        await sleep(2500);
-        await system.restart(kind, 'SIGKILL');
-      }
+      await sleep(2500);
+
+      // The gateway between recording an attempt and the provider's answer: creates are slow, so
+      // applies in flight have their attempt row and no pay URL when the kill lands.
+      await system.stack.setPspFaults({ createLatencyMs: 1500 });
+      await sleep(700);
+      await system.restart('payment-gateway', 'SIGKILL');
+      const [halfMade] = await db.query(
+        "SELECT COUNT(*) AS n FROM channel_order WHERE status = 'PAYING' AND pay_url IS NULL",
+      );
+      expect(Number((halfMade as { n: number }[])[0]!.n)).toBeGreaterThan(0);
+      await system.stack.setPspFaults(undefined);
+      await sleep(2500);
+
+      await system.restart('poller', 'SIGKILL');
+      await sleep(2500);
+
+      // The notifier mid-delivery: the order service is slow, so calls are open when it dies.
+      await system.stack.setOrderServiceFaults({ latencyMs: 1500 });
+      const received = await orderServiceReceived(system);
+      await sleep(700);
+      expect(await orderServiceReceived(system)).toBeGreaterThan(received);
+      await system.restart('notifier', 'SIGKILL');
+      await system.stack.setOrderServiceFaults(undefined);
+      await sleep(2500);
+
+      await system.restart('refunder', 'SIGKILL');
       await sleep(2000);
       const orders = (await load.stop()).map((result) => result.merchantOrderNo);
       expect(orders.length).toBeGreaterThan(20);
       expectInvariants(await system.verify(orders));
     } finally {
+      await db.end();
       await system.stop();
     }
-  });
+  }, 240_000);
 
   it('two instances of every service, with every sandbox fault at once', async () => {
     const system = new SystemStack();
@@ -57,7 +84,7 @@ describe('chaos: the money invariants hold under failures', () => {
     } finally {
       await system.stop();
     }
-  });
+  }, 180_000);
 
   it('RabbitMQ restarted under load: services reconnect and the outbox loses nothing', async () => {
     const system = new SystemStack();
@@ -76,7 +103,7 @@ describe('chaos: the money invariants hold under failures', () => {
       execFileSync('rabbitmqctl', ['start_app'], { stdio: 'ignore' });
       await system.stop();
     }
-  });
+  }, 180_000);
 
   it('Redis restarted under load: applies fail closed with 503, then recover', async () => {
     const system = new SystemStack();
@@ -87,28 +114,45 @@ describe('chaos: the money invariants hold under failures', () => {
       await sleep(2000);
       execFileSync('redis-cli', ['shutdown', 'nosave'], { stdio: 'ignore' });
       await sleep(1000);
-      const duringOutage = await fetch(`${system.gatewayUrls[0]}/v1/payments`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer sk_test_local', 'content-type': 'application/json' },
-        body: JSON.stringify({
-          merchantOrderNo: `redis-down-${Date.now()}`,
-          amount: 100,
-          currency: 'CNY',
-          channel: 'sandbox-wallet',
-          subject: 'x',
-        }),
-      });
-      expect(duringOutage.status).toBe(503);
+      const apply = (merchantOrderNo: string) =>
+        fetch(`${system.gatewayUrls[0]}/v1/payments`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer sk_test_local', 'content-type': 'application/json' },
+          body: JSON.stringify({
+            merchantOrderNo,
+            amount: 100,
+            currency: 'CNY',
+            channel: 'sandbox-wallet',
+            subject: 'x',
+            expireAt: new Date(Date.now() + 5000).toISOString(),
+          }),
+        });
+      const refused = `redis-down-${Date.now()}`;
+      expect((await apply(refused)).status).toBe(503);
       startRedis();
-      await sleep(4000);
+      // The same order, once Redis is back: the refusal left nothing behind to trip over.
+      await eventually('applies again', async () => (await apply(refused)).status === 201, 15_000, 200);
+      await sleep(3000);
       const orders = (await load.stop()).map((result) => result.merchantOrderNo);
-      expectInvariants(await system.verify(orders));
+      expectInvariants(await system.verify([...orders, refused]));
     } finally {
       startRedis();
       await system.stop();
     }
-  });
+  }, 180_000);
 });
+
+/** A connection to the stack's own database, to see what a kill left behind. */
+async function openDatabase(system: SystemStack): Promise<Connection> {
+  const { host, port, username, password, database } = databaseOptions(system.stack.config.DATABASE_URL);
+  return createConnection({ host, port, user: username, password, database });
+}
+
+/** How many payment results the example order service has been sent, answered or not. */
+async function orderServiceReceived(system: SystemStack): Promise<number> {
+  const response = await fetch(`${system.stack.orderServiceUrl}/sandbox/stats`);
+  return ((await response.json()) as { received: number }).received;
+}
 
 /** The machine's Redis, started the way the environment starts it (no-op if it runs). */
 function startRedis(): void {
