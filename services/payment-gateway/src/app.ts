@@ -19,7 +19,7 @@ import {
 import type Redis from 'ioredis';
 import { PaymentRepository } from './adapters/payment-repository';
 import type { GatewayDeps } from './deps';
-import { onApplyCommand } from './handlers/on-apply-command';
+import { answerDeadLetteredApply, onApplyCommand } from './handlers/on-apply-command';
 import { buildHttpServer } from './http/server';
 import { createGatewayMetrics } from './metrics';
 
@@ -75,6 +75,7 @@ export async function createGateway(
       queue: broker.topology.queue('gatewayApply'),
       parse: (body) => body,
       handle: async (delivery) => onApplyCommand(delivery, deps, broker),
+      onDeadLettered: (message, info) => answerDeadLetteredApply(broker, message, info),
       retrySchedule: config.RETRY_SCHEDULE,
       onOutcome,
       prefetch: 32,

@@ -31,6 +31,11 @@ export interface ConsumerOptions<T> {
   describe?: (body: T) => { eventId?: string; merchantOrderNo?: string };
   /** Told the outcome of every message (for `messages_handled_total` and `dlq_messages_total`). */
   onOutcome?: (queue: string, outcome: Outcome) => void;
+  /**
+   * Told of every message once it is in the dlq, whatever sent it there (unreadable JSON, a
+   * handler's refusal, retries spent): e.g. to answer a waiting requester. Failures are logged.
+   */
+  onDeadLettered?: (message: ConsumeMessage, info: DeadLetterInfo) => Promise<void>;
 }
 
 export type Outcome = 'ack' | 'reschedule' | 'retry' | 'dead-letter' | 'requeue';
@@ -155,12 +160,13 @@ export class Consumer<T> {
     }
     const reason =
       error instanceof InvalidMessageError ? 'invalid' : permanent ? 'permanent' : 'retries-exhausted';
-    await deadLetter(this.broker, this.options.queue, message, {
-      reason,
-      lastError: errorMessage(error),
-      attempts: retryCount + 1,
-      ...ids,
-    });
+    const info: DeadLetterInfo = { reason, lastError: errorMessage(error), attempts: retryCount + 1, ...ids };
+    await deadLetter(this.broker, this.options.queue, message, info);
+    await this.options
+      .onDeadLettered?.(message, info)
+      .catch((hookError: unknown) =>
+        this.log.warn({ err: errorMessage(hookError) }, 'dead-letter hook failed'),
+      );
     return { outcome: 'dead-letter', detail: { reason } };
   }
 

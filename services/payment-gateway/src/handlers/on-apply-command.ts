@@ -5,11 +5,14 @@ import {
   InvalidMessageError,
   TransientError,
   type Broker,
+  type DeadLetterInfo,
   type Delivery,
 } from '@payments/common';
 import type { GatewayDeps } from '../deps';
 import { toApiError } from '../http/errors';
 import { applyPayment } from '../operations/apply-payment';
+
+type ConsumeMessage = Delivery<unknown>['message'];
 
 /** Answers that mean "try again later": the message is retried instead of answered. */
 const RETRY_CODES = new Set(['DEPENDENCY_UNAVAILABLE', 'PAYMENT_IN_PROGRESS', 'INTERNAL']);
@@ -24,31 +27,19 @@ export async function onApplyCommand(
   deps: GatewayDeps,
   broker: Broker,
 ): Promise<void> {
-  const { properties } = delivery.message;
-  const reply = async (answer: { status: number; body: unknown }) => {
-    if (!properties.replyTo) return;
-    await broker.publish('', properties.replyTo, answer, {
-      correlationId: properties.correlationId,
-      mandatory: false,
-    });
-  };
-  const messageId = properties.messageId as string | undefined;
-  if (!messageId) {
-    await reply({
-      status: 400,
-      body: new ApiError('VALIDATION_FAILED', 'messageId: required (it is the idempotency key)').toBody(),
-    });
-    throw new InvalidMessageError('apply command without messageId');
-  }
+  const reply = (answer: { status: number; body: unknown }) =>
+    replyToRequester(broker, delivery.message, answer);
+  const messageId = delivery.message.properties.messageId as string | undefined;
+  // Refusals throw InvalidMessageError: the message goes to the dlq and `answerDeadLetteredApply`
+  // answers 400, the same way as for a body that is not JSON at all.
+  if (!messageId) throw new InvalidMessageError('messageId: required (it is the idempotency key)');
   const stored = await deps.repository.findApplyAnswer(messageId);
   if (stored) return reply(stored);
 
   const parsed = applyRequestSchema.safeParse(delivery.body);
   if (!parsed.success) {
-    const message = describeZodError(parsed.error);
-    await reply({ status: 400, body: new ApiError('VALIDATION_FAILED', message).toBody() });
     deps.metrics.applied.inc({ result: 'VALIDATION_FAILED' });
-    throw new InvalidMessageError(message);
+    throw new InvalidMessageError(describeZodError(parsed.error));
   }
   let answer: { status: number; body: unknown };
   try {
@@ -62,4 +53,33 @@ export async function onApplyCommand(
   }
   await deps.repository.storeApplyAnswer(messageId, parsed.data.merchantOrderNo, answer);
   await reply(answer);
+}
+
+/** Replies go to the exact `replyTo` through the default exchange, without `mandatory` (CONTRACT 4). */
+async function replyToRequester(
+  broker: Broker,
+  message: ConsumeMessage,
+  answer: { status: number; body: unknown },
+): Promise<void> {
+  if (!message.properties.replyTo) return;
+  await broker.publish('', message.properties.replyTo, answer, {
+    correlationId: message.properties.correlationId as string | undefined,
+    mandatory: false,
+  });
+}
+
+/**
+ * A dead-lettered apply still gets its answer: 400 for a message refused as invalid (not JSON, a
+ * bad field, no messageId), 503 when its retries were spent on a dependency that stayed down.
+ */
+export async function answerDeadLetteredApply(
+  broker: Broker,
+  message: ConsumeMessage,
+  info: DeadLetterInfo,
+): Promise<void> {
+  const error =
+    info.reason === 'retries-exhausted'
+      ? new ApiError('DEPENDENCY_UNAVAILABLE', `not applied after ${info.attempts} tries: ${info.lastError}`)
+      : new ApiError('VALIDATION_FAILED', info.lastError);
+  await replyToRequester(broker, message, { status: error.status, body: error.toBody() });
 }

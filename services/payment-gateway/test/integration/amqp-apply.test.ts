@@ -32,7 +32,8 @@ describe('apply by message (real RabbitMQ, direct reply-to)', () => {
   const exchange = () => `${stack.config.TOPOLOGY_PREFIX}.payments.commands`;
   const send = async (body: unknown, messageId: string | undefined) => {
     const correlationId = randomUUID();
-    channel.publish(exchange(), 'payment.apply', Buffer.from(JSON.stringify(body)), {
+    const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    channel.publish(exchange(), 'payment.apply', content, {
       messageId,
       correlationId,
       replyTo: 'amq.rabbitmq.reply-to',
@@ -74,6 +75,18 @@ describe('apply by message (real RabbitMQ, direct reply-to)', () => {
     expect(dead.properties.messageId).toBe(messageId);
     expect(dead.properties.headers![HEADERS.reason]).toBe('invalid');
     expect(String(dead.properties.headers![HEADERS.lastError])).toMatch(/amount/);
+  });
+
+  it('answers 400 to a body that is not JSON at all, and dead-letters it', async () => {
+    const messageId = randomUUID();
+    const answer = await send(Buffer.from('{"merchantOrderNo": "cut off'), messageId);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('VALIDATION_FAILED');
+    expect(answer.body.error.message).toMatch(/JSON/);
+    const dlq = `${stack.config.TOPOLOGY_PREFIX}.payments.gateway.apply.dlq`;
+    const dead = await eventually('dead letter', async () => channel.get(dlq, { noAck: true }));
+    expect(dead.properties.messageId).toBe(messageId);
+    expect(dead.properties.headers![HEADERS.reason]).toBe('invalid');
   });
 
   it('dead-letters a message without a messageId', async () => {
