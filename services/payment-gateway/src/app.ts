@@ -19,6 +19,7 @@ import {
 import type Redis from 'ioredis';
 import { PaymentRepository } from './adapters/payment-repository';
 import type { GatewayDeps } from './deps';
+import { FinalStatusCache } from './adapters/final-status-cache';
 import { answerDeadLetteredApply, onApplyCommand } from './handlers/on-apply-command';
 import { buildHttpServer } from './http/server';
 import { createGatewayMetrics } from './metrics';
@@ -54,6 +55,7 @@ export async function createGateway(
     dataSource,
     repository: new PaymentRepository(dataSource),
     lock: new RedisLock(redis, config.TOPOLOGY_PREFIX),
+    finalStatus: new FinalStatusCache(redis, config.TOPOLOGY_PREFIX),
     channels: createChannels(config, registry, log),
     relay,
     metrics: createGatewayMetrics(registry, dataSource),

@@ -1,4 +1,5 @@
 import type { Config, DataSource, Logger, OutboxRelay, PaymentChannel, RedisLock } from '@payments/common';
+import type { FinalStatusCache } from './adapters/final-status-cache';
 import type { PaymentRepository } from './adapters/payment-repository';
 import type { GatewayMetrics } from './metrics';
 
@@ -9,6 +10,7 @@ export interface GatewayDeps {
   dataSource: DataSource;
   repository: PaymentRepository;
   lock: RedisLock;
+  finalStatus: FinalStatusCache;
   channels: Map<string, PaymentChannel>;
   relay: OutboxRelay;
   metrics: GatewayMetrics;

@@ -33,6 +33,7 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
   if (expireAt.getTime() <= Date.now())
     throw new ApiError('VALIDATION_FAILED', 'expireAt: must be in the future');
 
+  await refuseFinalFromCache(deps, request.merchantOrderNo);
   const outcome = await deps.lock.withLock(orderLockName(request.merchantOrderNo), ORDER_LOCK, () =>
     applyLocked(deps, request, expireAt),
   );
@@ -41,9 +42,21 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
   return outcome.result;
 }
 
+/**
+ * A paid or closed order is refused without its lock when the cache knows it, and the database
+ * agrees: the cache alone never refuses anyone.
+ */
+async function refuseFinalFromCache(deps: GatewayDeps, merchantOrderNo: string): Promise<void> {
+  if (!(await deps.finalStatus.get(merchantOrderNo))) return;
+  const payOrder = await deps.repository.findPayOrder(merchantOrderNo);
+  if (payOrder?.status === 'PAID') throw new ApiError('ORDER_ALREADY_PAID', 'this order is already paid');
+  if (payOrder?.status === 'CLOSED') throw new ApiError('ORDER_CLOSED', 'this order is closed or expired');
+}
+
 async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: Date): Promise<ApplyAnswer> {
   const { repository } = deps;
   let payOrder = await repository.findPayOrder(request.merchantOrderNo);
+  if (payOrder) await deps.finalStatus.remember(payOrder.merchant_order_no, payOrder.status);
   const attempts = payOrder ? await repository.attemptsOf(payOrder.id) : [];
   const decision = decideApply(
     payOrder && {

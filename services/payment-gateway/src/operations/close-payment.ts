@@ -16,6 +16,7 @@ export async function closePayment(deps: GatewayDeps, merchantOrderNo: string) {
       const now = await deps.repository.findPayOrder(merchantOrderNo);
       if (now?.status === 'PAID') throw new ApiError('ORDER_ALREADY_PAID', 'this order is already paid');
     }
+    await deps.finalStatus.remember(merchantOrderNo, 'CLOSED');
     deps.relay.kick();
     for (const attempt of await deps.repository.attemptsOf(payOrder.id)) {
       const channel = deps.channels.get(attempt.channel);

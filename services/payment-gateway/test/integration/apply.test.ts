@@ -165,6 +165,43 @@ describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PS
     expect((await api(url, 'POST', `/v1/payments/${no}/close`)).status).toBe(200);
   });
 
+  it('refuses repeated clicks on a paid order from the cache, without waiting for its lock', async () => {
+    const no = orderNo('cached');
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+    expect(await stack.pay(applied.body.attempt.channelOrderNo)).toBe(200);
+    await eventually(
+      'PAID',
+      async () => (await api(url, 'GET', `/v1/payments/${no}`)).body.status === 'PAID',
+    );
+    const first = await api(url, 'POST', '/v1/payments', applyBody(no));
+    expect([first.status, first.body.error.code]).toEqual([409, 'ORDER_ALREADY_PAID']);
+    const cache = stack.gateways[0]!.deps.finalStatus;
+    expect(await cache.get(no)).toBe('PAID');
+    // Someone holds the order's lock for a long time: the cached, database-confirmed refusal
+    // still answers at once, where the locked path would wait and say PAYMENT_IN_PROGRESS.
+    const lockKey = `${stack.config.TOPOLOGY_PREFIX}.lock:order:${no}`;
+    const lock = stack.gateways[0]!.deps.lock;
+    const held = await lock.acquire(`order:${no}`, { ttlMs: 10_000, waitMs: 0 });
+    expect(held?.key).toBe(lockKey);
+    try {
+      const started = Date.now();
+      const again = await api(url, 'POST', '/v1/payments', applyBody(no));
+      expect([again.status, again.body.error.code]).toEqual([409, 'ORDER_ALREADY_PAID']);
+      expect(Date.now() - started).toBeLessThan(1000);
+      // The cache alone refuses nobody: an order it names that the database does not know
+      // goes through the lock as usual (and finds it busy).
+      const unknown = orderNo('cachedonly');
+      await cache.remember(unknown, 'PAID');
+      const busy = await lock.acquire(`order:${unknown}`, { ttlMs: 10_000, waitMs: 0 });
+      const refused = await api(url, 'POST', '/v1/payments', applyBody(unknown));
+      expect([refused.status, refused.body.error.code]).toEqual([409, 'PAYMENT_IN_PROGRESS']);
+      await busy?.release();
+      expect((await api(url, 'POST', '/v1/payments', applyBody(unknown))).status).toBe(201);
+    } finally {
+      await held?.release();
+    }
+  });
+
   it('answers 503 and creates nothing when Redis cannot be reached', async () => {
     const { url: brokenUrl } = await stack.startGateway({ REDIS_URL: 'redis://127.0.0.1:1/0' });
     const no = orderNo('noredis');

@@ -1,0 +1,40 @@
+import { DependencyUnavailableError } from '@payments/common';
+import type Redis from 'ioredis';
+
+export type FinalStatus = 'PAID' | 'CLOSED';
+
+/** A final status never changes, so a day of memory is safe; it only spares the lock. */
+const TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * Remembers orders whose pay order reached a final status, so the repeated clicks on an order
+ * that is paid or closed are refused without taking its lock. A hint only: the database
+ * confirms every hit before anyone is refused (DESIGN rule 1).
+ */
+export class FinalStatusCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private keyFor(merchantOrderNo: string): string {
+    return this.prefix ? `${this.prefix}.final:${merchantOrderNo}` : `final:${merchantOrderNo}`;
+  }
+
+  /** Redis down → throws, like the lock would: applies fail closed. */
+  async get(merchantOrderNo: string): Promise<FinalStatus | undefined> {
+    let value: string | null;
+    try {
+      value = await this.redis.get(this.keyFor(merchantOrderNo));
+    } catch (error) {
+      throw new DependencyUnavailableError('redis', { cause: error });
+    }
+    return value === 'PAID' || value === 'CLOSED' ? value : undefined;
+  }
+
+  /** Best effort: a cache that could not be written costs a lock next time, nothing more. */
+  async remember(merchantOrderNo: string, status: string): Promise<void> {
+    if (status !== 'PAID' && status !== 'CLOSED') return;
+    await this.redis.set(this.keyFor(merchantOrderNo), status, 'EX', TTL_SECONDS).catch(() => undefined);
+  }
+}
