@@ -2,6 +2,11 @@ import { errorMessage, newEvent, type Broker } from '@payments/common';
 import { riskLimits, type RefunderDeps } from './deps';
 
 const BATCH = 200;
+/**
+ * How far back the reconciliation looks: an extra charge is found by its event within seconds,
+ * so a day of sweeps (1,440 at the default interval) is the backstop's window.
+ */
+const LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Reconciliation every SWEEP_INTERVAL: extra charges whose event was lost get their refund, and
@@ -38,7 +43,7 @@ export class RefunderSweeps {
   async runOnce(): Promise<{ requested: number; redriven: number }> {
     const { refunds, config, log } = this.deps;
     let requested = 0;
-    for (const charge of await refunds.extraChargesWithoutRefund(BATCH)) {
+    for (const charge of await refunds.extraChargesWithoutRefund(BATCH, LOOKBACK_MS)) {
       const result = await refunds.request(charge.channel_order_no, charge.reason, riskLimits(config));
       if (result.outcome === 'CREATED') {
         requested += 1;

@@ -142,18 +142,23 @@ export class RefundRepository {
     ]);
   }
 
-  /** Extra successes without any refund: duplicates of a PAID order, and successes of a CLOSED one. */
+  /**
+   * Extra successes without any refund: duplicates of a PAID order, and successes of a CLOSED
+   * one, among the attempts settled within `lookbackMs` (an index range on (status, settled_at),
+   * so the sweep's cost follows the recent traffic, not the whole history).
+   */
   async extraChargesWithoutRefund(
     limit: number,
+    lookbackMs: number,
   ): Promise<{ channel_order_no: string; reason: RefundReason }[]> {
     return this.dataSource.query(
       `SELECT c.channel_order_no, IF(p.status = 'CLOSED', 'PAID_AFTER_CLOSE', 'DUPLICATE_PAYMENT') AS reason
          FROM channel_order c JOIN pay_order p ON p.id = c.pay_order_id
-        WHERE c.status = 'SUCCESS'
+        WHERE c.status = 'SUCCESS' AND c.settled_at >= NOW(3) - INTERVAL ? MICROSECOND
           AND (p.status = 'CLOSED' OR (p.status = 'PAID' AND p.paid_channel_order_no <> c.channel_order_no))
           AND NOT EXISTS (SELECT 1 FROM refund_order r WHERE r.channel_order_no = c.channel_order_no)
-        ORDER BY c.id LIMIT ?`,
-      [limit],
+        ORDER BY c.settled_at LIMIT ?`,
+      [lookbackMs * 1000, limit],
     );
   }
 

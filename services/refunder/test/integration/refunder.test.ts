@@ -198,6 +198,13 @@ describe('refunder: gives back every extra charge, safely (real servers)', () =>
       [wallet.body.attempt.channelOrderNo, no],
     );
     const refunder = await stack.startRefunder();
+    // Outside the sweep's window (settled two days ago) it is not scanned; inside, it is found.
+    await db().query(
+      'UPDATE channel_order SET settled_at = NOW(3) - INTERVAL 2 DAY WHERE merchant_order_no = ?',
+      [no],
+    );
+    expect((await refunder.sweeps.runOnce()).requested).toBe(0);
+    await db().query('UPDATE channel_order SET settled_at = NOW(3) WHERE merchant_order_no = ?', [no]);
     expect((await refunder.sweeps.runOnce()).requested).toBe(1);
     await eventually('refunded by the sweep', async () => (await net(no)).returned === 1250, 10_000);
     expect((await net(no)).refunds[0]!.channelOrderNo).toBe(voucher.body.attempt.channelOrderNo);
