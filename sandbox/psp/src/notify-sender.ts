@@ -1,14 +1,15 @@
 /**
  * Sends the provider's payment notifies like a real PSP: signed JSON, retried with growing delays
- * until the merchant answers 2xx, given up after a while.
+ * until the merchant answers 2xx (CONTRACT 6); the last delay repeats for as long as it takes.
  */
 import { errorMessage, signBody, type Logger } from '@payments/common';
 
 export interface NotifySenderOptions {
   secret: string;
   log: Logger;
-  /** Delay before each retry; the last one repeats until `giveUpAfterMs`. */
+  /** Delay before each retry; the last one repeats until the notify is answered 2xx. */
   retryDelaysMs?: number[];
+  /** Stop retrying after this long (a test's bound); by default never: retried until answered. */
   giveUpAfterMs?: number;
   timeoutMs?: number;
 }
@@ -32,7 +33,7 @@ export class NotifySender {
 
   constructor(private readonly options: NotifySenderOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 250, 500, 1000, 2000, 5000];
-    this.giveUpAfterMs = options.giveUpAfterMs ?? 10 * 60_000;
+    this.giveUpAfterMs = options.giveUpAfterMs ?? Number.POSITIVE_INFINITY;
     this.timeoutMs = options.timeoutMs ?? 5000;
   }
 
