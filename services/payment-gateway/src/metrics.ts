@@ -3,8 +3,8 @@ import {
   Counter,
   Gauge,
   type DataSource,
+  settlementMetrics,
   type Registry,
-  type SettleResult,
 } from '@payments/common';
 
 export function createGatewayMetrics(registry: Registry, dataSource: DataSource) {
@@ -20,18 +20,6 @@ export function createGatewayMetrics(registry: Registry, dataSource: DataSource)
     labelNames: ['channel', 'result'],
     registers: [registry],
   });
-  const settled = new Counter({
-    name: 'payments_settled_total',
-    help: 'Attempt settlements by outcome',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  const duplicates = new Counter({
-    name: 'duplicate_payments_detected_total',
-    help: 'Extra charges found (duplicate, paid_after_close)',
-    labelNames: ['kind'],
-    registers: [registry],
-  });
   new Gauge({
     name: 'outbox_unpublished',
     help: 'Outbox rows not yet confirmed by the broker',
@@ -44,13 +32,7 @@ export function createGatewayMetrics(registry: Registry, dataSource: DataSource)
     applied,
     callbacks,
     /** Counts one settlement that changed something. */
-    observeSettlement(result: SettleResult | undefined): void {
-      const kind = result?.settlement.kind;
-      if (!kind || kind === 'NO_CHANGE') return;
-      settled.inc({ outcome: kind });
-      if (kind === 'DUPLICATE') duplicates.inc({ kind: 'duplicate' });
-      if (kind === 'PAID_AFTER_CLOSE') duplicates.inc({ kind: 'paid_after_close' });
-    },
+    observeSettlement: settlementMetrics(registry),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry, type SettleResult } from '@payments/common';
+import { Counter, Gauge, settlementMetrics, type Registry } from '@payments/common';
 import type { AttemptRepository } from './adapters/attempt-repository';
 
 export function createPollerMetrics(registry: Registry, attempts: AttemptRepository) {
@@ -6,12 +6,6 @@ export function createPollerMetrics(registry: Registry, attempts: AttemptReposit
     name: 'poll_queries_total',
     help: 'Provider queries by result',
     labelNames: ['result'],
-    registers: [registry],
-  });
-  const settled = new Counter({
-    name: 'payments_settled_total',
-    help: 'Settlements made by polling, by outcome',
-    labelNames: ['outcome'],
     registers: [registry],
   });
   const swept = new Counter({
@@ -36,10 +30,7 @@ export function createPollerMetrics(registry: Registry, attempts: AttemptReposit
     queries,
     swept,
     expired,
-    observeSettlement(result: SettleResult | undefined): void {
-      const kind = result?.settlement.kind;
-      if (kind && kind !== 'NO_CHANGE') settled.inc({ outcome: kind });
-    },
+    observeSettlement: settlementMetrics(registry),
   };
 }
 

@@ -3,6 +3,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config';
 import type { Outcome } from '../amqp/consumer';
 import type { Logger } from '../logging';
+import type { SettleResult } from '../db/settlement';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -93,5 +94,32 @@ export function consumerMetrics(registry: Registry): (queue: string, outcome: Ou
   return (queue, outcome) => {
     handled.inc({ queue, outcome });
     if (outcome === 'dead-letter') deadLettered.inc({ queue });
+  };
+}
+
+/**
+ * `payments_settled_total{outcome}` and `duplicate_payments_detected_total{kind}`, for every
+ * service that settles (the gateway's callbacks and closes, the poller's queries): returns the
+ * function that counts one settlement.
+ */
+export function settlementMetrics(registry: Registry): (result: SettleResult | undefined) => void {
+  const settled = new Counter({
+    name: 'payments_settled_total',
+    help: 'Attempt settlements by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: 'duplicate_payments_detected_total',
+    help: 'Extra charges found (duplicate, paid_after_close)',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  return (result) => {
+    const kind = result?.settlement.kind;
+    if (!kind || kind === 'NO_CHANGE') return;
+    settled.inc({ outcome: kind });
+    if (kind === 'DUPLICATE') duplicates.inc({ kind: 'duplicate' });
+    if (kind === 'PAID_AFTER_CLOSE') duplicates.inc({ kind: 'paid_after_close' });
   };
 }

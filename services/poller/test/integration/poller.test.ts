@@ -185,6 +185,23 @@ describe('poller: finds every payment whose callback never came (real servers)',
     expect(await depth()).toBe(0);
   });
 
+  it('counts a second charge it finds by polling as a duplicate', async () => {
+    const poller = await stack.startPoller();
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const no = orderNo('pollduplicate');
+    const voucher = await api(url, 'POST', '/v1/payments', applyBody(no, { channel: 'sandbox-voucher' }));
+    const wallet = await api(url, 'POST', '/v1/payments', applyBody(no));
+    expect(await stack.pay(wallet.body.attempt.channelOrderNo)).toBe(200);
+    expect(await stack.pay(voucher.body.attempt.channelOrderNo)).toBe(200);
+    await eventually(
+      'duplicate found',
+      async () => stack.eventsOf('payment.duplicate_detected', no).length === 1,
+    );
+    const metrics = await (await fetch(`http://127.0.0.1:${poller.metricsPort()}/metrics`)).text();
+    expect(metrics).toMatch(/duplicate_payments_detected_total\{[^}]*kind="duplicate"[^}]*\} 1/);
+    expect(metrics).toMatch(/payments_settled_total\{[^}]*outcome="PAID"[^}]*\} 1/);
+  });
+
   it('two pollers at once settle each attempt once', async () => {
     const pollers = [await stack.startPoller(), await stack.startPoller()];
     await stack.setPspFaults({ dropNotifyRate: 1, duplicateNotifies: true });
