@@ -38,7 +38,10 @@ async function stackAnswers(config: Config): Promise<boolean> {
     answers(`${gatewayUrl(config)}/readyz`),
     answers(`${config.PSP_BASE_URL}/healthz`),
     answers(`${config.ORDER_SERVICE_URL}/healthz`),
-    answers(`http://127.0.0.1:${config.METRICS_PORT ?? 9102}/healthz`),
+    // Every worker kind (poller, notifier, refunder) on its default metrics port.
+    ...(config.METRICS_PORT === undefined ? [9102, 9103, 9104] : [config.METRICS_PORT]).map((port) =>
+      answers(`http://127.0.0.1:${port}/healthz`),
+    ),
   ]);
   return checks.every(Boolean);
 }
@@ -115,6 +118,10 @@ async function main(): Promise<void> {
     expireAfterMs: 60_000,
     label: `demo${Date.now().toString(36)}`,
   });
+  const dlqDepthNow = async () =>
+    (await listDlqs(config.AMQP_URL, topologyFor(config))).reduce((sum, dlq) => sum + (dlq.messages ?? 0), 0);
+  // A shared stack may hold dead letters from before: the demo answers only for its own.
+  const dlqDepthBefore = await dlqDepthNow();
   const before = {
     settledByPolling: await metric(
       'http://127.0.0.1:9102/metrics',
@@ -185,8 +192,7 @@ async function main(): Promise<void> {
     }),
   );
   const refunds = views.flatMap((view) => view.refunds);
-  const dlqs = await listDlqs(config.AMQP_URL, topologyFor(config));
-  const dlqDepth = dlqs.reduce((sum, dlq) => sum + (dlq.messages ?? 0), 0);
+  const dlqDepth = (await dlqDepthNow()) - dlqDepthBefore;
   const after = {
     settledByPolling: await metric(
       'http://127.0.0.1:9102/metrics',
@@ -216,7 +222,9 @@ async function main(): Promise<void> {
   say(
     `  notifications retried              ${after.notifyRetries - before.notifyRetries} (the order-service outage)`,
   );
-  say(`  dead letters                       ${dlqDepth}`);
+  say(
+    `  dead letters                       ${dlqDepth}${dlqDepthBefore ? ` (plus ${dlqDepthBefore} already there before the demo)` : ''}`,
+  );
   say(
     `  client-side surprises              ${clientErrors.length}${clientErrors.length ? `: ${[...new Set(clientErrors)].slice(0, 3).join('; ')}` : ''}`,
   );

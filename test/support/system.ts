@@ -80,19 +80,32 @@ export class SystemStack {
     });
   }
 
-  /** Kills one process of `kind` with `signal` and starts a new one in its place. */
-  async restart(kind: ServiceKind, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /**
+   * Stops one process of `kind` with `signal` and starts a new one in its place; tells how the
+   * old one ended and how long it took.
+   */
+  async restart(
+    kind: ServiceKind,
+    signal: NodeJS.Signals = 'SIGKILL',
+  ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stopMs: number }> {
     const index = this.running.findIndex((running) => running.kind === kind);
     const [victim] = this.running.splice(index, 1);
+    const started = Date.now();
     victim!.child.kill(signal);
     await new Promise((resolve) =>
       victim!.child.exitCode !== null || victim!.child.signalCode !== null
         ? resolve(null)
         : victim!.child.once('exit', resolve),
     );
+    const ended = {
+      exitCode: victim!.child.exitCode,
+      signal: victim!.child.signalCode,
+      stopMs: Date.now() - started,
+    };
     if (kind === 'payment-gateway')
       this.gatewayUrls = this.gatewayUrls.filter((url) => url !== `http://127.0.0.1:${victim!.port}`);
     await this.spawn(kind);
+    return ended;
   }
 
   /** Runs traffic of every scenario until `stop()` is called; errors (e.g. a killed gateway) are recorded, not thrown. */

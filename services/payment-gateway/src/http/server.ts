@@ -53,15 +53,16 @@ export function buildHttpServer(
 
   app.setErrorHandler((error, request, reply) => {
     const fastifyError = error as { statusCode?: number; code?: string; message: string };
+    // An oversized or non-JSON body is bad input like any other (CONTRACT 3: body ≤ 16 KiB, JSON).
     if (!(error instanceof ApiError) && fastifyError.statusCode === 413) {
       return reply
-        .code(413)
-        .send({ error: { code: 'PAYLOAD_TOO_LARGE', message: `body larger than ${BODY_LIMIT} bytes` } });
+        .code(400)
+        .send(new ApiError('VALIDATION_FAILED', `body: larger than ${BODY_LIMIT} bytes`).toBody());
     }
     if (!(error instanceof ApiError) && fastifyError.statusCode === 415) {
       return reply
-        .code(415)
-        .send({ error: { code: 'VALIDATION_FAILED', message: 'body must be application/json' } });
+        .code(400)
+        .send(new ApiError('VALIDATION_FAILED', 'body: must be application/json').toBody());
     }
     const apiError = toApiError(error);
     if (apiError.status >= 500 && apiError.status !== 502)

@@ -142,7 +142,21 @@ describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PS
       expect(answer.body.error.message).toMatch(message);
     }
     const big = await api(url, 'POST', '/v1/payments', { ...applyBody(no), subject: 'x'.repeat(17_000) });
-    expect(big.status).toBe(413);
+    expect([big.status, big.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(big.body.error.message).toMatch(/larger than/);
+    const notJson = await fetch(`${url}/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk_test_local', 'content-type': 'text/plain' },
+      body: 'merchantOrderNo=1',
+    });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+    const broken = await fetch(`${url}/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk_test_local', 'content-type': 'application/json' },
+      body: '{"merchantOrderNo": ',
+    });
+    expect(broken.status).toBe(400);
     expect((await api(url, 'POST', '/v1/payments', applyBody(no), 'sk_wrong')).status).toBe(401);
     expect((await fetch(`${url}/v1/payments/${no}`)).status).toBe(401);
     expect((await api(url, 'GET', `/v1/payments/${no}`)).status).toBe(404);
