@@ -62,6 +62,16 @@ export async function createNotifier(
       onOutcome,
       prefetch: 64,
       describe: (event) => ({ eventId: event.eventId, merchantOrderNo: event.data.merchantOrderNo }),
+      // Retries spent on our own dependencies (the database down for long): the log says FAILED
+      // and `order.notify_failed` goes out too, as when the schedule is spent on the order
+      // service. Best effort: with the database still down the dead letter alone tells.
+      onDeadLettered: async (message, info) => {
+        if (info.reason !== 'retries-exhausted') return;
+        const event = parseEvent('payment.succeeded', JSON.parse(message.content.toString('utf8')));
+        await deps.notifications.markFailed(event, `retries spent: ${info.lastError}`);
+        deps.metrics.notifications.inc({ result: 'failed' });
+        relay.kick();
+      },
     },
     log,
   );

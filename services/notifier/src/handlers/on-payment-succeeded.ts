@@ -50,15 +50,19 @@ export async function onPaymentSucceeded(
       calls += 1;
       try {
         await deps.orderService.fire(toNotification(event));
-        if (await deps.notifications.markDelivered(event, calls)) {
-          deps.relay.kick();
-          deps.metrics.latency.observe((Date.now() - new Date(event.occurredAt).getTime()) / 1000);
-        }
-        deps.metrics.notifications.inc({ result: 'delivered' });
-        return;
       } catch (error) {
         lastError = errorMessage(error);
+        continue;
       }
+      // Told. A failure to record it is ours, not the order service's: it throws to the consumer
+      // wrapper (delayed retry; the repeat call is de-duplicated by eventId), never counts as a
+      // failed call.
+      if (await deps.notifications.markDelivered(event, calls)) {
+        deps.relay.kick();
+        deps.metrics.latency.observe((Date.now() - new Date(event.occurredAt).getTime()) / 1000);
+      }
+      deps.metrics.notifications.inc({ result: 'delivered' });
+      return;
     }
   }
 

@@ -185,6 +185,27 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     for (const no of orders) expect((await stack.merchantOrder(no))!.distinctEvents).toBe(1);
   });
 
+  it('retries spent on its own database: dead-lettered, log FAILED, order.notify_failed', async () => {
+    const db = stack.gateways[0]!.deps.dataSource;
+    // The database refuses to record a delivery (as if it failed at that moment, every time).
+    await db.query(`CREATE TRIGGER refuse_delivered BEFORE UPDATE ON notification_log FOR EACH ROW
+      BEGIN IF NEW.status = 'DELIVERED' THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'test: delivery not recordable'; END IF; END`);
+    try {
+      await stack.startNotifier({ RETRY_SCHEDULE: '100ms,200ms' });
+      const [no] = await paidOrders(1, 'dbdown');
+      await eventually('dead-lettered', async () => (await dlqDepth()) === 1, 10_000);
+      await eventually('log FAILED', async () => (await logStatus(no!))?.status === 'FAILED');
+      expect((await logStatus(no!))!.last_error).toMatch(/retries spent: .*not recordable/);
+      await eventually(
+        'order.notify_failed',
+        async () => stack.eventsOf('order.notify_failed', no).length === 1,
+      );
+    } finally {
+      await db.query('DROP TRIGGER IF EXISTS refuse_delivered');
+    }
+  });
+
   it('a notifier killed mid-delivery and restarted delivers, losing nothing', async () => {
     await stack.setOrderServiceFaults({ latencyMs: 1500 });
     const port = await freePort();
