@@ -169,6 +169,23 @@ describe('poller: finds every payment whose callback never came (real servers)',
     expect(parked).toMatchObject({ needs_review: 1, status: 'PAYING' });
     const [letter] = await peekDlq(stack.config.AMQP_URL, dlq, 1);
     expect(String(letter!.headers['x-last-error'])).toMatch(/still not final/);
+    // What a person reads in the management UI (its HTTP API): why, from where, which payment.
+    const viewed = await fetch(`http://127.0.0.1:15672/api/queues/%2F/${encodeURIComponent(dlq)}/get`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ count: 1, ackmode: 'ack_requeue_true', encoding: 'auto' }),
+    });
+    const [shown] = (await viewed.json()) as { properties: { headers: Record<string, unknown> } }[];
+    expect(shown!.properties.headers).toMatchObject({
+      'x-dead-letter-reason': 'permanent',
+      'x-original-queue': `${stack.config.TOPOLOGY_PREFIX}.payments.poller.attempts`,
+      'x-original-routing-key': 'channel_order.created',
+      'x-merchant-order-no': no,
+    });
+    expect(shown!.properties.headers['x-event-id']).toEqual(expect.any(String));
     // The sweep leaves a parked attempt to its person: no second dead letter, no more polling.
     await sleep(2500);
     expect(await depth()).toBe(1);
