@@ -202,6 +202,40 @@ describe('poller: finds every payment whose callback never came (real servers)',
     expect(await depth()).toBe(0);
   });
 
+  it('parks a success the provider reports with another amount, settling nothing', async () => {
+    await stack.startPoller();
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const db = stack.gateways[0]!.deps.dataSource;
+    const dlq = `${stack.config.TOPOLOGY_PREFIX}.payments.poller.attempts.dlq`;
+    const no = orderNo('otheramount');
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+    const channelOrderNo = applied.body.attempt.channelOrderNo as string;
+    // Our record says 1 minor unit more than the trade the provider holds (1250).
+    await db.query('UPDATE channel_order SET amount = 1251 WHERE channel_order_no = ?', [channelOrderNo]);
+    expect(await stack.pay(channelOrderNo)).toBe(200);
+    const letter = await eventually(
+      'parked',
+      async () =>
+        (await peekDlq(stack.config.AMQP_URL, dlq, 10)).find((m) => m.body.includes(channelOrderNo)),
+      10_000,
+    );
+    expect(String(letter.headers['x-last-error'])).toMatch(/1250 CNY paid, attempt is 1251 CNY/);
+    const [row] = await db.query(
+      'SELECT status, needs_review FROM channel_order WHERE channel_order_no = ?',
+      [channelOrderNo],
+    );
+    expect(row).toMatchObject({ status: 'PAYING', needs_review: 1 });
+    expect((await statusOf(no)).status).toBe('PAYING');
+    expect(stack.eventsOf('payment.succeeded', no)).toHaveLength(0);
+    expect(await replayDlq(stack.config.AMQP_URL, dlq)).toBe(1); // leave the dlq empty for the next test
+    await db.query('UPDATE channel_order SET amount = 1250 WHERE channel_order_no = ?', [channelOrderNo]);
+    await eventually(
+      'PAID once the record is right',
+      async () => (await statusOf(no)).status === 'PAID',
+      10_000,
+    );
+  });
+
   it('counts a second charge it finds by polling as a duplicate', async () => {
     const poller = await stack.startPoller();
     await stack.setPspFaults({ dropNotifyRate: 1 });
