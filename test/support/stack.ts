@@ -263,3 +263,24 @@ export function applyBody(merchantOrderNo: string, overrides: Record<string, unk
     ...overrides,
   };
 }
+
+/** A message as the management UI shows it (read through its HTTP API). */
+export interface ManagementApiMessage {
+  properties: { message_id?: string; headers: Record<string, unknown> };
+}
+
+/** Reads up to `count` messages of `queue` through the management HTTP API, leaving them queued. */
+export async function readQueueThroughManagementApi(
+  queue: string,
+  count: number,
+): Promise<ManagementApiMessage[]> {
+  const response = await fetch(`http://127.0.0.1:15672/api/queues/%2F/${encodeURIComponent(queue)}/get`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ count, ackmode: 'ack_requeue_true', encoding: 'auto' }),
+  });
+  return (await response.json()) as ManagementApiMessage[];
+}

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { eventually, sleep } from '@payments/common/src/testing';
-import { api, applyBody, freePort, orderNo } from '../support/stack';
+import { api, applyBody, freePort, orderNo, readQueueThroughManagementApi } from '../support/stack';
 import { SystemStack } from '../support/system';
 
 const run = promisify(execFile);
@@ -107,20 +107,10 @@ describe('operations', () => {
     await connection.close();
 
     const dlq = `${system.stack.config.TOPOLOGY_PREFIX}.payments.gateway.apply.dlq`;
-    const read = async () => {
-      const response = await fetch(`http://127.0.0.1:15672/api/queues/%2F/${encodeURIComponent(dlq)}/get`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ count: 10, ackmode: 'ack_requeue_true', encoding: 'auto' }),
-      });
-      const messages = (await response.json()) as {
-        properties: { message_id: string; headers: Record<string, unknown> };
-      }[];
-      return messages.find((message) => message.properties.message_id === messageId);
-    };
+    const read = async () =>
+      (await readQueueThroughManagementApi(dlq, 10)).find(
+        (message) => message.properties.message_id === messageId,
+      );
     const message = await eventually('dead letter in the management API', read, 15_000, 200);
     expect(message.properties.headers).toMatchObject({
       'x-dead-letter-reason': 'invalid',

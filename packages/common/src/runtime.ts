@@ -19,11 +19,6 @@ export function topologyFor(config: Config): Topology {
   return new Topology(config.TOPOLOGY_PREFIX, allTierDurations(config));
 }
 
-/** Prefixes a Redis key the way TOPOLOGY_PREFIX requires. */
-export function redisKey(config: Pick<Config, 'TOPOLOGY_PREFIX'>, key: string): string {
-  return config.TOPOLOGY_PREFIX ? `${config.TOPOLOGY_PREFIX}.${key}` : key;
-}
-
 /**
  * SIGTERM/SIGINT: run `stop` (stop consuming, drain, flush, close) and exit 0; exit 1 if it fails
  * or takes longer than `graceMs`.

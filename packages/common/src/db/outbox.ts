@@ -41,8 +41,8 @@ interface OutboxRow {
 
 /**
  * Publishes outbox rows to `payments.events` with publisher confirms and marks them sent.
- * Several relays may run at once: each claims a batch (`SELECT … FOR UPDATE SKIP LOCKED`, then stamps its claim), so a row is
- * published by one relay; a relay that dies mid-batch leaves its claim to expire and another
+ * Several relays may run at once: each claims a batch (`SELECT … FOR UPDATE SKIP LOCKED`, then
+ * stamps its claim), so a row is published by one relay; a relay that dies mid-batch leaves its claim to expire and another
  * relay publishes the rows again (at least once; consumers de-duplicate by eventId).
  */
 export class OutboxRelay {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { DependencyUnavailableError } from '../errors';
+import { redisKey } from './redis';
 
 /** Deletes the key only if it still holds our token: a lock that expired and was taken is not ours. */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -34,7 +35,7 @@ export class RedisLock {
   ) {}
 
   private keyFor(name: string): string {
-    return this.prefix ? `${this.prefix}.lock:${name}` : `lock:${name}`;
+    return redisKey(this.prefix, `lock:${name}`);
   }
 
   /** Returns the handle, or undefined when the lock stayed busy for `waitMs`. Redis down → throws. */

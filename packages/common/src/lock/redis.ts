@@ -14,6 +14,11 @@ export function createRedis(url: string): Redis {
   });
 }
 
+/** A Redis key under `TOPOLOGY_PREFIX` (CONTRACT 2: every key starts with `<prefix>.` when one is set). */
+export function redisKey(prefix: string, name: string): string {
+  return prefix ? `${prefix}.${name}` : name;
+}
+
 /** Waits for the first connection (start-up), or rejects after `timeoutMs`. */
 export async function redisReady(redis: Redis, timeoutMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;

@@ -1,4 +1,4 @@
-import { DependencyUnavailableError } from '@payments/common';
+import { DependencyUnavailableError, redisKey } from '@payments/common';
 import type Redis from 'ioredis';
 
 export type FinalStatus = 'PAID' | 'CLOSED';
@@ -18,7 +18,7 @@ export class FinalStatusCache {
   ) {}
 
   private keyFor(merchantOrderNo: string): string {
-    return this.prefix ? `${this.prefix}.final:${merchantOrderNo}` : `final:${merchantOrderNo}`;
+    return redisKey(this.prefix, `final:${merchantOrderNo}`);
   }
 
   /** Redis down → throws, like the lock would: applies fail closed. */

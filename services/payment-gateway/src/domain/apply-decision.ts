@@ -19,6 +19,14 @@ export type ApplyDecision =
   /** Create a new attempt, after trying to close the other channels' attempts still in flight. */
   | { action: 'CREATE'; closeFirst: InflightAttempt[] };
 
+const closedError = () => new ApiError('ORDER_CLOSED', 'this order is closed or expired');
+
+/** A pay order that is PAID or CLOSED takes no new attempt: throws the refusal. */
+export function refuseIfFinal(status: PayOrderStatus): void {
+  if (status === 'PAID') throw new ApiError('ORDER_ALREADY_PAID', 'this order is already paid');
+  if (status === 'CLOSED') throw closedError();
+}
+
 /**
  * DESIGN rule 2, pure: refuse (throws `ApiError`), reuse the same channel's attempt in flight
  * (one QR code per order and channel however many clicks), or create a new one.
@@ -30,10 +38,8 @@ export function decideApply(
   now: Date,
 ): ApplyDecision {
   if (!order) return { action: 'CREATE', closeFirst: [] };
-  if (order.status === 'PAID') throw new ApiError('ORDER_ALREADY_PAID', 'this order is already paid');
-  if (order.status === 'CLOSED' || order.expireAt.getTime() <= now.getTime()) {
-    throw new ApiError('ORDER_CLOSED', 'this order is closed or expired');
-  }
+  refuseIfFinal(order.status);
+  if (order.expireAt.getTime() <= now.getTime()) throw closedError();
   if (order.amount !== request.amount || order.currency !== request.currency) {
     throw new ApiError(
       'AMOUNT_MISMATCH',

@@ -7,7 +7,7 @@ import {
   type AttemptRow,
   type PayOrderRow,
 } from '@payments/common';
-import { decideApply } from '../domain/apply-decision';
+import { decideApply, refuseIfFinal } from '../domain/apply-decision';
 import { ORDER_LOCK, orderLockName, type GatewayDeps } from '../deps';
 import { applyBody } from './payment-view';
 
@@ -49,8 +49,7 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
 async function refuseFinalFromCache(deps: GatewayDeps, merchantOrderNo: string): Promise<void> {
   if (!(await deps.finalStatus.get(merchantOrderNo))) return;
   const payOrder = await deps.repository.findPayOrder(merchantOrderNo);
-  if (payOrder?.status === 'PAID') throw new ApiError('ORDER_ALREADY_PAID', 'this order is already paid');
-  if (payOrder?.status === 'CLOSED') throw new ApiError('ORDER_CLOSED', 'this order is closed or expired');
+  if (payOrder) refuseIfFinal(payOrder.status);
 }
 
 async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: Date): Promise<ApplyAnswer> {

@@ -1,7 +1,13 @@
 import amqplib from 'amqplib';
 import { peekDlq, replayDlq } from '@payments/common';
 import { eventually, sleep } from '@payments/common/src/testing';
-import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
+import {
+  api,
+  applyBody,
+  GatewayStack,
+  orderNo,
+  readQueueThroughManagementApi,
+} from '../../../../test/support/stack';
 
 describe('poller: finds every payment whose callback never came (real servers)', () => {
   const stack = new GatewayStack();
@@ -170,15 +176,7 @@ describe('poller: finds every payment whose callback never came (real servers)',
     const [letter] = await peekDlq(stack.config.AMQP_URL, dlq, 1);
     expect(String(letter!.headers['x-last-error'])).toMatch(/still not final/);
     // What a person reads in the management UI (its HTTP API): why, from where, which payment.
-    const viewed = await fetch(`http://127.0.0.1:15672/api/queues/%2F/${encodeURIComponent(dlq)}/get`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ count: 1, ackmode: 'ack_requeue_true', encoding: 'auto' }),
-    });
-    const [shown] = (await viewed.json()) as { properties: { headers: Record<string, unknown> } }[];
+    const [shown] = await readQueueThroughManagementApi(dlq, 1);
     expect(shown!.properties.headers).toMatchObject({
       'x-dead-letter-reason': 'permanent',
       'x-original-queue': `${stack.config.TOPOLOGY_PREFIX}.payments.poller.attempts`,
