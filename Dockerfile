@@ -1,4 +1,5 @@
-# One image for every part; docker-compose.yml picks the command. No build step: tsx runs the TypeScript.
+# One image for every part; docker-compose.yml picks the command. Each part runs as one bundled
+# JavaScript file (scripts/build.mjs), as its npm start script does; scripts still run through tsx.
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -12,5 +13,6 @@ COPY sandbox/order-service/package.json sandbox/order-service/
 COPY tools/payctl/package.json tools/payctl/
 RUN npm ci --no-audit --no-fund
 COPY . .
+RUN node scripts/build.mjs sandbox/psp sandbox/order-service services/payment-gateway services/poller services/notifier services/refunder
 ENV NODE_ENV=production
-CMD ["node", "--import", "tsx", "services/payment-gateway/src/main.ts"]
+CMD ["node", "services/payment-gateway/dist/main.js"]

@@ -14,6 +14,7 @@ import { createLogger } from '@payments/common';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
 import { buildPspServer } from '../../sandbox/psp/src/server';
+import { partEntry } from '../lib/processes';
 import { httpJson } from './http';
 import { sleep, withDeadline } from './pool';
 
@@ -125,7 +126,7 @@ export class BenchStack {
   }
 
   async startServices(): Promise<void> {
-    // One at a time: four tsx start-ups at once on two cores only make each slower.
+    // One at a time: four start-ups at once on two cores only make each slower.
     for (const kind of SERVICE_KINDS) await this.spawn(kind);
   }
 
@@ -136,8 +137,11 @@ export class BenchStack {
       kind === 'payment-gateway'
         ? { GATEWAY_PORT: String(port), GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}` }
         : { METRICS_PORT: String(port) };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: join(ROOT, 'services', kind),
+    // BENCH_NODE_ARGS adds node options to every service, e.g. `--cpu-prof` to see where time goes.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const dir = join(ROOT, 'services', kind);
+    const child = spawn(process.execPath, [...nodeArgs, partEntry(dir)], {
+      cwd: dir,
       env: { ...process.env, ...this.env.env, ...portEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,5 +1,5 @@
 /** Starting the parts of the stack as child processes, with their logs prefixed (for `up` and `demo`). */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,6 +14,20 @@ export const PARTS = [
 export type Part = (typeof PARTS)[number];
 
 const ROOT = join(__dirname, '..', '..');
+const BUILD_SCRIPT = join(ROOT, 'scripts', 'build.mjs');
+const built = new Set<string>();
+
+/**
+ * The script node runs for a part (a directory holding `src/main.ts`), as its start script runs
+ * it: bundled by `scripts/build.mjs` into `dist/main.js` (once per process), no TypeScript loader.
+ */
+export function partEntry(partDir: string): string {
+  if (!built.has(partDir)) {
+    execFileSync(process.execPath, [BUILD_SCRIPT, partDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    built.add(partDir);
+  }
+  return join(partDir, 'dist', 'main.js');
+}
 
 export function startPart(
   part: Part,
@@ -23,7 +37,7 @@ export function startPart(
   const dir = join(ROOT, part);
   if (!existsSync(join(dir, 'src', 'main.ts'))) return undefined;
   const name = part.split('/')[1]!;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [partEntry(dir)], {
     cwd: dir,
     env,
     stdio: ['ignore', output ? 'pipe' : 'ignore', output ? 'pipe' : 'ignore'],

@@ -28,11 +28,17 @@ describe('docker-compose.yml', () => {
     expect(String((compose.services.mysql as { image?: string }).image)).toMatch(/^mysql:8/);
   });
 
-  it.each(apps)('%s starts an entry point that exists, with only known and valid variables', (name) => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const imageBuild = dockerfile.split('\n').find((line) => line.startsWith('RUN node scripts/build.mjs'));
+
+  it.each(apps)('%s starts an entry point the image builds, with only known and valid variables', (name) => {
     const service = compose.services[name]!;
-    const entry = service.command?.find((part) => part.endsWith('.ts'));
+    // The image bundles each part (scripts/build.mjs) into <part>/dist/main.js.
+    const entry = service.command?.find((part) => part.endsWith('/dist/main.js'));
     expect(entry).toBeDefined();
-    expect(existsSync(join(root, entry!))).toBe(true);
+    const partDir = entry!.slice(0, -'/dist/main.js'.length);
+    expect(existsSync(join(root, partDir, 'src', 'main.ts'))).toBe(true);
+    expect(imageBuild?.split(' ')).toContain(partDir);
     const environment = service.environment ?? {};
     const known = Object.keys(configSchema.shape);
     for (const variable of Object.keys(environment)) expect(known).toContain(variable);

@@ -8,6 +8,7 @@ import { createPoller, type Poller } from '../../services/poller/src/app';
 import { createNotifier, type Notifier } from '../../services/notifier/src/app';
 import { createRefunder, type Refunder } from '../../services/refunder/src/app';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
+import { partEntry } from '../../scripts/lib/processes';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -124,8 +125,9 @@ export class GatewayStack {
     name: 'payment-gateway' | 'poller' | 'notifier' | 'refunder',
     overrides: Record<string, string> = {},
   ): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: join(__dirname, '..', '..', 'services', name),
+    const dir = join(__dirname, '..', '..', 'services', name);
+    const child = spawn(process.execPath, [partEntry(dir)], {
+      cwd: dir,
       env: { ...process.env, ...this.serviceEnv(overrides) },
       stdio: ['ignore', 'ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore'],
     });
