@@ -2,7 +2,7 @@
  * Sends the provider's payment notifies like a real PSP: signed JSON, retried with growing delays
  * until the merchant answers 2xx (CONTRACT 6); the last delay repeats for as long as it takes.
  */
-import { errorMessage, signBody, type Logger } from '@payments/common';
+import { errorMessage, httpRequest, signBody, type Logger } from '@payments/common';
 
 export interface NotifySenderOptions {
   secret: string;
@@ -72,25 +72,22 @@ export class NotifySender {
     const ids = { notifyId: delivery.notifyId, attempt: delivery.attempts, url: delivery.url };
     let failure: string;
     try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
+      const { status } = await httpRequest('POST', delivery.url, {
         headers: {
           'content-type': 'application/json',
           'x-sandbox-signature': signBody(secret, delivery.rawBody),
         },
         body: delivery.rawBody,
-        signal: AbortSignal.any([cancel, AbortSignal.timeout(this.timeoutMs)]),
+        timeoutMs: this.timeoutMs,
+        signal: cancel,
       });
-      await response.arrayBuffer().catch(() => undefined); // frees the connection
-      if (response.ok) {
-        log.info({ ...ids, outcome: 'delivered', status: response.status }, 'notify delivered');
+      if (status >= 200 && status < 300) {
+        log.info({ ...ids, outcome: 'delivered', status }, 'notify delivered');
         return;
       }
-      failure = `answered ${response.status}`;
+      failure = `answered ${status}`;
     } catch (error) {
-      // fetch hides the reason (ECONNREFUSED, timeout) in `cause`.
-      const cause = (error as { cause?: unknown }).cause;
-      failure = cause === undefined ? errorMessage(error) : `${errorMessage(error)}: ${errorMessage(cause)}`;
+      failure = errorMessage(error);
     }
     if (cancel.aborted) return;
     const delayMs =

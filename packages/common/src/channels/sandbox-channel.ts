@@ -2,6 +2,7 @@ import type CircuitBreaker from 'opossum';
 import { z } from 'zod';
 import type { ProviderOutcome } from '../domain/settle';
 import { PermanentError, TransientError } from '../errors';
+import { httpRequest, type HttpResponseText } from '../http/client';
 import { verifySignature } from '../http/signature';
 import type {
   CloseResult,
@@ -88,29 +89,28 @@ export function sandboxOutcome(
   }
 }
 
-/** Creates the low-level call: fetch with the PSP's key, through `breaker` when given. */
+/** Creates the low-level call: HTTP with the PSP's key (wrapped in a breaker by the caller). */
 export function sandboxProviderCall(baseUrl: string, secret: string, timeoutMs: number): ProviderCall {
   return async (method, path, body) => {
-    let response: Response;
+    let response: HttpResponseText;
     try {
-      response = await fetch(new URL(path, baseUrl), {
-        method,
+      response = await httpRequest(method, new URL(path, baseUrl), {
         headers: {
           authorization: `Bearer ${secret}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
     } catch (error) {
       throw new ChannelUnavailableError(`provider unreachable: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const text = await response.text();
-    if (response.status >= 500)
-      throw new ChannelUnavailableError(`provider answered ${response.status}: ${text.slice(0, 200)}`);
-    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+    const { status, text } = response;
+    if (status >= 500)
+      throw new ChannelUnavailableError(`provider answered ${status}: ${text.slice(0, 200)}`);
+    return { status, body: text ? (JSON.parse(text) as unknown) : undefined };
   };
 }
 

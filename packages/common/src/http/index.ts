@@ -1,2 +1,3 @@
 export * from './signature';
 export * from './ops-server';
+export * from './client';

@@ -1,4 +1,4 @@
-import { signBody, type OrderNotification } from '@payments/common';
+import { httpRequest, signBody, type OrderNotification } from '@payments/common';
 
 /** The order service answered something other than 2xx, or not in time. */
 export class DeliveryError extends Error {
@@ -13,26 +13,24 @@ export class DeliveryError extends Error {
 export function orderServiceClient(baseUrl: string, secret: string, timeoutMs: number) {
   return async (notification: OrderNotification): Promise<void> => {
     const rawBody = JSON.stringify(notification);
-    let response: Response;
+    let status: number;
     try {
-      response = await fetch(
+      ({ status } = await httpRequest(
+        'POST',
         new URL(`/orders/${encodeURIComponent(notification.merchantOrderNo)}/payment-result`, baseUrl),
         {
-          method: 'POST',
           headers: {
             'content-type': 'application/json',
             'idempotency-key': notification.eventId,
             'x-payment-signature': signBody(secret, rawBody),
           },
           body: rawBody,
-          signal: AbortSignal.timeout(timeoutMs),
+          timeoutMs,
         },
-      );
+      ));
     } catch (error) {
       throw new DeliveryError(`order service unreachable: ${(error as Error).message}`);
     }
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.status < 200 || response.status >= 300)
-      throw new DeliveryError(`order service answered ${response.status}`);
+    if (status < 200 || status >= 300) throw new DeliveryError(`order service answered ${status}`);
   };
 }
