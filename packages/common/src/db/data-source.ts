@@ -76,4 +76,12 @@ export function affectedRows(result: unknown): number {
   return header?.affectedRows ?? 0;
 }
 
+/** The AUTO_INCREMENT id an INSERT through `manager.query` made. */
+export function insertId(result: unknown): number {
+  if (Array.isArray(result)) return insertId(result[1] ?? result[0]);
+  const id = (result as { insertId?: number } | undefined)?.insertId;
+  if (!id) throw new Error('the INSERT reported no insertId');
+  return id;
+}
+
 export type { DataSource, EntityManager };

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import {
   affectedRows,
   appendToOutbox,
+  insertId,
   lockPayOrder,
   newEvent,
   type ApplyRequest,
   type AttemptRow,
   type DataSource,
+  type EntityManager,
   type PayOrderRow,
 } from '@payments/common';
 
@@ -28,6 +30,53 @@ export function isDuplicateKey(error: unknown): boolean {
     (error as { code?: string; driverError?: { code?: string } }).code ??
     (error as { driverError?: { code?: string } }).driverError?.code;
   return code === 'ER_DUP_ENTRY';
+}
+
+/**
+ * Inserts a PAYING attempt and returns its row as written. The unique in-flight key
+ * (`<pay order id>:<channel>`) refuses a second one for the same order and channel.
+ */
+async function insertAttempt(
+  manager: EntityManager,
+  payOrder: PayOrderRow,
+  channel: string,
+  firstPollAt: Date,
+): Promise<AttemptRow> {
+  const channelOrderNo = newNumber('co');
+  // Stated rather than defaulted, so the row we return is the row written.
+  const createdAt = new Date();
+  const inserted = await manager.query(
+    `INSERT INTO channel_order (channel_order_no, pay_order_id, merchant_order_no, channel, amount, currency, status,
+       inflight_key, expire_at, next_poll_at, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, ?, ?, ?)`,
+    [
+      channelOrderNo,
+      payOrder.id,
+      payOrder.merchant_order_no,
+      channel,
+      payOrder.amount,
+      payOrder.currency,
+      `${payOrder.id}:${channel}`,
+      payOrder.expire_at,
+      firstPollAt,
+      createdAt,
+    ],
+  );
+  return {
+    id: insertId(inserted),
+    channel_order_no: channelOrderNo,
+    pay_order_id: payOrder.id,
+    merchant_order_no: payOrder.merchant_order_no,
+    channel,
+    amount: payOrder.amount,
+    currency: payOrder.currency,
+    status: 'PAYING',
+    pay_url: null,
+    expire_at: new Date(payOrder.expire_at),
+    poll_count: 0,
+    needs_review: 0,
+    created_at: createdAt,
+  };
 }
 
 /** SQL for pay orders and attempts; every state change that others react to writes its event. */
@@ -61,26 +110,49 @@ export class PaymentRepository {
     );
   }
 
-  /** Inserts the pay order; if another instance inserted it first, returns theirs. */
-  async createPayOrder(request: ApplyRequest, expireAt: Date): Promise<PayOrderRow> {
+  /**
+   * A new order and its first attempt, in one transaction before the provider is called (record,
+   * call, then settle): the pay order goes straight to PAYING. Undefined when another instance
+   * inserted the order first (its unique key): the caller decides again on what is there.
+   */
+  async createPayOrderWithAttempt(
+    request: ApplyRequest,
+    expireAt: Date,
+    firstPollAt: Date,
+  ): Promise<{ payOrder: PayOrderRow; attempt: AttemptRow } | undefined> {
+    const payOrderNo = newNumber('po');
     try {
-      await this.dataSource.query(
-        `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'UNPAID', ?)`,
-        [
-          newNumber('po'),
-          request.merchantOrderNo,
-          request.amount,
-          request.currency,
-          request.subject,
-          request.returnUrl ?? null,
-          expireAt,
-        ],
-      );
+      return await this.dataSource.transaction(async (manager) => {
+        const inserted = await manager.query(
+          `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at, version)
+           VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, 1)`,
+          [
+            payOrderNo,
+            request.merchantOrderNo,
+            request.amount,
+            request.currency,
+            request.subject,
+            request.returnUrl ?? null,
+            expireAt,
+          ],
+        );
+        const payOrder: PayOrderRow = {
+          id: insertId(inserted),
+          pay_order_no: payOrderNo,
+          merchant_order_no: request.merchantOrderNo,
+          amount: request.amount,
+          currency: request.currency,
+          status: 'PAYING',
+          paid_channel_order_no: null,
+          expire_at: expireAt,
+        };
+        const attempt = await insertAttempt(manager, payOrder, request.channel, firstPollAt);
+        return { payOrder, attempt };
+      });
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
     }
-    return (await this.findPayOrder(request.merchantOrderNo))!;
   }
 
   /**
@@ -93,35 +165,16 @@ export class PaymentRepository {
     channel: string,
     firstPollAt: Date,
   ): Promise<{ attempt: AttemptRow } | { refused: PayOrderRow['status'] } | undefined> {
-    const channelOrderNo = newNumber('co');
     try {
       return await this.dataSource.transaction(async (manager) => {
         const locked = await lockPayOrder(manager, payOrder.id);
         if (locked.status === 'PAID' || locked.status === 'CLOSED') return { refused: locked.status };
-        await manager.query(
-          `INSERT INTO channel_order (channel_order_no, pay_order_id, merchant_order_no, channel, amount, currency, status,
-             inflight_key, expire_at, next_poll_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, ?, ?)`,
-          [
-            channelOrderNo,
-            payOrder.id,
-            payOrder.merchant_order_no,
-            channel,
-            payOrder.amount,
-            payOrder.currency,
-            `${payOrder.id}:${channel}`,
-            payOrder.expire_at,
-            firstPollAt,
-          ],
-        );
+        const attempt = await insertAttempt(manager, payOrder, channel, firstPollAt);
         await manager.query(
           `UPDATE pay_order SET status = 'PAYING', version = version + 1 WHERE id = ? AND status = 'UNPAID'`,
           [payOrder.id],
         );
-        const [attempt] = await manager.query('SELECT * FROM channel_order WHERE channel_order_no = ?', [
-          channelOrderNo,
-        ]);
-        return { attempt: attempt as AttemptRow };
+        return { attempt };
       });
     } catch (error) {
       if (isDuplicateKey(error)) return undefined;

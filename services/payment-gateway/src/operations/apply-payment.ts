@@ -82,27 +82,19 @@ async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: D
     if (attempt.pay_url === null) return createAtProvider(deps, payOrder!, attempt, request);
     return { status: 200, body: applyBody(payOrder!, attempt, true) };
   }
+  const firstPollAt = new Date(Date.now() + deps.config.POLL_SCHEDULE[0]!);
   if (!payOrder) {
-    payOrder = await repository.createPayOrder(request, expireAt);
-    // Another instance may have created it first (lock lost): decide again on what is there.
-    if (
-      payOrder.amount !== request.amount ||
-      payOrder.currency !== request.currency ||
-      payOrder.status !== 'UNPAID'
-    ) {
-      return applyLocked(deps, request, expireAt);
-    }
+    const created = await repository.createPayOrderWithAttempt(request, expireAt, firstPollAt);
+    // Another instance created the order first (lock lost): decide again on what is there.
+    if (!created) return applyLocked(deps, request, expireAt);
+    return createAtProvider(deps, created.payOrder, created.attempt, request, true);
   }
 
   for (const other of decision.closeFirst) {
     await closeOtherChannel(deps, other.channelOrderNo, other.channel);
   }
 
-  const recorded = await repository.recordAttempt(
-    payOrder,
-    request.channel,
-    new Date(Date.now() + deps.config.POLL_SCHEDULE[0]!),
-  );
+  const recorded = await repository.recordAttempt(payOrder, request.channel, firstPollAt);
   if (!recorded) {
     // The in-flight key was taken by a concurrent request: answer with that attempt.
     return applyLocked(deps, request, expireAt);
@@ -145,6 +137,7 @@ async function createAtProvider(
   payOrder: PayOrderRow,
   attempt: AttemptRow,
   request: ApplyRequest,
+  newOrder = false,
 ): Promise<ApplyAnswer> {
   const channel = deps.channels.get(request.channel)!;
   let created;
@@ -181,7 +174,12 @@ async function createAtProvider(
     throw new ApiError('CHANNEL_ERROR', 'the payment attempt ended while it was being created; apply again');
   }
   deps.relay.kick();
-  const fresh = (await deps.repository.findAttempt(attempt.channel_order_no))!;
-  const freshOrder = (await deps.repository.findPayOrder(payOrder.merchant_order_no))!;
-  return { status: 201, body: applyBody(freshOrder, fresh, false) };
+  // The attempt is as stored just now: still PAYING, with its pay URL. A pay order this request
+  // created is PAYING too (nothing else could reach it yet); an older one may have been settled
+  // through another channel meanwhile, so its status is read again.
+  const storedAttempt = { ...attempt, pay_url: created.payUrl };
+  const currentOrder = newOrder
+    ? payOrder
+    : (await deps.repository.findPayOrder(payOrder.merchant_order_no))!;
+  return { status: 201, body: applyBody(currentOrder, storedAttempt, false) };
 }
