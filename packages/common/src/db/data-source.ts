@@ -24,6 +24,9 @@ export function createDataSource(databaseUrl: string, options: DataSourceOptions
     bigNumberStrings: false,
     poolSize: options.poolSize ?? 20,
     connectTimeout: 5000,
+    // No stack captured on every query (mysql2's default): it cost ~5 % of the gateway's CPU, and
+    // a failed query's error still names its SQL.
+    trace: false,
     extra: { enableKeepAlive: true },
   });
 }
