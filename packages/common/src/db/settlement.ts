@@ -82,20 +82,24 @@ function buildEvents(
 /**
  * Settles one attempt with what the provider said: the one path shared by callbacks, the poller
  * and closes. In one transaction: lock the pay order, decide (pure), apply with conditional
- * updates, write the events. Returns undefined for an attempt we never created.
+ * updates, write the events and whatever `alsoWrite` records beside them (the raw callback).
+ * Returns undefined for an attempt we never created.
  */
 export async function settleAttempt(
   dataSource: DataSource,
   channelOrderNo: string,
   outcome: ProviderOutcome,
+  alsoWrite?: (manager: EntityManager, settlement: Settlement) => Promise<void>,
 ): Promise<SettleResult | undefined> {
-  const [found] = await dataSource.query(
-    'SELECT pay_order_id FROM channel_order WHERE channel_order_no = ?',
-    [channelOrderNo],
-  );
-  if (!found) return undefined;
   return dataSource.transaction(async (manager) => {
-    const payOrder = await lockPayOrder(manager, Number(found.pay_order_id));
+    // The pay order row first (every writer's lock order), found through the attempt in the
+    // same round trip; the subquery itself takes no lock.
+    const [payOrder] = (await manager.query(
+      `SELECT * FROM pay_order
+        WHERE id = (SELECT pay_order_id FROM channel_order WHERE channel_order_no = ?) FOR UPDATE`,
+      [channelOrderNo],
+    )) as PayOrderRow[];
+    if (!payOrder) return undefined;
     const [attempt] = (await manager.query(
       'SELECT * FROM channel_order WHERE channel_order_no = ? FOR UPDATE',
       [channelOrderNo],
@@ -150,6 +154,7 @@ export async function settleAttempt(
       settlement.payOrder === 'MARK_PAID' ? { ...payOrder, paid_channel_order_no: channelOrderNo } : payOrder;
     const events = buildEvents(settlement, paidOrder, attempt!, paidAt);
     await appendToOutbox(manager, events);
+    await alsoWrite?.(manager, settlement);
     return { settlement, payOrder: paidOrder, attempt: attempt!, events };
   });
 }

@@ -14,10 +14,11 @@ export class NotificationLogRepository {
 
   /** Creates the row if new; returns its status. */
   async open(event: EventEnvelope<'payment.succeeded'>): Promise<NotificationStatus> {
-    await this.dataSource.query(
+    const inserted = await this.dataSource.query(
       "INSERT IGNORE INTO notification_log (event_id, merchant_order_no, pay_order_no, status) VALUES (?, ?, ?, 'PENDING')",
       [event.eventId, event.data.merchantOrderNo, event.data.payOrderNo],
     );
+    if (affectedRows(inserted) === 1) return 'PENDING';
     const [row] = await this.dataSource.query('SELECT status FROM notification_log WHERE event_id = ?', [
       event.eventId,
     ]);

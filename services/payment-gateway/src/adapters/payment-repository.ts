@@ -210,15 +210,19 @@ export class PaymentRepository {
     });
   }
 
-  async recordCallback(entry: {
-    channel: string;
-    channelOrderNo: string | null;
-    signature: string | null;
-    rawBody: string;
-    outcome: string;
-    detail?: string;
-  }): Promise<void> {
-    await this.dataSource.query(
+  /** Every callback, raw; `manager` puts it in a transaction of the caller's. */
+  async recordCallback(
+    entry: {
+      channel: string;
+      channelOrderNo: string | null;
+      signature: string | null;
+      rawBody: string;
+      outcome: string;
+      detail?: string;
+    },
+    manager: Pick<EntityManager, 'query'> = this.dataSource,
+  ): Promise<void> {
+    await manager.query(
       'INSERT INTO callback_log (channel, channel_order_no, signature, raw_body, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)',
       [
         entry.channel.slice(0, 32),

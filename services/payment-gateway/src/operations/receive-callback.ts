@@ -19,11 +19,13 @@ export async function receiveCallback(
 ): Promise<CallbackAnswer> {
   const signatureHeader = headers['x-sandbox-signature'];
   const signature = Array.isArray(signatureHeader) ? (signatureHeader[0] ?? null) : (signatureHeader ?? null);
-  const record = async (outcome: string, channelOrderNo: string | null, detail?: string) => {
+  const countCallback = (outcome: string) =>
     deps.metrics.callbacks.inc({
       channel: deps.channels.has(channelName) ? channelName : 'unknown',
       result: outcome,
     });
+  const record = async (outcome: string, channelOrderNo: string | null, detail?: string) => {
+    countCallback(outcome);
     await deps.repository.recordCallback({
       channel: channelName,
       channelOrderNo,
@@ -88,7 +90,13 @@ export async function receiveCallback(
   }
   let result;
   try {
-    result = await settleAttempt(deps.dataSource, channelOrderNo, outcome);
+    // The raw callback is recorded in the settlement's own transaction: one commit for both.
+    result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, (manager, settlement) =>
+      deps.repository.recordCallback(
+        { channel: channelName, channelOrderNo, signature, rawBody, outcome: settlement.kind },
+        manager,
+      ),
+    );
   } catch (error) {
     deps.log.warn(
       { channelOrderNo, err: errorMessage(error) },
@@ -98,7 +106,9 @@ export async function receiveCallback(
   }
   deps.metrics.observeSettlement(result);
   deps.relay.kick();
-  await record(result?.settlement.kind ?? 'UNKNOWN_ATTEMPT', channelOrderNo);
+  if (result) countCallback(result.settlement.kind);
+  // Gone between the two reads (never in practice: attempts are not deleted): still on record.
+  else await record('UNKNOWN_ATTEMPT', channelOrderNo);
   return { status: 200, body: { code: 'SUCCESS' } };
 }
 
