@@ -14,12 +14,38 @@ export function newEvent<T extends EventType>(
   return { eventId: randomUUID(), type, occurredAt: occurredAt.toISOString(), data };
 }
 
+/**
+ * How long rows that their writer publishes itself (`OutboxRelay.publishCommitted`) are held from
+ * the claiming relays: past it, a writer that died or could not publish is replaced by them.
+ */
+export const WRITER_PUBLISH_HOLD_MS = 5000;
+
+export interface AppendOptions {
+  /** The writer will publish these events itself right after its commit (the fast path). */
+  publishAfterCommit?: boolean;
+}
+
 /** Writes events in the caller's transaction: no state change without its event. */
-export async function appendToOutbox(manager: EntityManager, events: EventEnvelope[]): Promise<void> {
+export async function appendToOutbox(
+  manager: EntityManager,
+  events: EventEnvelope[],
+  options: AppendOptions = {},
+): Promise<void> {
   if (events.length === 0) return;
-  const placeholders = events.map(() => '(?, ?, ?)').join(', ');
-  const values = events.flatMap((event) => [event.eventId, event.type, JSON.stringify(event)]);
-  await manager.query(`INSERT INTO outbox (event_id, event_type, payload) VALUES ${placeholders}`, values);
+  const held = options.publishAfterCommit === true;
+  const placeholders = events
+    .map(() => (held ? '(?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND)' : '(?, ?, ?, NULL)'))
+    .join(', ');
+  const values = events.flatMap((event) => [
+    event.eventId,
+    event.type,
+    JSON.stringify(event),
+    ...(held ? [WRITER_PUBLISH_HOLD_MS * 1000] : []),
+  ]);
+  await manager.query(
+    `INSERT INTO outbox (event_id, event_type, payload, claimed_until) VALUES ${placeholders}`,
+    values,
+  );
 }
 
 export interface OutboxRelayOptions {
@@ -42,8 +68,14 @@ interface OutboxRow {
 /**
  * Publishes outbox rows to `payments.events` with publisher confirms and marks them sent.
  * Several relays may run at once: each claims a batch (`SELECT … FOR UPDATE SKIP LOCKED`, then
- * stamps its claim), so a row is published by one relay; a relay that dies mid-batch leaves its claim to expire and another
- * relay publishes the rows again (at least once; consumers de-duplicate by eventId).
+ * stamps its claim), so a row is published by one relay; a relay that dies mid-batch leaves its
+ * claim to expire and another relay publishes the rows again (at least once; consumers
+ * de-duplicate by eventId).
+ *
+ * The fast path, for events on the way to a payment's notification: their writer appends them
+ * held (`publishAfterCommit`) and hands them to `publishCommitted` after its commit, which
+ * publishes at once and marks them sent, with no claim transaction in between. A row it could not
+ * publish is claimed like any other once its hold lapses.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -54,6 +86,11 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly claimMs: number;
   private readonly publishTimeoutMs: number;
+  /** Fast-path publishes not finished yet (`stop` waits for them). */
+  private readonly publishing = new Set<Promise<void>>();
+  /** Event ids published on the fast path, waiting to be marked sent in one statement. */
+  private sentToMark: string[] = [];
+  private marking: Promise<void> | undefined;
   published = 0;
 
   constructor(
@@ -94,11 +131,65 @@ export class OutboxRelay {
       });
   }
 
-  /** Stops polling and waits for the batch in hand (flushes what was claimed). */
+  /**
+   * Publishes events its caller has just committed (appended with `publishAfterCommit`), at once,
+   * and marks them sent. Never throws: what it could not publish waits for a claiming relay.
+   */
+  publishCommitted(events: readonly EventEnvelope[]): void {
+    if (events.length === 0) return;
+    const work = this.publishNow(events).catch((error: unknown) =>
+      this.log.warn({ err: errorMessage(error) }, 'events left to the relay'),
+    );
+    this.publishing.add(work);
+    void work.finally(() => this.publishing.delete(work));
+  }
+
+  private async publishNow(events: readonly EventEnvelope[]): Promise<void> {
+    // Cut off from the broker: the rows' hold lapses and a relay publishes them once it is back.
+    if (!this.broker.isConnected()) return;
+    const results = await Promise.allSettled(
+      events.map((event) =>
+        this.broker.publish(
+          this.broker.topology.exchange('events'),
+          event.type,
+          Buffer.from(JSON.stringify(event)),
+          {
+            messageId: event.eventId,
+            type: event.type,
+            timeoutMs: this.publishTimeoutMs,
+          },
+        ),
+      ),
+    );
+    const sent = events.filter((_, index) => results[index]!.status === 'fulfilled');
+    this.published += sent.length;
+    if (sent.length < events.length)
+      this.log.warn({ unsent: events.length - sent.length }, 'events left to the relay');
+    if (sent.length > 0) await this.markSent(sent.map((event) => event.eventId));
+  }
+
+  /** Marks fast-path events sent, many in one statement while one is already running. */
+  private markSent(eventIds: string[]): Promise<void> {
+    this.sentToMark.push(...eventIds);
+    this.marking ??= (async () => {
+      while (this.sentToMark.length > 0) {
+        const batch = this.sentToMark.splice(0, 500);
+        await this.dataSource.query(
+          `UPDATE outbox SET sent_at = NOW(3) WHERE event_id IN (${batch.map(() => '?').join(',')}) AND sent_at IS NULL`,
+          batch,
+        );
+      }
+    })().finally(() => (this.marking = undefined));
+    return this.marking;
+  }
+
+  /** Stops polling and waits for the work in hand (the claimed batch, fast-path publishes). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await Promise.all([...this.publishing]);
+    await this.marking?.catch(() => undefined);
   }
 
   /** Publishes until nothing is left to claim; returns how many rows it sent. */

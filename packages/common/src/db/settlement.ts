@@ -79,6 +79,13 @@ function buildEvents(
   });
 }
 
+export interface SettleOptions {
+  /** Written in the settlement's transaction too (the raw callback). */
+  alsoWrite?: (manager: EntityManager, settlement: Settlement) => Promise<void>;
+  /** The caller hands the result's events to `OutboxRelay.publishCommitted` once this returns. */
+  publishAfterCommit?: boolean;
+}
+
 /**
  * Settles one attempt with what the provider said: the one path shared by callbacks, the poller
  * and closes. In one transaction: lock the pay order, decide (pure), apply with conditional
@@ -89,7 +96,7 @@ export async function settleAttempt(
   dataSource: DataSource,
   channelOrderNo: string,
   outcome: ProviderOutcome,
-  alsoWrite?: (manager: EntityManager, settlement: Settlement) => Promise<void>,
+  options: SettleOptions = {},
 ): Promise<SettleResult | undefined> {
   return dataSource.transaction(async (manager) => {
     // The pay order row first (every writer's lock order), found through the attempt in the
@@ -153,8 +160,8 @@ export async function settleAttempt(
     const paidOrder =
       settlement.payOrder === 'MARK_PAID' ? { ...payOrder, paid_channel_order_no: channelOrderNo } : payOrder;
     const events = buildEvents(settlement, paidOrder, attempt!, paidAt);
-    await appendToOutbox(manager, events);
-    await alsoWrite?.(manager, settlement);
+    await appendToOutbox(manager, events, { publishAfterCommit: options.publishAfterCommit });
+    await options.alsoWrite?.(manager, settlement);
     return { settlement, payOrder: paidOrder, attempt: attempt!, events };
   });
 }

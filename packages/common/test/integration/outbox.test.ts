@@ -9,6 +9,7 @@ import {
   OutboxRelay,
   rememberEvent,
   topologyFor,
+  WRITER_PUBLISH_HOLD_MS,
   type DataSource,
 } from '../../src';
 import { createTestEnv, eventually, type TestEnv } from '../../src/testing';
@@ -99,6 +100,62 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     await failing.drain();
     expect(await countUnpublished(dataSource)).toBe(1);
     await new OutboxRelay(dataSource, brokers[0]!, log).drain();
+    expect(await countUnpublished(dataSource)).toBe(0);
+  });
+
+  it('publishes events its writer hands over after commit at once; claiming relays leave them alone', async () => {
+    const events = Array.from({ length: 20 }, (_, i) =>
+      newEvent('payment.closed', {
+        payOrderNo: `po_fast_${i}`,
+        merchantOrderNo: `mo_fast_${i}`,
+        reason: 'EXPIRED',
+      }),
+    );
+    await dataSource.transaction(async (manager) =>
+      appendToOutbox(manager, events, { publishAfterCommit: true }),
+    );
+    const connection = await amqplib.connect(env.config.AMQP_URL);
+    const channel = await connection.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, brokers[0]!.topology.exchange('events'), 'payment.closed');
+    const received: string[] = [];
+    await channel.consume(
+      queue,
+      (message) => message && received.push(message.properties.messageId as string),
+      { noAck: true },
+    );
+
+    // Held for their writer: a claiming relay takes none of them.
+    expect(await new OutboxRelay(dataSource, brokers[1]!, log).drain()).toBe(0);
+    const writerRelay = new OutboxRelay(dataSource, brokers[0]!, log);
+    writerRelay.publishCommitted(events);
+    await writerRelay.stop(); // waits for the fast-path publishes and their marks
+    expect(await countUnpublished(dataSource)).toBe(0);
+    await eventually('all events received', async () => received.length >= events.length);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.sort()).toEqual(events.map((event) => event.eventId).sort());
+    await connection.close();
+  });
+
+  it('sends a held event its writer could not publish once the hold lapses', async () => {
+    const event = newEvent('payment.closed', {
+      payOrderNo: 'po_held',
+      merchantOrderNo: 'mo_held',
+      reason: 'EXPIRED',
+    });
+    await dataSource.transaction(async (manager) =>
+      appendToOutbox(manager, [event], { publishAfterCommit: true }),
+    );
+    const closed = await Broker.connect(env.config.AMQP_URL, topologyFor(env.config), log);
+    await closed.close();
+    const writerRelay = new OutboxRelay(dataSource, closed, log, { publishTimeoutMs: 300 });
+    writerRelay.publishCommitted([event]); // the broker is gone: nothing published, nothing lost
+    await writerRelay.stop();
+    expect(await countUnpublished(dataSource)).toBe(1);
+    const backstop = new OutboxRelay(dataSource, brokers[0]!, log);
+    expect(await backstop.drain()).toBe(0); // still held
+    await new Promise((resolve) => setTimeout(resolve, WRITER_PUBLISH_HOLD_MS + 200));
+    expect(await backstop.drain()).toBe(1);
     expect(await countUnpublished(dataSource)).toBe(0);
   });
 

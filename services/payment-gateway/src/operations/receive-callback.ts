@@ -91,12 +91,14 @@ export async function receiveCallback(
   let result;
   try {
     // The raw callback is recorded in the settlement's own transaction: one commit for both.
-    result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, (manager, settlement) =>
-      deps.repository.recordCallback(
-        { channel: channelName, channelOrderNo, signature, rawBody, outcome: settlement.kind },
-        manager,
-      ),
-    );
+    result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, {
+      alsoWrite: (manager, settlement) =>
+        deps.repository.recordCallback(
+          { channel: channelName, channelOrderNo, signature, rawBody, outcome: settlement.kind },
+          manager,
+        ),
+      publishAfterCommit: true,
+    });
   } catch (error) {
     deps.log.warn(
       { channelOrderNo, err: errorMessage(error) },
@@ -105,7 +107,7 @@ export async function receiveCallback(
     throw error;
   }
   deps.metrics.observeSettlement(result);
-  deps.relay.kick();
+  deps.relay.publishCommitted(result?.events ?? []);
   if (result) countCallback(result.settlement.kind);
   // Gone between the two reads (never in practice: attempts are not deleted): still on record.
   else await record('UNKNOWN_ATTEMPT', channelOrderNo);

@@ -98,9 +98,11 @@ export async function onChannelOrderCreated(
 
   switch (decision.action) {
     case 'SETTLE': {
-      const result = await settleAttempt(deps.dataSource, channelOrderNo, decision.outcome);
+      const result = await settleAttempt(deps.dataSource, channelOrderNo, decision.outcome, {
+        publishAfterCommit: true,
+      });
       deps.metrics.observeSettlement(result);
-      deps.relay.kick();
+      deps.relay.publishCommitted(result?.events ?? []);
       if (result?.settlement.kind === 'AMOUNT_MISMATCH' && decision.outcome.status === 'SUCCESS') {
         // Money was taken, but not the amount we asked for: no rule settles that; a person must.
         const reason = `provider reports ${decision.outcome.amount} ${decision.outcome.currency} paid, attempt is ${attempt.amount} ${attempt.currency}`;
