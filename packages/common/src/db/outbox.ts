@@ -72,10 +72,11 @@ interface OutboxRow {
  * claim to expire and another relay publishes the rows again (at least once; consumers
  * de-duplicate by eventId).
  *
- * The fast path, for events on the way to a payment's notification: their writer appends them
- * held (`publishAfterCommit`) and hands them to `publishCommitted` after its commit, which
- * publishes at once and marks them sent, with no claim transaction in between. A row it could not
- * publish is claimed like any other once its hold lapses.
+ * The fast path, for a settlement's events (a payment on its way to the order service): the
+ * writer appends them held (`publishAfterCommit`) and hands them to `publishCommitted` after its
+ * commit, which publishes at once and marks them sent, with no claim transaction in between. A
+ * row it could not publish is claimed like any other once its hold lapses. Events whose latency
+ * matters less go the claiming way, which batches better under load.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;

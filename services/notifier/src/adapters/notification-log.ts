@@ -33,28 +33,23 @@ export class NotificationLogRepository {
     );
   }
 
-  /**
-   * DELIVERED with `order.notified`, once: returns that event, for the caller to publish once
-   * committed, or undefined when a concurrent delivery of the same event got there first.
-   */
-  async markDelivered(
-    event: EventEnvelope<'payment.succeeded'>,
-    calls: number,
-  ): Promise<EventEnvelope | undefined> {
+  /** DELIVERED with `order.notified`, once (a concurrent delivery of the same event writes nothing). */
+  async markDelivered(event: EventEnvelope<'payment.succeeded'>, calls: number): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const updated = await manager.query(
         "UPDATE notification_log SET status = 'DELIVERED', delivered_at = NOW(3), attempts = attempts + ? WHERE event_id = ? AND status <> 'DELIVERED'",
         [calls, event.eventId],
       );
-      if (affectedRows(updated) !== 1) return undefined;
-      const notified = newEvent('order.notified', {
-        payOrderNo: event.data.payOrderNo,
-        merchantOrderNo: event.data.merchantOrderNo,
-        notifiedEventId: event.eventId,
-        deliveredAt: new Date().toISOString(),
-      });
-      await appendToOutbox(manager, [notified], { publishAfterCommit: true });
-      return notified;
+      if (affectedRows(updated) !== 1) return false;
+      await appendToOutbox(manager, [
+        newEvent('order.notified', {
+          payOrderNo: event.data.payOrderNo,
+          merchantOrderNo: event.data.merchantOrderNo,
+          notifiedEventId: event.eventId,
+          deliveredAt: new Date().toISOString(),
+        }),
+      ]);
+      return true;
     });
   }
 

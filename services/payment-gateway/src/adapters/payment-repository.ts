@@ -9,7 +9,6 @@ import {
   type AttemptRow,
   type DataSource,
   type EntityManager,
-  type EventEnvelope,
   type PayOrderRow,
 } from '@payments/common';
 
@@ -183,33 +182,31 @@ export class PaymentRepository {
     }
   }
 
-  /**
-   * Stores the provider's pay URL and announces the attempt: returns the event, for the caller to
-   * publish once committed, or undefined if the attempt was settled meanwhile.
-   */
+  /** Stores the provider's pay URL and announces the attempt; false if it was settled meanwhile. */
   async markCreated(
     attempt: AttemptRow,
     payOrder: PayOrderRow,
     payUrl: string,
     providerTradeNo: string,
-  ): Promise<EventEnvelope | undefined> {
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const updated = await manager.query(
         `UPDATE channel_order SET pay_url = ?, provider_trade_no = ? WHERE id = ? AND status = 'PAYING'`,
         [payUrl, providerTradeNo, attempt.id],
       );
-      if (affectedRows(updated) !== 1) return undefined;
-      const created = newEvent('channel_order.created', {
-        payOrderNo: payOrder.pay_order_no,
-        merchantOrderNo: payOrder.merchant_order_no,
-        channelOrderNo: attempt.channel_order_no,
-        channel: attempt.channel,
-        amount: Number(attempt.amount),
-        currency: attempt.currency,
-        expireAt: new Date(attempt.expire_at).toISOString(),
-      });
-      await appendToOutbox(manager, [created], { publishAfterCommit: true });
-      return created;
+      if (affectedRows(updated) !== 1) return false;
+      await appendToOutbox(manager, [
+        newEvent('channel_order.created', {
+          payOrderNo: payOrder.pay_order_no,
+          merchantOrderNo: payOrder.merchant_order_no,
+          channelOrderNo: attempt.channel_order_no,
+          channel: attempt.channel,
+          amount: Number(attempt.amount),
+          currency: attempt.currency,
+          expireAt: new Date(attempt.expire_at).toISOString(),
+        }),
+      ]);
+      return true;
     });
   }
 

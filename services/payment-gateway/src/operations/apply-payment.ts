@@ -162,18 +162,18 @@ async function createAtProvider(
     });
     throw new ApiError('CHANNEL_ERROR', `the provider could not create the payment: ${errorMessage(error)}`);
   }
-  const announced = await deps.repository.markCreated(
+  const stored = await deps.repository.markCreated(
     attempt,
     payOrder,
     created.payUrl,
     created.providerTradeNo,
   );
-  if (!announced) {
+  if (!stored) {
     // Settled while we waited on the provider (the poller found no trade): do not hand out a pay URL.
     await channel.closeTrade(attempt.channel_order_no).catch(() => undefined);
     throw new ApiError('CHANNEL_ERROR', 'the payment attempt ended while it was being created; apply again');
   }
-  deps.relay.publishCommitted([announced]);
+  deps.relay.kick();
   // The attempt is as stored just now: still PAYING, with its pay URL. A pay order this request
   // created is PAYING too (nothing else could reach it yet); an older one may have been settled
   // through another channel meanwhile, so its status is read again.
