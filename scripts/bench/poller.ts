@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import amqplib from 'amqplib';
-import { topologyFor } from '@payments/common';
+import { parseSchedule, topologyFor } from '@payments/common';
 import { CpuMeter, type CpuReport } from './cpu';
 import { AUTH, applyBody, applyHttp, orderNo, payAtPsp } from './apply';
 import { httpJson, httpText } from './http';
@@ -25,8 +25,8 @@ async function pollQueries(metricsUrl: string): Promise<number> {
  * With every notify dropped: apply, pay, then read GET /v1/payments/:no every 10 ms until PAID.
  * Samples run one after another on an otherwise quiet system.
  */
-export async function droppedCallbackToPaid(stack: BenchStack, samples: number) {
-  const firstStepMs = stack.env.config.POLL_SCHEDULE[0]!;
+export async function droppedCallbackToPaid(stack: BenchStack, samples: number, pollSchedule: string) {
+  const firstStepMs = parseSchedule(pollSchedule)[0]!;
   await stack.setPspFaults({ dropNotifyRate: 1 });
   const fromPay: number[] = [];
   const fromApply: number[] = [];
@@ -89,6 +89,7 @@ export async function pollerThroughput(
   attempts: number,
   windowMs: number,
   cpuGroups: () => Record<string, number[]>,
+  pollSchedule: string,
 ) {
   await stack.setPspFaults({ dropNotifyRate: 1 });
   await stack.stopService(stack.service('poller'));
@@ -101,7 +102,7 @@ export async function pollerThroughput(
   const createSeconds = (performance.now() - createStarted) / 1000;
   await sleep(500); // the outbox relay publishes the last created events
 
-  const poller = await stack.spawn('poller');
+  const poller = await stack.spawn('poller', { POLL_SCHEDULE: pollSchedule });
   const queue = topologyFor(stack.env.config).queue('pollerAttempts');
   const connection = await amqplib.connect(stack.env.config.AMQP_URL);
   const samples: { at: number; queries: number; ready: number }[] = [];
@@ -140,7 +141,7 @@ export async function pollerThroughput(
     attemptsCreated: created.get(201),
     createStatuses: created.counts,
     createSeconds: round(createSeconds, 2),
-    pollSchedule: stack.env.env.POLL_SCHEDULE,
+    pollSchedule,
     windowSeconds: round((last.at - first.at) / 1000, 2),
     queriesInWindow: last.queries - first.queries,
     averageQueriesPerSecond: round((last.queries - first.queries) / ((last.at - first.at) / 1000), 1),

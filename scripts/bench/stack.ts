@@ -131,7 +131,7 @@ export class BenchStack {
   }
 
   /** Starts one process of `kind` and waits until its /readyz answers 200. */
-  async spawn(kind: ServiceKind): Promise<RunningService> {
+  async spawn(kind: ServiceKind, extraEnv: Record<string, string> = {}): Promise<RunningService> {
     const port = await freePort();
     const portEnv: Record<string, string> =
       kind === 'payment-gateway'
@@ -142,7 +142,7 @@ export class BenchStack {
     const dir = join(ROOT, 'services', kind);
     const child = spawn(process.execPath, [...nodeArgs, ...partArgs(dir)], {
       cwd: dir,
-      env: { ...process.env, ...this.env.env, ...portEnv },
+      env: { ...process.env, ...this.env.env, ...extraEnv, ...portEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.children.push(child);
