@@ -14,7 +14,7 @@ import { createLogger } from '@payments/common';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
 import { buildPspServer } from '../../sandbox/psp/src/server';
-import { partArgs } from '../lib/processes';
+import { partEntry } from '../lib/processes';
 import { httpJson } from './http';
 import { sleep, withDeadline } from './pool';
 
@@ -140,7 +140,7 @@ export class BenchStack {
     // BENCH_NODE_ARGS adds node options to every service, e.g. `--cpu-prof` to see where time goes.
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const dir = join(ROOT, 'services', kind);
-    const child = spawn(process.execPath, [...nodeArgs, ...partArgs(dir)], {
+    const child = spawn(process.execPath, [...nodeArgs, partEntry(dir)], {
       cwd: dir,
       env: { ...process.env, ...this.env.env, ...extraEnv, ...portEnv },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -18,23 +18,15 @@ const BUILD_SCRIPT = join(ROOT, 'scripts', 'build.mjs');
 const built = new Set<string>();
 
 /**
- * V8 options every part runs with, in its start script too (`exec node <these> dist/main.js`):
- * a young generation of 2 × 4 MiB instead of up to 2 × 16 MiB keeps each process's peak
- * resident memory about 20-40 MiB lower under load, at no throughput measured (`npm run bench`).
+ * The script node runs for a part (a directory holding `src/main.ts`), as its start script runs
+ * it: bundled by `scripts/build.mjs` into `dist/main.js` (once per process), no TypeScript loader.
  */
-export const PART_NODE_OPTIONS = ['--max-semi-space-size=4'];
-
-/**
- * The node arguments that run a part (a directory holding `src/main.ts`) as its start script
- * does: bundled by `scripts/build.mjs` into `dist/main.js` (once per process), no TypeScript
- * loader, with `PART_NODE_OPTIONS`.
- */
-export function partArgs(partDir: string): string[] {
+export function partEntry(partDir: string): string {
   if (!built.has(partDir)) {
     execFileSync(process.execPath, [BUILD_SCRIPT, partDir], { stdio: ['ignore', 'ignore', 'inherit'] });
     built.add(partDir);
   }
-  return [...PART_NODE_OPTIONS, join(partDir, 'dist', 'main.js')];
+  return join(partDir, 'dist', 'main.js');
 }
 
 export function startPart(
@@ -45,7 +37,7 @@ export function startPart(
   const dir = join(ROOT, part);
   if (!existsSync(join(dir, 'src', 'main.ts'))) return undefined;
   const name = part.split('/')[1]!;
-  const child = spawn(process.execPath, partArgs(dir), {
+  const child = spawn(process.execPath, [partEntry(dir)], {
     cwd: dir,
     env,
     stdio: ['ignore', output ? 'pipe' : 'ignore', output ? 'pipe' : 'ignore'],
