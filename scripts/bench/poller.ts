@@ -137,7 +137,7 @@ export async function pollerThroughput(
   const firstRoundSeconds =
     firstQuery && roundDone && roundDone !== firstQuery ? (roundDone.at - firstQuery.at) / 1000 : undefined;
   return {
-    what: 'one poller process, sandbox PSP in-process; attempts created while no poller ran, then a fresh poller started',
+    what: 'one poller process, the sandbox PSP in its own process; attempts created while no poller ran, then a fresh poller started',
     attemptsCreated: created.get(201),
     createStatuses: created.counts,
     createSeconds: round(createSeconds, 2),

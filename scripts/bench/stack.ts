@@ -1,8 +1,8 @@
 /**
  * The benchmark's own isolated stack: a fresh TOPOLOGY_PREFIX and database (createTestEnv), the
- * sandbox PSP and the example order service in this process (the order service timestamps every
- * accepted payment-result), and the four services as child processes exactly as
- * `npm run start -w services/<name>` runs them. Everything it made is removed by `cleanup()`.
+ * example order service in this process (it timestamps every accepted payment-result), and the
+ * sandbox PSP and the four services as child processes exactly as `npm run start -w <part>` runs
+ * them. Everything it made is removed by `cleanup()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,10 +10,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import { createLogger } from '@payments/common';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
-import { buildPspServer } from '../../sandbox/psp/src/server';
 import { partEntry } from '../lib/processes';
 import { httpJson } from './http';
 import { sleep, withDeadline } from './pool';
@@ -65,7 +63,7 @@ export const rssMiB = (pid: number) => statusField(pid, 'VmRSS');
 
 export class BenchStack {
   env!: TestEnv;
-  psp!: FastifyInstance;
+  pspPid = 0;
   pspUrl = '';
   orderService!: FastifyInstance;
   orderServiceUrl = '';
@@ -99,9 +97,20 @@ export class BenchStack {
 
   /** The sandboxes and the prefix + database; the services come later (`startServices`). */
   async start(): Promise<void> {
-    this.psp = buildPspServer({ secret: PSP_SECRET, log: createLogger('psp', 'silent') });
-    await this.psp.listen({ port: 0, host: '127.0.0.1' });
-    this.pspUrl = `http://127.0.0.1:${portOf(this.psp)}`;
+    // The provider is another party: its own process, as `npm run start -w sandbox/psp` runs it, so
+    // its work (queries from the poller, notifies) never stalls the load generator or the order
+    // service's clock here.
+    const pspPort = await freePort();
+    const pspDir = join(ROOT, 'sandbox', 'psp');
+    const psp = spawn(process.execPath, [partEntry(pspDir)], {
+      cwd: pspDir,
+      env: { ...process.env, SANDBOX_PSP_PORT: String(pspPort), PSP_SECRET, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.children.push(psp);
+    this.pspPid = psp.pid!;
+    this.pspUrl = `http://127.0.0.1:${pspPort}`;
+    await this.waitReady('sandbox psp', psp, `${this.pspUrl}/healthz`);
 
     this.orderService = buildOrderService({ secret: ORDER_SERVICE_SECRET });
     const route = /^\/orders\/([^/?]+)\/payment-result/;
@@ -157,22 +166,27 @@ export class BenchStack {
     child.stdout?.on('data', forward);
     child.stderr?.on('data', forward);
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`${kind} exited during start (${child.exitCode ?? child.signalCode})`);
-      const ready = await httpJson('GET', `${url}/readyz`, undefined, {}, 2000).then(
-        (answer) => answer.status === 200,
-        () => false,
-      );
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error(`${kind} not ready within 60 s`);
-      await sleep(100);
-    }
+    await this.waitReady(kind, child, `${url}/readyz`);
     const running: RunningService = { kind, child, pid: child.pid!, port, url };
     this.running.push(running);
     log(`${kind} ready (pid ${running.pid}, port ${port})`);
     return running;
+  }
+
+  /** Waits until `url` answers 200, or fails when the child exits or 60 s pass. */
+  private async waitReady(name: string, child: ChildProcess, url: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${name} exited during start (${child.exitCode ?? child.signalCode})`);
+      const ready = await httpJson('GET', url, undefined, {}, 2000).then(
+        (answer) => answer.status === 200,
+        () => false,
+      );
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`${name} not ready within 60 s`);
+      await sleep(100);
+    }
   }
 
   /** SIGTERM (drains and exits 0), SIGKILL if it takes longer than `graceMs`; keeps its peak RSS. */
@@ -234,7 +248,6 @@ export class BenchStack {
   }
 
   private async closeSandboxes(): Promise<void> {
-    await this.psp?.close();
     await this.orderService?.close();
   }
 }
