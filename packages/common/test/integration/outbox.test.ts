@@ -34,6 +34,21 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     await env?.cleanup();
   });
 
+  /** A queue of our own bound to the event, like any subscriber: the message ids it receives. */
+  async function subscribe(routingKey: string) {
+    const connection = await amqplib.connect(env.config.AMQP_URL);
+    const channel = await connection.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, brokers[0]!.topology.exchange('events'), routingKey);
+    const received: string[] = [];
+    await channel.consume(
+      queue,
+      (message) => message && received.push(message.properties.messageId as string),
+      { noAck: true },
+    );
+    return { received, close: () => connection.close() };
+  }
+
   it('publishes each row exactly once with two relays racing', async () => {
     const total = 600;
     const events = Array.from({ length: total }, (_, i) =>
@@ -42,17 +57,7 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     await dataSource.transaction(async (manager) => appendToOutbox(manager, events));
     expect(await countUnpublished(dataSource)).toBe(total);
 
-    // A queue of our own bound to the event, like any subscriber.
-    const connection = await amqplib.connect(env.config.AMQP_URL);
-    const channel = await connection.createChannel();
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, brokers[0]!.topology.exchange('events'), 'payment.closed');
-    const received: string[] = [];
-    await channel.consume(
-      queue,
-      (message) => message && received.push(message.properties.messageId as string),
-      { noAck: true },
-    );
+    const { received, close } = await subscribe('payment.closed');
 
     const relays = brokers.map((broker) => new OutboxRelay(dataSource, broker, log, { batchSize: 50 }));
     const sent = await Promise.all(relays.map((relay) => relay.drain()));
@@ -66,7 +71,7 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     expect(received).toHaveLength(total);
     expect(new Set(received).size).toBe(total);
     expect(new Set(received)).toEqual(new Set(events.map((event) => event.eventId)));
-    await connection.close();
+    await close();
   });
 
   it('writes nothing when the transaction rolls back', async () => {
@@ -114,16 +119,7 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     await dataSource.transaction(async (manager) =>
       appendToOutbox(manager, events, { publishAfterCommit: true }),
     );
-    const connection = await amqplib.connect(env.config.AMQP_URL);
-    const channel = await connection.createChannel();
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, brokers[0]!.topology.exchange('events'), 'payment.closed');
-    const received: string[] = [];
-    await channel.consume(
-      queue,
-      (message) => message && received.push(message.properties.messageId as string),
-      { noAck: true },
-    );
+    const { received, close } = await subscribe('payment.closed');
 
     // Held for their writer: a claiming relay takes none of them.
     expect(await new OutboxRelay(dataSource, brokers[1]!, log).drain()).toBe(0);
@@ -134,7 +130,7 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     await eventually('all events received', async () => received.length >= events.length);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received.sort()).toEqual(events.map((event) => event.eventId).sort());
-    await connection.close();
+    await close();
   });
 
   it('sends a held event its writer could not publish once the hold lapses', async () => {
