@@ -82,8 +82,3 @@ export function httpRequest(
     request.end(body);
   });
 }
-
-/** Closes the idle keep-alive sockets (tests and scripts that must exit promptly). */
-export function closeHttpAgents(): void {
-  for (const agent of Object.values(agents)) agent.destroy();
-}
