@@ -54,7 +54,7 @@ async function refuseFinalFromCache(deps: GatewayDeps, merchantOrderNo: string):
 
 async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: Date): Promise<ApplyAnswer> {
   const { repository } = deps;
-  let payOrder = await repository.findPayOrder(request.merchantOrderNo);
+  const payOrder = await repository.findPayOrder(request.merchantOrderNo);
   if (payOrder) await deps.finalStatus.remember(payOrder.merchant_order_no, payOrder.status);
   const attempts = payOrder ? await repository.attemptsOf(payOrder.id) : [];
   const decision = decideApply(
