@@ -2,7 +2,15 @@
  * Sends the provider's payment notifies like a real PSP: signed JSON, retried with growing delays
  * until the merchant answers 2xx (CONTRACT 6); the last delay repeats for as long as it takes.
  */
+import { setMaxListeners } from 'node:events';
 import { errorMessage, httpRequest, signBody, type Logger } from '@payments/common';
+
+/** One controller for every send in flight: each send listens to its signal until it ends. */
+function sharedCancel(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 export interface NotifySenderOptions {
   secret: string;
@@ -29,7 +37,7 @@ export class NotifySender {
   private readonly timeoutMs: number;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Aborted (and replaced) by `cancelAll`, so in-flight sends stop and are not retried. */
-  private cancel = new AbortController();
+  private cancel = sharedCancel();
 
   constructor(private readonly options: NotifySenderOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 250, 500, 1000, 2000, 5000];
@@ -54,7 +62,7 @@ export class NotifySender {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.cancel.abort();
-    this.cancel = new AbortController();
+    this.cancel = sharedCancel();
   }
 
   private schedule(delivery: Delivery, delayMs: number): void {
