@@ -149,11 +149,12 @@ export async function settleAttempt(
       );
       if (affectedRows(updated) !== 1)
         throw new TransientError(`pay order ${payOrder.pay_order_no} changed while settling`);
-    } else if (settlement.payOrder === 'RELEASE_IF_IDLE') {
+    } else if (settlement.payOrder === 'RELEASE_IF_IDLE' && payOrder.status === 'PAYING') {
+      // The status is checked here, under the row's lock, not in the WHERE: with few orders PAYING,
+      // MariaDB would read through the (status, expire_at) index and lock other orders' entries.
       await manager.query(
         `UPDATE pay_order SET status = 'UNPAID', version = version + 1
-          WHERE id = ? AND status = 'PAYING'
-            AND NOT EXISTS (SELECT 1 FROM channel_order WHERE pay_order_id = ? AND status = 'PAYING')`,
+          WHERE id = ? AND NOT EXISTS (SELECT 1 FROM channel_order WHERE pay_order_id = ? AND status = 'PAYING')`,
         [payOrder.id, payOrder.id],
       );
     }

@@ -170,10 +170,13 @@ export class PaymentRepository {
         const locked = await lockPayOrder(manager, payOrder.id);
         if (locked.status === 'PAID' || locked.status === 'CLOSED') return { refused: locked.status };
         const attempt = await insertAttempt(manager, payOrder, channel, firstPollAt);
-        await manager.query(
-          `UPDATE pay_order SET status = 'PAYING', version = version + 1 WHERE id = ? AND status = 'UNPAID'`,
-          [payOrder.id],
-        );
+        // By primary key alone: we hold the row's lock and know its status. With `AND status =
+        // 'UNPAID'` MariaDB may read through the (status, expire_at) index when few orders are
+        // UNPAID, locking other orders' entries: two applies then deadlocked (seen in the demo).
+        if (locked.status === 'UNPAID')
+          await manager.query(`UPDATE pay_order SET status = 'PAYING', version = version + 1 WHERE id = ?`, [
+            payOrder.id,
+          ]);
         return { attempt };
       });
     } catch (error) {
