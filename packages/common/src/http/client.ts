@@ -19,6 +19,8 @@ export interface HttpRequestOptions {
   timeoutMs: number;
   /** Aborts the request when it fires (e.g. the caller is shutting down). */
   signal?: AbortSignal;
+  /** A socket pool of the caller's own (a load generator's wider one); else the shared keep-alive pool. */
+  agent?: http.Agent;
 }
 
 export interface HttpResponseText {
@@ -43,7 +45,7 @@ export function httpRequest(
     const body = options.body === undefined ? undefined : Buffer.from(options.body);
     const request = client.request(target, {
       method,
-      agent: agents[target.protocol as keyof typeof agents],
+      agent: options.agent ?? agents[target.protocol as keyof typeof agents],
       headers: {
         ...options.headers,
         ...(body === undefined ? {} : { 'content-length': String(body.length) }),
