@@ -138,8 +138,10 @@ export class OutboxRelay {
    */
   publishCommitted(events: readonly EventEnvelope[]): void {
     if (events.length === 0) return;
+    // Published but not marked sent: once their hold lapses a relay sends them again (consumers
+    // de-duplicate by eventId).
     const work = this.publishNow(events).catch((error: unknown) =>
-      this.log.warn({ err: errorMessage(error) }, 'events left to the relay'),
+      this.log.warn({ err: errorMessage(error) }, 'published events not marked sent'),
     );
     this.publishing.add(work);
     void work.finally(() => this.publishing.delete(work));
@@ -149,24 +151,22 @@ export class OutboxRelay {
     // Cut off from the broker: the rows' hold lapses and a relay publishes them once it is back.
     if (!this.broker.isConnected()) return;
     const results = await Promise.allSettled(
-      events.map((event) =>
-        this.broker.publish(
-          this.broker.topology.exchange('events'),
-          event.type,
-          Buffer.from(JSON.stringify(event)),
-          {
-            messageId: event.eventId,
-            type: event.type,
-            timeoutMs: this.publishTimeoutMs,
-          },
-        ),
-      ),
+      events.map((event) => this.publishEvent(event.eventId, event.type, JSON.stringify(event))),
     );
     const sent = events.filter((_, index) => results[index]!.status === 'fulfilled');
     this.published += sent.length;
     if (sent.length < events.length)
       this.log.warn({ unsent: events.length - sent.length }, 'events left to the relay');
     if (sent.length > 0) await this.markSent(sent.map((event) => event.eventId));
+  }
+
+  /** One event to `payments.events`, confirmed by the broker: both paths publish through here. */
+  private publishEvent(eventId: string, type: string, payload: string): Promise<void> {
+    return this.broker.publish(this.broker.topology.exchange('events'), type, Buffer.from(payload), {
+      messageId: eventId,
+      type,
+      timeoutMs: this.publishTimeoutMs,
+    });
   }
 
   /** Marks fast-path events sent, many in one statement while one is already running. */
@@ -249,18 +249,7 @@ export class OutboxRelay {
     try {
       // Publish the batch concurrently: confirms come back in bulk.
       const results = await Promise.allSettled(
-        rows.map((row) =>
-          this.broker.publish(
-            this.broker.topology.exchange('events'),
-            row.event_type,
-            Buffer.from(row.payload),
-            {
-              messageId: row.event_id,
-              type: row.event_type,
-              timeoutMs: this.publishTimeoutMs,
-            },
-          ),
-        ),
+        rows.map((row) => this.publishEvent(row.event_id, row.event_type, row.payload)),
       );
       results.forEach((result, index) => {
         if (result.status === 'fulfilled') sentIds.push(rows[index]!.id);
