@@ -15,4 +15,4 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN node scripts/build.mjs sandbox/psp sandbox/order-service services/payment-gateway services/poller services/notifier services/refunder
 ENV NODE_ENV=production
-CMD ["node", "services/payment-gateway/dist/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "services/payment-gateway/dist/main.js"]

@@ -34,9 +34,11 @@ const WATCHDOG_MS = 285_000;
  */
 const POLLER_PHASE_SCHEDULE = '1s,2s,5s';
 
+const SERVICE_POLL_SCHEDULE = loadConfig({}).POLL_SCHEDULE;
+
 const SETTINGS: Record<string, string> = {
   // Said outright: the isolated test environment's own default is a short test schedule.
-  POLL_SCHEDULE: loadConfig({}).POLL_SCHEDULE.map(formatDuration).join(','),
+  POLL_SCHEDULE: SERVICE_POLL_SCHEDULE.map(formatDuration).join(','),
   NOTIFY_SCHEDULE: '1s,2s,5s',
   RETRY_SCHEDULE: '1s,2s,5s',
   REFUND_POLL_SCHEDULE: '1s,2s,5s',
@@ -150,6 +152,8 @@ async function main(): Promise<number> {
       const http = await applyOverHttp(stack, scaled(200), 16, 'warm');
       const amqp = await applyOverAmqp(stack, scaled(100), 16, 'warmq');
       await closeOrders(stack, [...http.merchantOrderNos, ...amqp.merchantOrderNos]);
+      // The paying half too: callbacks, settlement, the notifier and the order service.
+      await lifecycleMaxRate(stack, scaled(200), 16);
     });
 
     // 2. Apply over HTTP.
@@ -189,10 +193,10 @@ async function main(): Promise<number> {
       lifecycleMaxRate(stack, scaled(500), 64),
     );
     const steady = await measured('lifecycle at a steady 200/s (apply + pay)', 120_000, () =>
-      lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE), false),
+      lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE)),
     );
     const steadyPays = await measured('lifecycle at a steady 200/s (pays only)', 120_000, () =>
-      lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE), true),
+      lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE), { firstPollStepMs: SERVICE_POLL_SCHEDULE[0]! }),
     );
     result.lifecycle = {
       what: 'apply → pay at the sandbox → callback → settled → notifier → order service; callbackToNotified = from the pay call returning to the order service accepting the payment-result',

@@ -138,14 +138,19 @@ export async function lifecycleMaxRate(stack: BenchStack, payments: number, conc
 
 /**
  * Payments started at a steady `rate` per second for `seconds` (open loop: a slow system does not
- * slow the arrivals, up to `maxInFlight`). With `precreate`, the attempts are made first and only
- * the pays arrive at the rate; otherwise each arrival is apply then pay.
+ * slow the arrivals, up to `maxInFlight`). Otherwise each arrival is apply then pay; with
+ * `precreate.firstPollStepMs`, the attempts are made first (as fast as 64 clients go) and only the
+ * pays arrive at the rate. The pays then start once the poller's first query of every one of those
+ * attempts is due and done (its first step after the last was created): made in a burst, all
+ * unpaid, those queries come at the burst's rate, more than twice the rate measured here, and
+ * would land in the first seconds of the window. Its second queries come later, by when most
+ * attempts are paid (cheap: the poller finds them final).
  */
 export async function lifecycleSteady(
   stack: BenchStack,
   rate: number,
   seconds: number,
-  precreate: boolean,
+  precreate?: { firstPollStepMs: number },
   maxInFlight = 400,
 ) {
   const count = Math.round(rate * seconds);
@@ -161,7 +166,7 @@ export async function lifecycleSteady(
       if (applied?.status === 201)
         attempts.push({ merchantOrderNo, channelOrderNo: applied.body.attempt.channelOrderNo as string });
     });
-    await sleep(1500); // let the created events drain before the measured arrivals
+    await sleep(precreate.firstPollStepMs + 1000);
   }
   const arrivals = precreate ? attempts.length : count;
   const intervalMs = 1000 / rate;
@@ -203,7 +208,7 @@ export async function lifecycleSteady(
   const achieved = arrivals / ((lastArrival - started) / 1000);
   return {
     mode: precreate
-      ? 'attempts created beforehand; only the pays arrive at the rate'
+      ? `attempts created beforehand; only the pays arrive at the rate, from ${precreate.firstPollStepMs + 1000} ms after the last attempt was created (the poller's first queries of them done)`
       : 'each arrival applies then pays',
     targetPerSecond: rate,
     achievedArrivalsPerSecond: round(achieved, 1),
@@ -214,6 +219,14 @@ export async function lifecycleSteady(
     outcomes: statuses.counts,
     ...(precreate ? { payCall: latencyFields(payLatencies) } : { apply: latencyFields(applyLatencies) }),
     callbackToNotified: summarize(notifyLatencies(stack, paid)),
+    callbackToNotifiedP99BySecond: p99BySecond(stack, paid, started),
     whereTheTimeGoes: await pathBreakdown(stack, paid),
   };
+}
+
+/** The p99 of the payments paid in each second of the window: where in it the slow ones were. */
+function p99BySecond(stack: BenchStack, paid: readonly Paid[], started: number): (number | null)[] {
+  const seconds: Paid[][] = [];
+  for (const entry of paid) (seconds[Math.floor((entry.paidAt - started) / 1000)] ??= []).push(entry);
+  return Array.from(seconds, (inSecond) => summarize(notifyLatencies(stack, inSecond ?? [])).p99Ms);
 }

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
-import { partEntry } from '../lib/processes';
+import { partArgs } from '../lib/processes';
 import { httpJson } from './http';
 import { sleep, withDeadline } from './pool';
 
@@ -102,7 +102,7 @@ export class BenchStack {
     // service's clock here.
     const pspPort = await freePort();
     const pspDir = join(ROOT, 'sandbox', 'psp');
-    const psp = spawn(process.execPath, [partEntry(pspDir)], {
+    const psp = spawn(process.execPath, partArgs(pspDir), {
       cwd: pspDir,
       env: { ...process.env, SANDBOX_PSP_PORT: String(pspPort), PSP_SECRET, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -149,7 +149,7 @@ export class BenchStack {
     // BENCH_NODE_ARGS adds node options to every service, e.g. `--cpu-prof` to see where time goes.
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const dir = join(ROOT, 'services', kind);
-    const child = spawn(process.execPath, [...nodeArgs, partEntry(dir)], {
+    const child = spawn(process.execPath, [...nodeArgs, ...partArgs(dir)], {
       cwd: dir,
       env: { ...process.env, ...this.env.env, ...extraEnv, ...portEnv },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { configSchema, loadConfig } from '@payments/common';
+import { NODE_HEAP_OPTIONS } from '../../scripts/lib/processes';
 
 /** docker-compose.yml cannot run here (no Docker engine), so keep it honest against the code. */
 describe('docker-compose.yml', () => {
@@ -36,6 +37,8 @@ describe('docker-compose.yml', () => {
     // The image bundles each part (scripts/build.mjs) into <part>/dist/main.js.
     const entry = service.command?.find((part) => part.endsWith('/dist/main.js'));
     expect(entry).toBeDefined();
+    // With the heap sizes every part runs with (start scripts, up, demo, bench, tests).
+    expect(service.command).toEqual(['node', ...NODE_HEAP_OPTIONS, entry]);
     const partDir = entry!.slice(0, -'/dist/main.js'.length);
     expect(existsSync(join(root, partDir, 'src', 'main.ts'))).toBe(true);
     expect(imageBuild?.split(' ')).toContain(partDir);
@@ -44,6 +47,11 @@ describe('docker-compose.yml', () => {
     for (const variable of Object.keys(environment)) expect(known).toContain(variable);
     expect(() => loadConfig(environment)).not.toThrow();
     expect(service.healthcheck).toBeDefined();
+  });
+
+  it("the image's default command runs the gateway as compose does", () => {
+    const cmd = dockerfile.split('\n').find((line) => line.startsWith('CMD '));
+    expect(JSON.parse(cmd!.slice('CMD '.length))).toEqual(compose.services['payment-gateway']!.command);
   });
 
   it('lets every worker kind scale: no fixed host ports on workers, and they wait for their dependencies', () => {

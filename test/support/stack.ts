@@ -8,7 +8,7 @@ import { createPoller, type Poller } from '../../services/poller/src/app';
 import { createNotifier, type Notifier } from '../../services/notifier/src/app';
 import { createRefunder, type Refunder } from '../../services/refunder/src/app';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
-import { partEntry } from '../../scripts/lib/processes';
+import { partArgs } from '../../scripts/lib/processes';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -126,7 +126,7 @@ export class GatewayStack {
     overrides: Record<string, string> = {},
   ): ChildProcess {
     const dir = join(__dirname, '..', '..', 'services', name);
-    const child = spawn(process.execPath, [partEntry(dir)], {
+    const child = spawn(process.execPath, partArgs(dir), {
       cwd: dir,
       env: { ...process.env, ...this.serviceEnv(overrides) },
       stdio: ['ignore', 'ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore'],

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { signBody } from '@payments/common';
-import { partEntry } from '../../../../scripts/lib/processes';
+import { partArgs } from '../../../../scripts/lib/processes';
 
 const SERVICE_DIR = path.resolve(__dirname, '../..');
 
@@ -19,7 +19,7 @@ async function freePort(): Promise<number> {
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, [partEntry(SERVICE_DIR)], {
+  const child = spawn(process.execPath, partArgs(SERVICE_DIR), {
     cwd: SERVICE_DIR,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

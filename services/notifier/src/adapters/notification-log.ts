@@ -3,44 +3,52 @@ import {
   appendToOutbox,
   newEvent,
   type DataSource,
+  type EntityManager,
   type EventEnvelope,
 } from '@payments/common';
 
 export type NotificationStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
 
-/** The order-notification log: one row per payment.succeeded event. */
+/**
+ * The order-notification log: one row per payment.succeeded event, written with the outcome of a
+ * delivery (nothing is written before the order service is called: that would be a durable commit
+ * on the way of every payment, and a crash before the outcome leaves the message unacked anyway).
+ */
 export class NotificationLogRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Creates the row if new; returns its status. */
-  async open(event: EventEnvelope<'payment.succeeded'>): Promise<NotificationStatus> {
-    const inserted = await this.dataSource.query(
-      "INSERT IGNORE INTO notification_log (event_id, merchant_order_no, pay_order_no, status) VALUES (?, ?, ?, 'PENDING')",
-      [event.eventId, event.data.merchantOrderNo, event.data.payOrderNo],
-    );
-    if (affectedRows(inserted) === 1) return 'PENDING';
+  /** The event's row status, or undefined before the first outcome was recorded. */
+  async status(eventId: string): Promise<NotificationStatus | undefined> {
     const [row] = await this.dataSource.query('SELECT status FROM notification_log WHERE event_id = ?', [
-      event.eventId,
+      eventId,
     ]);
-    return row.status as NotificationStatus;
+    return row?.status as NotificationStatus | undefined;
   }
 
   /** Counts failed calls; with no call made (breaker open) the last real error stays. */
-  async recordFailure(eventId: string, calls: number, lastError: string): Promise<void> {
+  async recordFailure(
+    event: EventEnvelope<'payment.succeeded'>,
+    calls: number,
+    lastError: string,
+  ): Promise<void> {
+    const error = calls === 0 ? null : lastError.slice(0, 512);
+    if (await this.insertRow(this.dataSource.manager, event, 'PENDING', calls, error)) return;
     await this.dataSource.query(
       "UPDATE notification_log SET attempts = attempts + ?, last_error = IF(? = 0, last_error, ?), status = IF(status = 'FAILED', 'PENDING', status) WHERE event_id = ? AND status <> 'DELIVERED'",
-      [calls, calls, lastError.slice(0, 512), eventId],
+      [calls, calls, lastError.slice(0, 512), event.eventId],
     );
   }
 
   /** DELIVERED with `order.notified`, once (a concurrent delivery of the same event writes nothing). */
   async markDelivered(event: EventEnvelope<'payment.succeeded'>, calls: number): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const updated = await manager.query(
-        "UPDATE notification_log SET status = 'DELIVERED', delivered_at = NOW(3), attempts = attempts + ? WHERE event_id = ? AND status <> 'DELIVERED'",
-        [calls, event.eventId],
-      );
-      if (affectedRows(updated) !== 1) return false;
+      if (!(await this.insertRow(manager, event, 'DELIVERED', calls, null))) {
+        const updated = await manager.query(
+          "UPDATE notification_log SET status = 'DELIVERED', delivered_at = NOW(3), attempts = attempts + ? WHERE event_id = ? AND status <> 'DELIVERED'",
+          [calls, event.eventId],
+        );
+        if (affectedRows(updated) !== 1) return false;
+      }
       await appendToOutbox(manager, [
         newEvent('order.notified', {
           payOrderNo: event.data.payOrderNo,
@@ -56,11 +64,13 @@ export class NotificationLogRepository {
   /** FAILED with `order.notify_failed`: the schedule is spent. */
   async markFailed(event: EventEnvelope<'payment.succeeded'>, lastError: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const updated = await manager.query(
-        "UPDATE notification_log SET status = 'FAILED', last_error = ? WHERE event_id = ? AND status = 'PENDING'",
-        [lastError.slice(0, 512), event.eventId],
-      );
-      if (affectedRows(updated) !== 1) return;
+      if (!(await this.insertRow(manager, event, 'FAILED', 0, lastError.slice(0, 512)))) {
+        const updated = await manager.query(
+          "UPDATE notification_log SET status = 'FAILED', last_error = ? WHERE event_id = ? AND status = 'PENDING'",
+          [lastError.slice(0, 512), event.eventId],
+        );
+        if (affectedRows(updated) !== 1) return;
+      }
       await appendToOutbox(manager, [
         newEvent('order.notify_failed', {
           payOrderNo: event.data.payOrderNo,
@@ -70,5 +80,21 @@ export class NotificationLogRepository {
         }),
       ]);
     });
+  }
+
+  /** The event's first row, with its first outcome; false when it has one already. */
+  private async insertRow(
+    manager: EntityManager,
+    event: EventEnvelope<'payment.succeeded'>,
+    status: NotificationStatus,
+    attempts: number,
+    lastError: string | null,
+  ): Promise<boolean> {
+    const inserted = await manager.query(
+      `INSERT IGNORE INTO notification_log (event_id, merchant_order_no, pay_order_no, status, attempts, last_error, delivered_at)
+        VALUES (?, ?, ?, ?, ?, ?, IF(? = 'DELIVERED', NOW(3), NULL))`,
+      [event.eventId, event.data.merchantOrderNo, event.data.payOrderNo, status, attempts, lastError, status],
+    );
+    return affectedRows(inserted) === 1;
   }
 }

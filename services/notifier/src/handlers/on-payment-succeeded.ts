@@ -38,7 +38,7 @@ export async function onPaymentSucceeded(
 ): Promise<HandlerResult> {
   const event = delivery.body;
   const step = Number(delivery.message.properties.headers?.[NOTIFY_STEP_HEADER] ?? 0);
-  if ((await deps.notifications.open(event)) === 'DELIVERED') {
+  if ((await deps.notifications.status(event.eventId)) === 'DELIVERED') {
     deps.metrics.notifications.inc({ result: 'skipped' });
     return;
   }
@@ -66,7 +66,7 @@ export async function onPaymentSucceeded(
     }
   }
 
-  await deps.notifications.recordFailure(event.eventId, calls, lastError);
+  await deps.notifications.recordFailure(event, calls, lastError);
   const decision = decideAfterFailure(deps.config.NOTIFY_SCHEDULE, step);
   if (decision.action === 'RETRY_LATER') {
     deps.metrics.notifications.inc({ result: 'retry' });

@@ -1,5 +1,6 @@
 import amqplib from 'amqplib';
-import { HEADERS, replayDlq } from '@payments/common';
+import { HEADERS, newEvent, replayDlq } from '@payments/common';
+import { NotificationLogRepository } from '../../src/adapters/notification-log';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { api, applyBody, freePort, GatewayStack, orderNo } from '../../../../test/support/stack';
 
@@ -187,10 +188,15 @@ describe('notifier: every payment reaches the order service (real servers)', () 
 
   it('retries spent on its own database: dead-lettered, log FAILED, order.notify_failed', async () => {
     const db = stack.gateways[0]!.deps.dataSource;
-    // The database refuses to record a delivery (as if it failed at that moment, every time).
-    await db.query(`CREATE TRIGGER refuse_delivered BEFORE UPDATE ON notification_log FOR EACH ROW
-      BEGIN IF NEW.status = 'DELIVERED' THEN
-        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'test: delivery not recordable'; END IF; END`);
+    // The database refuses to record a delivery (as if it failed at that moment, every time),
+    // whether the delivery writes the event's first row or updates it.
+    for (const [name, when] of [
+      ['refuse_delivered', 'UPDATE'],
+      ['refuse_delivered_row', 'INSERT'],
+    ])
+      await db.query(`CREATE TRIGGER ${name} BEFORE ${when} ON notification_log FOR EACH ROW
+        BEGIN IF NEW.status = 'DELIVERED' THEN
+          SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'test: delivery not recordable'; END IF; END`);
     try {
       await stack.startNotifier({ RETRY_SCHEDULE: '100ms,200ms' });
       const [no] = await paidOrders(1, 'dbdown');
@@ -203,7 +209,71 @@ describe('notifier: every payment reaches the order service (real servers)', () 
       );
     } finally {
       await db.query('DROP TRIGGER IF EXISTS refuse_delivered');
+      await db.query('DROP TRIGGER IF EXISTS refuse_delivered_row');
     }
+  });
+
+  it('the log is written with outcomes only: one row per event, one order.notified, no FAILED after DELIVERED', async () => {
+    const db = stack.gateways[0]!.deps.dataSource;
+    const log = new NotificationLogRepository(db);
+    const succeeded = (no: string) =>
+      newEvent('payment.succeeded', {
+        payOrderNo: `P${no}`.slice(0, 40),
+        merchantOrderNo: no,
+        amount: 100,
+        currency: 'CNY',
+        channel: 'sandbox-wallet',
+        channelOrderNo: `C${no}`.slice(0, 40),
+        paidAt: new Date().toISOString(),
+      });
+    const notifiedRows = async (eventId: string) =>
+      (
+        await db.query(
+          "SELECT COUNT(*) AS n FROM outbox WHERE event_type = 'order.notified' AND JSON_VALUE(payload, '$.data.notifiedEventId') = ?",
+          [eventId],
+        )
+      )[0].n;
+
+    // Failed calls first, then a delivery: one row, the calls added up.
+    const retried = succeeded(orderNo('log'));
+    expect(await log.status(retried.eventId)).toBeUndefined();
+    await log.recordFailure(retried, 3, 'HTTP 500');
+    expect(await log.status(retried.eventId)).toBe('PENDING');
+    await log.recordFailure(retried, 0, 'circuit open');
+    expect(await logStatus(retried.data.merchantOrderNo)).toMatchObject({
+      attempts: 3,
+      last_error: 'HTTP 500',
+    });
+    expect(await log.markDelivered(retried, 1)).toBe(true);
+    expect(await logStatus(retried.data.merchantOrderNo)).toMatchObject({ status: 'DELIVERED', attempts: 4 });
+    // A second delivery of the same event (a duplicate message) writes nothing.
+    expect(await log.markDelivered(retried, 1)).toBe(false);
+    await log.markFailed(retried, 'late');
+    expect(await log.status(retried.eventId)).toBe('DELIVERED');
+    expect(Number(await notifiedRows(retried.eventId))).toBe(1);
+
+    // Delivered at the first call: the row is written by the delivery itself.
+    const first = succeeded(orderNo('log'));
+    expect(await log.markDelivered(first, 1)).toBe(true);
+    const [row] = await db.query(
+      'SELECT status, attempts, delivered_at FROM notification_log WHERE event_id = ?',
+      [first.eventId],
+    );
+    expect(row).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+    expect(row.delivered_at).not.toBeNull();
+
+    // Retries spent on our own database before any outcome was written: FAILED, with its event.
+    const spent = succeeded(orderNo('log'));
+    await log.markFailed(spent, 'retries spent: database down');
+    expect(await logStatus(spent.data.merchantOrderNo)).toMatchObject({
+      status: 'FAILED',
+      last_error: 'retries spent: database down',
+    });
+    const [failedEvents] = await db.query(
+      "SELECT COUNT(*) AS n FROM outbox WHERE event_type = 'order.notify_failed' AND JSON_VALUE(payload, '$.data.notifiedEventId') = ?",
+      [spent.eventId],
+    );
+    expect(Number(failedEvents.n)).toBe(1);
   });
 
   it('a notifier killed mid-delivery and restarted delivers, losing nothing', async () => {
