@@ -146,10 +146,13 @@ export class BenchStack {
       kind === 'payment-gateway'
         ? { GATEWAY_PORT: String(port), GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}` }
         : { METRICS_PORT: String(port) };
-    // BENCH_NODE_ARGS adds node options to every service, e.g. `--cpu-prof` to see where time goes.
+    // BENCH_NODE_ARGS adds node options to every service, e.g. `--cpu-prof` to see where time goes;
+    // after the heap sizes (`NODE_HEAP_OPTIONS`), so that they can be overridden (V8 takes the last).
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const dir = join(ROOT, 'services', kind);
-    const child = spawn(process.execPath, [...nodeArgs, ...partArgs(dir)], {
+    const args = partArgs(dir);
+    args.splice(args.length - 1, 0, ...nodeArgs);
+    const child = spawn(process.execPath, args, {
       cwd: dir,
       env: { ...process.env, ...this.env.env, ...extraEnv, ...portEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
