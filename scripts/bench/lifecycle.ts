@@ -139,18 +139,17 @@ export async function lifecycleMaxRate(stack: BenchStack, payments: number, conc
 /**
  * Payments started at a steady `rate` per second for `seconds` (open loop: a slow system does not
  * slow the arrivals, up to `maxInFlight`). Otherwise each arrival is apply then pay; with
- * `precreate.firstPollStepMs`, the attempts are made first (as fast as 64 clients go) and only the
- * pays arrive at the rate. The pays then start once the poller's first query of every one of those
- * attempts is due and done (its first step after the last was created): made in a burst, all
- * unpaid, those queries come at the burst's rate, more than twice the rate measured here, and
- * would land in the first seconds of the window. Its second queries come later, by when most
- * attempts are paid (cheap: the poller finds them final).
+ * `precreate`, the attempts are made first (as fast as 64 clients go) and only the pays arrive at
+ * the rate, once the poller's first queries of those attempts (`precreate.pollsDoneAfterMs` after
+ * each was created) are done. Made in a burst, all unpaid, those queries would come at the burst's
+ * rate, about twice the rate measured here, on top of it; a steady 200 payments/s has its applies
+ * and their queries at 200/s, which this machine cannot fit beside the pays (the apply + pay mode).
  */
 export async function lifecycleSteady(
   stack: BenchStack,
   rate: number,
   seconds: number,
-  precreate?: { firstPollStepMs: number },
+  precreate?: { pollsDoneAfterMs: number },
   maxInFlight = 400,
 ) {
   const count = Math.round(rate * seconds);
@@ -166,7 +165,7 @@ export async function lifecycleSteady(
       if (applied?.status === 201)
         attempts.push({ merchantOrderNo, channelOrderNo: applied.body.attempt.channelOrderNo as string });
     });
-    await sleep(precreate.firstPollStepMs + 1000);
+    await sleep(precreate.pollsDoneAfterMs + 1000);
   }
   const arrivals = precreate ? attempts.length : count;
   const intervalMs = 1000 / rate;
@@ -208,7 +207,7 @@ export async function lifecycleSteady(
   const achieved = arrivals / ((lastArrival - started) / 1000);
   return {
     mode: precreate
-      ? `attempts created beforehand; only the pays arrive at the rate, from ${precreate.firstPollStepMs + 1000} ms after the last attempt was created (the poller's first queries of them done)`
+      ? `attempts created beforehand; only the pays arrive at the rate, from ${precreate.pollsDoneAfterMs + 1000} ms after the last attempt was created (the poller's first queries of them done)`
       : 'each arrival applies then pays',
     targetPerSecond: rate,
     achievedArrivalsPerSecond: round(achieved, 1),
