@@ -22,8 +22,9 @@ const built = new Set<string>();
  * compose, up, demo, bench, tests). A young generation of 2 × 8 MiB semi-spaces instead of up to
  * 2 × 16, and an old space limited to 256 MiB: V8 scales how much it lets the heap grow after a
  * full collection by that limit (at most about 1.3× for a limit this small, up to 4× under the
- * default of about 4 GiB on this machine), so a burst of load leaves less unused heap behind. The live heap under the bench's
- * load is about 50 MiB. Measured with `npm run bench`; see the README.
+ * default of about 4 GiB on this machine), so a burst of load leaves less unused heap behind.
+ * The live heap under the bench's load is about 50 MiB. Measured with `npm run bench`; see the
+ * README.
  */
 export const NODE_HEAP_OPTIONS = ['--max-semi-space-size=8', '--max-old-space-size=256'] as const;
 
