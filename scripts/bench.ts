@@ -18,7 +18,7 @@ import { withDeadline } from './bench/pool';
 import { rawDatabase, rawRabbit, rawRedisLock } from './bench/raw';
 import { BenchStack, log, peakRssMiB, rssMiB, SERVICE_KINDS } from './bench/stack';
 import { doubleClickStorm } from './bench/storm';
-import { round } from './bench/stats';
+import { median, round } from './bench/stats';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const scaled = (n: number) => Math.max(1, Math.round(n * (Number.isFinite(SCALE) && SCALE > 0 ? SCALE : 1)));
@@ -45,6 +45,9 @@ const SETTINGS: Record<string, string> = {
   SWEEP_INTERVAL: '10s',
   LOG_LEVEL: 'warn',
 };
+
+/** The pays-only lifecycle runs this many 10 s windows; the goal is judged on their median p99. */
+const PAYS_ONLY_WINDOWS = 3;
 
 const GOALS = {
   applyRatioToRawDb: 0.3,
@@ -195,24 +198,37 @@ async function main(): Promise<number> {
     const steady = await measured('lifecycle at a steady 200/s (apply + pay)', 120_000, () =>
       lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE)),
     );
-    const steadyPays = await measured('lifecycle at a steady 200/s (pays only)', 120_000, () =>
-      // The pays start after the poller's first two queries (3 s and 13 s) of every attempt.
-      lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE), {
-        pollsDoneAfterMs: SERVICE_POLL_SCHEDULE[0]! + SERVICE_POLL_SCHEDULE[1]!,
-      }),
-    );
+    // Three windows, and the median of their p99s: one window's p99 moves with whatever else the
+    // two cores did in those 10 s. The pays start after the poller's first two queries (3 s and
+    // 13 s) of every attempt.
+    const steadyPays: { value: Awaited<ReturnType<typeof lifecycleSteady>>; cpu: CpuReport }[] = [];
+    for (let window = 1; window <= PAYS_ONLY_WINDOWS; window += 1)
+      steadyPays.push(
+        await measured(`lifecycle at a steady 200/s (pays only), window ${window}`, 120_000, () =>
+          lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE), {
+            pollsDoneAfterMs: SERVICE_POLL_SCHEDULE[0]! + SERVICE_POLL_SCHEDULE[1]!,
+          }),
+        ),
+      );
+    const paysOnlyP99s = steadyPays.map((run) => run.value.callbackToNotified.p99Ms);
+    const measuredP99s = paysOnlyP99s.filter((p99): p99 is number => p99 !== null);
+    // A window with no payment notified has no p99: then there is no median to judge either.
+    const paysOnlyMedianP99 = measuredP99s.length === paysOnlyP99s.length ? median(measuredP99s) : null;
     result.lifecycle = {
       what: 'apply → pay at the sandbox → callback → settled → notifier → order service; callbackToNotified = from the pay call returning to the order service accepting the payment-result',
       maxRate: { ...maxRate.value, cpu: maxRate.cpu },
       steady200PerSecond: { ...steady.value, cpu: steady.cpu },
-      steady200PerSecondPaysOnly: { ...steadyPays.value, cpu: steadyPays.cpu },
+      steady200PerSecondPaysOnly: {
+        windows: steadyPays.map((run) => ({ ...run.value, cpu: run.cpu })),
+        callbackToNotifiedP99OfEachWindowMs: paysOnlyP99s,
+        medianP99Ms: paysOnlyMedianP99,
+      },
       goalCallbackToNotifiedP99Ms: GOALS.callbackToNotifiedP99Ms,
       meetsGoalAtSteady200:
         steady.value.callbackToNotified.p99Ms !== null &&
         steady.value.callbackToNotified.p99Ms < GOALS.callbackToNotifiedP99Ms,
       meetsGoalAtSteady200PaysOnly:
-        steadyPays.value.callbackToNotified.p99Ms !== null &&
-        steadyPays.value.callbackToNotified.p99Ms < GOALS.callbackToNotifiedP99Ms,
+        paysOnlyMedianP99 !== null && paysOnlyMedianP99 < GOALS.callbackToNotifiedP99Ms,
     };
 
     // 5. Double-click storm.
