@@ -75,6 +75,33 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     await eventually('order.notified', async () => stack.eventsOf('order.notified', no).length === 1);
   });
 
+  it('a redelivered message for an event already delivered does not call the order service again', async () => {
+    await stack.startNotifier();
+    const [no] = await paidOrders(1, 'again');
+    await eventually('log DELIVERED', async () => (await logStatus(no!))?.status === 'DELIVERED');
+    const [event] = stack.eventsOf('payment.succeeded', no);
+    // The same message once more, as the broker redelivers it after a lost ack.
+    const connection = await amqplib.connect(stack.config.AMQP_URL);
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.sendToQueue(
+        `${stack.config.TOPOLOGY_PREFIX}.payments.notifier.payment-succeeded`,
+        Buffer.from(JSON.stringify(event!.body)),
+        { messageId: event!.body.eventId, type: 'payment.succeeded', persistent: true },
+      );
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+    const skipped = async () =>
+      (await stack.notifiers[0]!.deps.metrics.notifications.get()).values.find(
+        (value) => value.labels.result === 'skipped',
+      )?.value === 1;
+    await eventually('the repeat seen and skipped', skipped);
+    expect(await stack.merchantOrder(no!)).toMatchObject({ deliveries: 1, distinctEvents: 1 });
+    expect(stack.eventsOf('order.notified', no)).toHaveLength(1);
+  });
+
   it('an outage longer than the quick tries but shorter than the schedule loses nothing', async () => {
     await stack.setOrderServiceFaults({ down: true });
     // The breaker opens during the outage; its trial call comes well within the schedule.
