@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: throughput and latency of the pipeline on this machine, as one JSON object on
  * stdout (progress on stderr). It starts its own isolated stack (own TOPOLOGY_PREFIX and database,
- * the sandboxes in-process, the four services as child processes), measures, and removes it all.
- * Every figure comes from this one run; ratios are computed from figures measured side by side.
+ * the example order service in-process, the sandbox PSP and the four services as child processes,
+ * with the heap options they always run with), measures, and removes it all. Every figure comes
+ * from this one run; ratios are computed from figures measured side by side.
  *
  * BENCH_SCALE (default 1) multiplies the sizes of the load phases, e.g. 0.2 for a quick look.
+ * BENCH_NODE_ARGS adds node options to the services, after their heap options (so it can override
+ * them), e.g. `--max-semi-space-size=16 --max-old-space-size=4096` for V8's defaults here.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
