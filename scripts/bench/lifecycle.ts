@@ -140,10 +140,11 @@ export async function lifecycleMaxRate(stack: BenchStack, payments: number, conc
  * Payments started at a steady `rate` per second for `seconds` (open loop: a slow system does not
  * slow the arrivals, up to `maxInFlight`). Otherwise each arrival is apply then pay; with
  * `precreate`, the attempts are made first (as fast as 64 clients go) and only the pays arrive at
- * the rate, once the poller's first queries of those attempts (`precreate.pollsDoneAfterMs` after
- * each was created) are done. Made in a burst, all unpaid, those queries would come at the burst's
- * rate, about twice the rate measured here, on top of it; a steady 200 payments/s has its applies
- * and their queries at 200/s, which this machine cannot fit beside the pays (the apply + pay mode).
+ * the rate, once the poller's first queries of those attempts (due `precreate.pollsDoneAfterMs`
+ * after each was created) are done: its queue empty. Made in a burst, all unpaid, those queries
+ * would come at the burst's rate, about twice the rate measured here, on top of it; a steady 200
+ * payments/s has its applies and their queries at 200/s, which this machine cannot fit beside the
+ * pays (the apply + pay mode).
  */
 export async function lifecycleSteady(
   stack: BenchStack,
@@ -158,6 +159,7 @@ export async function lifecycleSteady(
   const payLatencies: number[] = [];
   const paid: Paid[] = [];
   const attempts: { merchantOrderNo: string; channelOrderNo: string }[] = [];
+  let waitedForPollerMs: number | undefined;
   if (precreate) {
     await forEachBounded(count, 64, async () => {
       const merchantOrderNo = orderNo('steadyp');
@@ -165,7 +167,10 @@ export async function lifecycleSteady(
       if (applied?.status === 201)
         attempts.push({ merchantOrderNo, channelOrderNo: applied.body.attempt.channelOrderNo as string });
     });
-    await sleep(precreate.pollsDoneAfterMs + 1000);
+    await sleep(precreate.pollsDoneAfterMs);
+    // Those queries are due by now; the poller may still be working through them (and through
+    // earlier phases' later steps, due at the same time).
+    waitedForPollerMs = await stack.waitPollerIdle(15_000);
   }
   const arrivals = precreate ? attempts.length : count;
   const intervalMs = 1000 / rate;
@@ -207,8 +212,9 @@ export async function lifecycleSteady(
   const achieved = arrivals / ((lastArrival - started) / 1000);
   return {
     mode: precreate
-      ? `attempts created beforehand; only the pays arrive at the rate, from ${precreate.pollsDoneAfterMs + 1000} ms after the last attempt was created (the poller's first queries of them done)`
+      ? `attempts created beforehand; only the pays arrive at the rate, once the poller's first queries of them are done (${precreate.pollsDoneAfterMs} ms after the last was created, then its queue empty)`
       : 'each arrival applies then pays',
+    ...(waitedForPollerMs === undefined ? {} : { waitedForPollerQueueMs: waitedForPollerMs }),
     targetPerSecond: rate,
     achievedArrivalsPerSecond: round(achieved, 1),
     arrivals,

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import amqplib from 'amqplib';
 import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
@@ -223,6 +224,27 @@ export class BenchStack {
       missing = missing.filter((no) => !this.notifiedAt.has(no));
     }
     return missing;
+  }
+
+  /**
+   * Waits until the poller's work queue holds no ready message twice in a row (its backlog done),
+   * or `timeoutMs` passes; returns how long it waited.
+   */
+  async waitPollerIdle(timeoutMs: number): Promise<number> {
+    const started = performance.now();
+    const connection = await amqplib.connect(this.env.config.AMQP_URL);
+    try {
+      const channel = await connection.createChannel();
+      const queue = `${this.prefix}.payments.poller.attempts`;
+      let emptyInARow = 0;
+      while (emptyInARow < 2 && performance.now() - started < timeoutMs) {
+        emptyInARow = (await channel.checkQueue(queue)).messageCount === 0 ? emptyInARow + 1 : 0;
+        if (emptyInARow < 2) await sleep(200);
+      }
+    } finally {
+      await connection.close();
+    }
+    return Math.round(performance.now() - started);
   }
 
   async setPspFaults(faults: Record<string, unknown> | undefined): Promise<void> {

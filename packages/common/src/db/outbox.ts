@@ -72,11 +72,13 @@ interface OutboxRow {
  * claim to expire and another relay publishes the rows again (at least once; consumers
  * de-duplicate by eventId).
  *
- * The fast path, for a settlement's events (a payment on its way to the order service): the
- * writer appends them held (`publishAfterCommit`) and hands them to `publishCommitted` after its
- * commit, which publishes at once and marks them sent, with no claim transaction in between. A
- * row it could not publish is claimed like any other once its hold lapses. Events whose latency
- * matters less go the claiming way, which batches better under load.
+ * The fast path, for a settlement's events (a payment on its way to the order service) and the
+ * notifier's `order.notified` (one per delivery: claimed one at a time, each would cost a claim
+ * transaction of its own): the writer appends them held (`publishAfterCommit`) and hands them to
+ * `publishCommitted` after its commit, which publishes at once and marks them sent, many in one
+ * statement, with no claim transaction in between. A row it could not publish is claimed like any
+ * other once its hold lapses. The gateway's apply events go the claiming way, which batches them
+ * under load.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;

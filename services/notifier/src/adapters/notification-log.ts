@@ -39,25 +39,31 @@ export class NotificationLogRepository {
     );
   }
 
-  /** DELIVERED with `order.notified`, once (a concurrent delivery of the same event writes nothing). */
-  async markDelivered(event: EventEnvelope<'payment.succeeded'>, calls: number): Promise<boolean> {
+  /**
+   * DELIVERED with `order.notified`, once: returns the event written, or null when a concurrent
+   * delivery of the same event got there first (nothing written). The event takes the outbox's
+   * fast path: the caller hands it to `OutboxRelay.publishCommitted`.
+   */
+  async markDelivered(
+    event: EventEnvelope<'payment.succeeded'>,
+    calls: number,
+  ): Promise<EventEnvelope<'order.notified'> | null> {
     return this.dataSource.transaction(async (manager) => {
       if (!(await this.insertRow(manager, event, 'DELIVERED', calls, null))) {
         const updated = await manager.query(
           "UPDATE notification_log SET status = 'DELIVERED', delivered_at = NOW(3), attempts = attempts + ? WHERE event_id = ? AND status <> 'DELIVERED'",
           [calls, event.eventId],
         );
-        if (affectedRows(updated) !== 1) return false;
+        if (affectedRows(updated) !== 1) return null;
       }
-      await appendToOutbox(manager, [
-        newEvent('order.notified', {
-          payOrderNo: event.data.payOrderNo,
-          merchantOrderNo: event.data.merchantOrderNo,
-          notifiedEventId: event.eventId,
-          deliveredAt: new Date().toISOString(),
-        }),
-      ]);
-      return true;
+      const notified = newEvent('order.notified', {
+        payOrderNo: event.data.payOrderNo,
+        merchantOrderNo: event.data.merchantOrderNo,
+        notifiedEventId: event.eventId,
+        deliveredAt: new Date().toISOString(),
+      });
+      await appendToOutbox(manager, [notified], { publishAfterCommit: true });
+      return notified;
     });
   }
 

@@ -57,8 +57,9 @@ export async function onPaymentSucceeded(
       // Told. A failure to record it is ours, not the order service's: it throws to the consumer
       // wrapper (delayed retry; the repeat call is de-duplicated by eventId), never counts as a
       // failed call.
-      if (await deps.notifications.markDelivered(event, calls)) {
-        deps.relay.kick();
+      const notified = await deps.notifications.markDelivered(event, calls);
+      if (notified) {
+        deps.relay.publishCommitted([notified]);
         deps.metrics.latency.observe((Date.now() - new Date(event.occurredAt).getTime()) / 1000);
       }
       deps.metrics.notifications.inc({ result: 'delivered' });

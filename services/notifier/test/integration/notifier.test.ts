@@ -271,17 +271,17 @@ describe('notifier: every payment reaches the order service (real servers)', () 
       attempts: 3,
       last_error: 'HTTP 500',
     });
-    expect(await log.markDelivered(retried, 1)).toBe(true);
+    expect(await log.markDelivered(retried, 1)).toMatchObject({ type: 'order.notified' });
     expect(await logStatus(retried.data.merchantOrderNo)).toMatchObject({ status: 'DELIVERED', attempts: 4 });
     // A second delivery of the same event (a duplicate message) writes nothing.
-    expect(await log.markDelivered(retried, 1)).toBe(false);
+    expect(await log.markDelivered(retried, 1)).toBeNull();
     await log.markFailed(retried, 'late');
     expect(await log.status(retried.eventId)).toBe('DELIVERED');
     expect(Number(await notifiedRows(retried.eventId))).toBe(1);
 
     // Delivered at the first call: the row is written by the delivery itself.
     const first = succeeded(orderNo('log'));
-    expect(await log.markDelivered(first, 1)).toBe(true);
+    expect(await log.markDelivered(first, 1)).toMatchObject({ type: 'order.notified' });
     const [row] = await db.query(
       'SELECT status, attempts, delivered_at FROM notification_log WHERE event_id = ?',
       [first.eventId],
