@@ -77,8 +77,8 @@ interface OutboxRow {
  * transaction of its own): the writer appends them held (`publishAfterCommit`) and hands them to
  * `publishCommitted` after its commit, which publishes at once and marks them sent, many in one
  * statement, with no claim transaction in between. A row it could not publish is claimed like any
- * other once its hold lapses. The gateway's apply events go the claiming way, which batches them
- * under load.
+ * other once its hold lapses. Every other event (applies, closes, refunds, failed notifications)
+ * goes the claiming way, which batches them under load.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
