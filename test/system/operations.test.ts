@@ -171,7 +171,10 @@ describe('operations', () => {
     const missing = await payctl('payment', 'no-such-order');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/no payment for order no-such-order/);
-    const approve = await payctl('refund', 'approve', 'rf_nope');
+    const anonymous = await payctl('refund', 'approve', 'rf_nope');
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.stderr).toMatch(/required option '--by <name>'/);
+    const approve = await payctl('refund', 'approve', 'rf_nope', '--by', 'ops-alice');
     expect(approve.code).not.toBe(0);
     expect(approve.stderr).toMatch(/no refund rf_nope/);
     const pending = await payctl('refund', 'list', '--pending');

@@ -81,13 +81,18 @@ export async function createNotifier(
     deps,
     metricsPort: () => ops?.port ?? 0,
     async start() {
-      ops = await startOpsServer(config.METRICS_PORT ?? 9103, registry, async () => ({
-        broker: broker.isConnected(),
-        database: await dataSource.query('SELECT 1').then(
-          () => true,
-          () => false,
-        ),
-      }));
+      ops = await startOpsServer(
+        config.METRICS_PORT ?? 9103,
+        registry,
+        async () => ({
+          broker: broker.isConnected(),
+          database: await dataSource.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
+        }),
+        config.OPS_HOST,
+      );
       relay.start();
       await consumer.start();
       log.info({ metricsPort: ops.port }, 'notifier started');

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
+  APPLY_BODY_LIMIT,
   Broker,
   Consumer,
   consumerMetrics,
@@ -81,6 +82,7 @@ export async function createGateway(
       retrySchedule: config.RETRY_SCHEDULE,
       onOutcome,
       prefetch: 32,
+      maxBodyBytes: APPLY_BODY_LIMIT,
       describe: (body) => ({
         merchantOrderNo: (body as { merchantOrderNo?: string } | undefined)?.merchantOrderNo,
       }),

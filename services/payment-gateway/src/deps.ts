@@ -17,8 +17,13 @@ export interface GatewayDeps {
 }
 
 /**
- * The per-order lock: held across one apply or close, released at once after. Its lease covers the
- * provider calls under it (each bounded by BREAKER_TIMEOUT); a crashed holder frees it after the lease.
+ * The per-order lock: held across one apply or close, released at once after. Its lease
+ * (ORDER_LOCK_TTL) is renewed while the work under it runs, however many provider calls that
+ * takes; a crashed holder frees it once the lease runs out.
  */
-export const ORDER_LOCK = { ttlMs: 15_000, waitMs: 2_000, retryEveryMs: 20 };
+export const orderLock = (config: Pick<Config, 'ORDER_LOCK_TTL'>) => ({
+  ttlMs: config.ORDER_LOCK_TTL,
+  waitMs: 2_000,
+  retryEveryMs: 20,
+});
 export const orderLockName = (merchantOrderNo: string) => `order:${merchantOrderNo}`;

@@ -68,13 +68,18 @@ export async function createPoller(
     sweeps,
     metricsPort: () => ops?.port ?? 0,
     async start() {
-      ops = await startOpsServer(config.METRICS_PORT ?? 9102, registry, async () => ({
-        broker: broker.isConnected(),
-        database: await dataSource.query('SELECT 1').then(
-          () => true,
-          () => false,
-        ),
-      }));
+      ops = await startOpsServer(
+        config.METRICS_PORT ?? 9102,
+        registry,
+        async () => ({
+          broker: broker.isConnected(),
+          database: await dataSource.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
+        }),
+        config.OPS_HOST,
+      );
       relay.start();
       sweeps.start();
       await consumer.start();

@@ -95,13 +95,18 @@ export async function createRefunder(
     sweeps,
     metricsPort: () => ops?.port ?? 0,
     async start() {
-      ops = await startOpsServer(config.METRICS_PORT ?? 9104, registry, async () => ({
-        broker: broker.isConnected(),
-        database: await dataSource.query('SELECT 1').then(
-          () => true,
-          () => false,
-        ),
-      }));
+      ops = await startOpsServer(
+        config.METRICS_PORT ?? 9104,
+        registry,
+        async () => ({
+          broker: broker.isConnected(),
+          database: await dataSource.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
+        }),
+        config.OPS_HOST,
+      );
       relay.start();
       sweeps.start();
       for (const consumer of consumers) await consumer.start();

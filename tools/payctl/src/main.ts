@@ -86,8 +86,9 @@ export function buildCli(config: Config): Command {
   refund
     .command('approve <refundNo>')
     .description('send a refund that waits for approval')
-    .action(async (refundNo: string) => {
-      print(await withDatabase(config, (dataSource) => approveRefund(dataSource, refundNo)));
+    .requiredOption('--by <name>', 'who approves it (recorded with the time)')
+    .action(async (refundNo: string, options: { by: string }) => {
+      print(await withDatabase(config, (dataSource) => approveRefund(dataSource, refundNo, options.by)));
     });
 
   const outbox = program.command('outbox').description('transactional outbox');

@@ -8,7 +8,7 @@ export async function listPendingRefunds(dataSource: DataSource, pendingOnly: bo
 }
 
 /** The refunder sends it once any service's outbox relay publishes the `refund.requested` event. */
-export async function approveRefund(dataSource: DataSource, refundNo: string): Promise<string> {
-  const refund = await approve(dataSource, refundNo);
-  return `approved ${refund.refund_no}: ${refund.amount} ${refund.currency} back for ${refund.channel_order_no}`;
+export async function approveRefund(dataSource: DataSource, refundNo: string, by: string): Promise<string> {
+  const refund = await approve(dataSource, refundNo, by);
+  return `approved ${refund.refund_no} by ${refund.approved_by}: ${refund.amount} ${refund.currency} back for ${refund.channel_order_no}`;
 }

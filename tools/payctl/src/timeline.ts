@@ -80,6 +80,13 @@ export async function paymentTimeline(
       what: 'refund requested',
       detail: `${refund.refund_no} ${refund.amount} for ${refund.channel_order_no} (${refund.reason})`,
     });
+    if (refund.approved_at) {
+      entries.push({
+        at: iso(refund.approved_at),
+        what: 'refund approved',
+        detail: `${refund.refund_no} by ${refund.approved_by ?? 'unknown'}`,
+      });
+    }
     if (refund.status !== 'PROCESSING' && refund.status !== 'PENDING_APPROVAL') {
       entries.push({
         at: iso(refund.finished_at ?? refund.updated_at),

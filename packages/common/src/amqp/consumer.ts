@@ -1,5 +1,6 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { parseStrictJson } from '../contracts/strict-json';
 import { errorMessage, InvalidMessageError, PermanentError } from '../errors';
 import { messageLogger, type Logger } from '../logging';
 import type { Broker } from './broker';
@@ -27,6 +28,11 @@ export interface ConsumerOptions<T> {
   /** Delays for transient failures; when spent, the message is dead-lettered. */
   retrySchedule: readonly number[];
   prefetch?: number;
+  /**
+   * Bodies longer than this are refused before they are parsed (dead-lettered as invalid), and a
+   * dead-lettered copy keeps only this many bytes of the body.
+   */
+  maxBodyBytes?: number;
   /** Identifiers for the log line and the dead-letter headers. */
   describe?: (body: T) => { eventId?: string; merchantOrderNo?: string };
   /** Told the outcome of every message (for `messages_handled_total` and `dlq_messages_total`). */
@@ -100,8 +106,13 @@ export class Consumer<T> {
     let detail: Record<string, unknown> = {};
     try {
       let body: T;
+      const { maxBodyBytes } = this.options;
+      if (maxBodyBytes !== undefined && message.content.length > maxBodyBytes)
+        throw new InvalidMessageError(
+          `body: ${message.content.length} bytes, larger than the limit of ${maxBodyBytes}`,
+        );
       try {
-        body = this.options.parse(JSON.parse(message.content.toString('utf8')));
+        body = this.options.parse(parseStrictJson(message.content.toString('utf8')));
       } catch (error) {
         throw new InvalidMessageError(`invalid message: ${errorMessage(error)}`, { cause: error });
       }
@@ -161,7 +172,7 @@ export class Consumer<T> {
     const reason =
       error instanceof InvalidMessageError ? 'invalid' : permanent ? 'permanent' : 'retries-exhausted';
     const info: DeadLetterInfo = { reason, lastError: errorMessage(error), attempts: retryCount + 1, ...ids };
-    await deadLetter(this.broker, this.options.queue, message, info);
+    await deadLetter(this.broker, this.options.queue, message, info, this.options.maxBodyBytes);
     await this.options
       .onDeadLettered?.(message, info)
       .catch((hookError: unknown) =>
@@ -207,7 +218,9 @@ export async function deadLetter(
   queue: string,
   message: ConsumeMessage,
   info: DeadLetterInfo,
+  maxBodyBytes = Number.POSITIVE_INFINITY,
 ): Promise<void> {
+  const truncated = message.content.length > maxBodyBytes;
   const headers: Record<string, unknown> = {
     ...originHeaders(message),
     [HEADERS.reason]: info.reason,
@@ -218,7 +231,10 @@ export async function deadLetter(
   };
   if (info.eventId) headers[HEADERS.eventId] = info.eventId;
   if (info.merchantOrderNo) headers[HEADERS.merchantOrderNo] = info.merchantOrderNo;
-  await broker.sendToQueue(broker.topology.dlq(queue), message.content, {
+  // An oversized body is kept as a bounded copy: enough to see what it was, not a second giant.
+  if (truncated) headers[HEADERS.originalBytes] = message.content.length;
+  const content = truncated ? message.content.subarray(0, maxBodyBytes) : message.content;
+  await broker.sendToQueue(broker.topology.dlq(queue), content, {
     messageId: message.properties.messageId as string | undefined,
     type: message.properties.type as string | undefined,
     correlationId: message.properties.correlationId as string | undefined,

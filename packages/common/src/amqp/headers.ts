@@ -11,6 +11,8 @@ export const HEADERS = {
   eventId: 'x-event-id',
   merchantOrderNo: 'x-merchant-order-no',
   deadLetteredAt: 'x-dead-lettered-at',
+  /** On a dead letter whose body was cut to the consumer's limit: the size it had. */
+  originalBytes: 'x-original-bytes',
 } as const;
 
 /**

@@ -1,26 +1,39 @@
 import type { DataSource } from 'typeorm';
-import { settleAttempt, type SettleResult } from '../db/settlement';
+import { settleAttempt, type AttemptRow, type SettleResult } from '../db/settlement';
+import { meaningOfNotFound, type AttemptFacts } from '../domain/provider-answer';
 import type { PaymentChannel } from './payment-channel';
 
 export type CloseAndSettle =
   | { closed: true; result: SettleResult | undefined }
   | { closed: false; paid: true; result: SettleResult | undefined }
-  | { closed: false; paid: false; reason: 'NOT_SUPPORTED'; result?: undefined };
+  | { closed: false; paid: false; reason: 'NOT_SUPPORTED' | 'NOT_FOUND_YET'; result?: undefined };
+
+/** The facts about an attempt row that decide what a provider's answer means. */
+export function attemptFacts(attempt: Pick<AttemptRow, 'pay_url' | 'expire_at'>): AttemptFacts {
+  return { createConfirmed: attempt.pay_url !== null, expireAt: new Date(attempt.expire_at) };
+}
 
 /**
- * Closes an attempt at its provider and settles what the provider answered: closed (or never
- * created) → CLOSED; already paid → settled as a success (the money was taken). A channel that
- * cannot close leaves the attempt in flight. Provider errors propagate (transient).
+ * Closes an attempt at its provider and settles what the provider answered: closed → CLOSED;
+ * already paid → settled as a success (the money was taken). "Not found" ends the attempt only
+ * once it can no longer be paid (see `meaningOfNotFound`): before that a create may still reach
+ * the provider, so the attempt stays in flight for the poller. A channel that cannot close leaves
+ * the attempt in flight too. Provider errors propagate (transient).
  */
 export async function closeAndSettle(
   dataSource: DataSource,
   channel: PaymentChannel,
-  channelOrderNo: string,
+  attempt: Pick<AttemptRow, 'channel_order_no' | 'pay_url' | 'expire_at'>,
+  now: Date = new Date(),
 ): Promise<CloseAndSettle> {
+  const channelOrderNo = attempt.channel_order_no;
   const answer = await channel.closeTrade(channelOrderNo);
   switch (answer.result) {
     case 'CLOSED':
+      return { closed: true, result: await settleAttempt(dataSource, channelOrderNo, { status: 'CLOSED' }) };
     case 'NOT_FOUND':
+      if (meaningOfNotFound(attemptFacts(attempt), now) === 'NOT_YET')
+        return { closed: false, paid: false, reason: 'NOT_FOUND_YET' };
       return { closed: true, result: await settleAttempt(dataSource, channelOrderNo, { status: 'CLOSED' }) };
     case 'ALREADY_PAID':
       return {

@@ -17,6 +17,15 @@ import type {
 /** The provider failed, timed out, or its breaker is open: try again later. */
 export class ChannelUnavailableError extends TransientError {
   override readonly name = 'ChannelUnavailableError';
+  /**
+   * False only when the request certainly never left us (the breaker was open). Otherwise the
+   * provider may have acted on it (a timeout, a cut connection, a 5xx): its outcome is unknown.
+   */
+  readonly mayHaveReachedProvider: boolean;
+  constructor(message: string, options?: { cause?: unknown; mayHaveReachedProvider?: boolean }) {
+    super(message, options);
+    this.mayHaveReachedProvider = options?.mayHaveReachedProvider ?? true;
+  }
 }
 
 /** The provider refused the request itself (4xx other than the expected ones). */
@@ -135,9 +144,10 @@ export class SandboxChannel implements PaymentChannel {
       return await this.breaker.fire(method, path, body);
     } catch (error) {
       if (error instanceof ChannelUnavailableError) throw error;
-      // Opossum's own errors: open breaker, timeout.
+      // Opossum's own errors: open breaker (nothing sent), timeout (the call may still land).
       throw new ChannelUnavailableError(`provider call failed: ${(error as Error).message}`, {
         cause: error,
+        mayHaveReachedProvider: (error as { code?: string }).code !== 'EOPENBREAKER',
       });
     }
   }

@@ -81,6 +81,11 @@ export const configSchema = z.object({
   BREAKER_RESET: duration('30s'),
   BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   BREAKER_VOLUME: z.coerce.number().int().min(0).default(10),
+  /** Additions: the order lock's lease (renewed while held), and how far ahead an order may expire. */
+  ORDER_LOCK_TTL: duration('15s').refine((ms) => ms >= 100, 'must be at least 100ms'),
+  MAX_ORDER_VALIDITY: duration('24h'),
+  /** Addition: the address `/metrics` and `/readyz` answer on (workers' ops ports bind to it). */
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -1,10 +1,17 @@
 import { z } from 'zod';
+import { isIsoCurrency } from '../money/currencies';
 
 /** Where a payment application arrives by message: exchange `payments.commands`, this routing key. */
 export const APPLY_ROUTING_KEY = 'payment.apply';
 
 export const CHANNELS = ['sandbox-wallet', 'sandbox-qr', 'sandbox-voucher'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
+
+/** The largest apply body, over HTTP and by message alike (CONTRACT 3). */
+export const APPLY_BODY_LIMIT = 16 * 1024;
+
+/** `messageId` of a queued apply: its idempotency key, kept whole. */
+export const MESSAGE_ID_MAX_LENGTH = 128;
 
 export const merchantOrderNoSchema = z
   .string()
@@ -14,11 +21,15 @@ export const merchantOrderNoSchema = z
 export const applyRequestSchema = z.strictObject({
   merchantOrderNo: merchantOrderNoSchema,
   amount: z.number().int('must be an integer of minor units').min(1).max(1e12),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY'),
+  currency: z.string().refine(isIsoCurrency, 'must be an ISO 4217 currency code such as CNY'),
   channel: z.string().min(1).max(32),
   subject: z.string().min(1).max(128),
   expireAt: z.iso.datetime({ offset: true }).optional(),
-  returnUrl: z.url().max(512).optional(),
+  // The cashier page sends the shopper there: a web address, never `javascript:` or `data:`.
+  returnUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .max(512)
+    .optional(),
 });
 export type ApplyRequest = z.infer<typeof applyRequestSchema>;
 
@@ -41,6 +52,7 @@ export const API_ERRORS = {
   PAYMENT_IN_PROGRESS: 409,
   ORDER_CLOSED: 410,
   AMOUNT_MISMATCH: 422,
+  IDEMPOTENCY_KEY_REUSED: 409,
   CHANNEL_ERROR: 502,
   DEPENDENCY_UNAVAILABLE: 503,
   INTERNAL: 500,

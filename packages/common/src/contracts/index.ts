@@ -1,3 +1,4 @@
 export * from './apply';
 export * from './events';
 export * from './notification';
+export * from './strict-json';

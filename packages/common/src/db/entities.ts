@@ -110,6 +110,7 @@ export interface RefundOrder {
   status: RefundStatus;
   lastError: string | null;
   approvedAt: Date | null;
+  approvedBy: string | null;
   finishedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -131,6 +132,7 @@ export const RefundOrderEntity = new EntitySchema<RefundOrder>({
     status: { type: 'varchar', length: 24 },
     lastError: { type: 'varchar', length: 512, name: 'last_error', nullable: true },
     approvedAt: { type: 'datetime', precision: 3, name: 'approved_at', nullable: true },
+    approvedBy: { type: 'varchar', length: 64, name: 'approved_by', nullable: true },
     finishedAt: { type: 'datetime', precision: 3, name: 'finished_at', nullable: true },
     ...timestamps,
   },
@@ -194,7 +196,10 @@ export interface CallbackLog {
   channel: string;
   channelOrderNo: string | null;
   signature: string | null;
+  /** Whole when the callback was verified; else a bounded prefix (see bodySha256, bodyBytes). */
   rawBody: string;
+  bodySha256: string | null;
+  bodyBytes: number | null;
   outcome: string;
   detail: string | null;
   receivedAt: Date;
@@ -207,8 +212,10 @@ export const CallbackLogEntity = new EntitySchema<CallbackLog>({
     id: { type: 'bigint', primary: true, generated: 'increment', transformer: money.transformer },
     channel: { type: 'varchar', length: 32 },
     channelOrderNo: { type: 'varchar', length: 64, name: 'channel_order_no', nullable: true },
-    signature: { type: 'varchar', length: 200, nullable: true },
+    signature: { type: 'varchar', length: 1024, nullable: true },
     rawBody: { type: 'mediumtext', name: 'raw_body' },
+    bodySha256: { type: 'char', length: 64, name: 'body_sha256', nullable: true },
+    bodyBytes: { type: 'int', name: 'body_bytes', nullable: true },
     outcome: { type: 'varchar', length: 32 },
     detail: { type: 'varchar', length: 512, nullable: true },
     receivedAt: { type: 'datetime', precision: 3, name: 'received_at', createDate: true },

@@ -16,6 +16,7 @@ export interface RefundRow {
   status: RefundStatus;
   last_error: string | null;
   approved_at: Date | null;
+  approved_by: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -65,7 +66,13 @@ export async function appendRefundEvent(
  * `payctl refund approve`: a refund waiting for approval goes out (PROCESSING, with a
  * `refund.requested` event the refunder acts on). Throws if it is not waiting.
  */
-export async function approveRefund(dataSource: DataSource, refundNo: string): Promise<RefundRow> {
+export async function approveRefund(
+  dataSource: DataSource,
+  refundNo: string,
+  approvedBy: string,
+): Promise<RefundRow> {
+  const by = approvedBy.trim();
+  if (by.length === 0 || by.length > 64) throw new Error('the approver (--by) must be 1-64 characters');
   return dataSource.transaction(async (manager) => {
     const [refund] = (await manager.query('SELECT * FROM refund_order WHERE refund_no = ? FOR UPDATE', [
       refundNo,
@@ -74,11 +81,11 @@ export async function approveRefund(dataSource: DataSource, refundNo: string): P
     if (refund.status !== 'PENDING_APPROVAL')
       throw new Error(`refund ${refundNo} is ${refund.status}, not PENDING_APPROVAL`);
     const updated = await manager.query(
-      "UPDATE refund_order SET status = 'PROCESSING', approved_at = NOW(3) WHERE id = ? AND status = 'PENDING_APPROVAL'",
-      [refund.id],
+      "UPDATE refund_order SET status = 'PROCESSING', approved_at = NOW(3), approved_by = ? WHERE id = ? AND status = 'PENDING_APPROVAL'",
+      [by, refund.id],
     );
     if (affectedRows(updated) !== 1) throw new Error(`refund ${refundNo} changed while approving`);
-    const approved = { ...refund, status: 'PROCESSING' as const };
+    const approved = { ...refund, status: 'PROCESSING' as const, approved_by: by };
     await appendRefundEvent(manager, 'refund.requested', approved);
     return approved;
   });

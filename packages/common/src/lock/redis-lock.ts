@@ -23,6 +23,11 @@ export interface LockHandle {
   extend(ttlMs: number): Promise<boolean>;
 }
 
+/** Whether a lock taken by `withLock` is still ours. */
+export interface LockGuard {
+  held(): boolean;
+}
+
 /**
  * A per-key Redis lock (SET NX PX, token-checked release in Lua). It keeps work from colliding;
  * correctness never rests on it alone (DESIGN rule 1): the database's unique keys and
@@ -59,17 +64,43 @@ export class RedisLock {
     }
   }
 
-  /** Runs `work` holding the lock; undefined result plus `acquired: false` when it stayed busy. */
+  /**
+   * Runs `work` holding the lock, renewing its lease every third of `ttlMs` for as long as the work
+   * runs, so slow provider calls under it never outlive it. `work` gets a guard telling whether
+   * the lock is still ours (a renewal found it taken or Redis unreachable past the lease): check
+   * it before a step that must not run unguarded. `acquired: false` when it stayed busy.
+   */
   async withLock<T>(
     name: string,
     options: LockOptions,
-    work: () => Promise<T>,
+    work: (guard: LockGuard) => Promise<T>,
   ): Promise<{ acquired: true; result: T } | { acquired: false }> {
     const handle = await this.acquire(name, options);
     if (!handle) return { acquired: false };
+    let held = true;
+    let heldUntil = Date.now() + options.ttlMs;
+    const renew = async () => {
+      const startedAt = Date.now();
+      const extended = await handle.extend(options.ttlMs).catch(() => undefined);
+      if (extended === true) heldUntil = startedAt + options.ttlMs;
+      // Refused: someone else holds it now. Unreachable: ours only until the lease we had runs out.
+      else if (extended === false || Date.now() >= heldUntil) held = false;
+    };
+    let renewing: Promise<void> | undefined;
+    const timer = setInterval(
+      () => {
+        renewing ??= renew().finally(() => (renewing = undefined));
+      },
+      Math.max(1, Math.floor(options.ttlMs / 3)),
+    );
+    const guard: LockGuard = {
+      held: () => held && Date.now() < heldUntil,
+    };
     try {
-      return { acquired: true, result: await work() };
+      return { acquired: true, result: await work(guard) };
     } finally {
+      clearInterval(timer);
+      await renewing;
       await handle.release().catch(() => false);
     }
   }

@@ -66,4 +66,25 @@ describe('Redis lock (real Redis)', () => {
       dead.disconnect();
     }
   });
+
+  it('renews its lease while the work runs, past the lease, and tells the work when it was lost', async () => {
+    const lock = new RedisLock(clients[0]!, env.config.TOPOLOGY_PREFIX);
+    const other = new RedisLock(clients[1]!, env.config.TOPOLOGY_PREFIX);
+    const options = { ttlMs: 300, waitMs: 0 };
+    const outcome = await lock.withLock('order-4', options, async (guard) => {
+      await sleep(900); // three leases long
+      const stillOurs = guard.held();
+      const taken = await other.acquire('order-4', options);
+      return { stillOurs, taken: taken !== undefined };
+    });
+    expect(outcome).toEqual({ acquired: true, result: { stillOurs: true, taken: false } });
+
+    const lost = await lock.withLock('order-5', options, async (guard) => {
+      // Someone deletes and takes the key (as after an expiry): the next renewal finds it gone.
+      await clients[1]!.set(`${env.config.TOPOLOGY_PREFIX}.lock:order-5`, 'someone-else');
+      await sleep(250);
+      return guard.held();
+    });
+    expect(lost).toEqual({ acquired: true, result: false });
+  });
 });

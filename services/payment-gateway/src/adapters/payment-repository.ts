@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   affectedRows,
   appendToOutbox,
@@ -19,6 +19,9 @@ export interface RefundRow {
   amount: number;
   status: string;
 }
+
+/** Characters of an unverified callback's body kept in the callback log. */
+export const UNVERIFIED_BODY_PREFIX = 1024;
 
 /** `po_` / `co_` + time + randomness: unique, sortable, and short enough for every provider. */
 export function newNumber(prefix: 'po' | 'co'): string {
@@ -77,6 +80,18 @@ async function insertAttempt(
     needs_review: 0,
     created_at: createdAt,
   };
+}
+
+function createdEvent(attempt: AttemptRow, payOrder: PayOrderRow) {
+  return newEvent('channel_order.created', {
+    payOrderNo: payOrder.pay_order_no,
+    merchantOrderNo: payOrder.merchant_order_no,
+    channelOrderNo: attempt.channel_order_no,
+    channel: attempt.channel,
+    amount: Number(attempt.amount),
+    currency: attempt.currency,
+    expireAt: new Date(attempt.expire_at).toISOString(),
+  });
 }
 
 /** SQL for pay orders and attempts; every state change that others react to writes its event. */
@@ -198,63 +213,90 @@ export class PaymentRepository {
         [payUrl, providerTradeNo, attempt.id],
       );
       if (affectedRows(updated) !== 1) return false;
-      await appendToOutbox(manager, [
-        newEvent('channel_order.created', {
-          payOrderNo: payOrder.pay_order_no,
-          merchantOrderNo: payOrder.merchant_order_no,
-          channelOrderNo: attempt.channel_order_no,
-          channel: attempt.channel,
-          amount: Number(attempt.amount),
-          currency: attempt.currency,
-          expireAt: new Date(attempt.expire_at).toISOString(),
-        }),
-      ]);
+      await appendToOutbox(manager, [createdEvent(attempt, payOrder)]);
       return true;
     });
   }
 
-  /** Every callback, raw; `manager` puts it in a transaction of the caller's. */
+  /**
+   * Announces an attempt whose create the provider never confirmed, so the poller takes it at
+   * once. (If a later apply confirms it, its second announcement starts no second poll chain:
+   * the poller's claim by poll_count keeps one.)
+   */
+  async announceAttempt(attempt: AttemptRow, payOrder: PayOrderRow): Promise<void> {
+    await this.dataSource.transaction((manager) =>
+      appendToOutbox(manager, [createdEvent(attempt, payOrder)]),
+    );
+  }
+
+  /**
+   * Every callback, raw; `manager` puts it in a transaction of the caller's. One that failed
+   * verification is anybody's bytes: only a bounded prefix is kept, with the whole body's
+   * SHA-256 and size, so a stranger cannot fill the table.
+   */
   async recordCallback(
     entry: {
       channel: string;
       channelOrderNo: string | null;
       signature: string | null;
       rawBody: string;
+      verified: boolean;
       outcome: string;
       detail?: string;
     },
     manager: Pick<EntityManager, 'query'> = this.dataSource,
   ): Promise<void> {
+    const bytes = Buffer.from(entry.rawBody, 'utf8');
     await manager.query(
-      'INSERT INTO callback_log (channel, channel_order_no, signature, raw_body, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO callback_log (channel, channel_order_no, signature, raw_body, body_sha256, body_bytes, outcome, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         entry.channel.slice(0, 32),
         entry.channelOrderNo?.slice(0, 64) ?? null,
-        entry.signature?.slice(0, 200) ?? null,
-        entry.rawBody,
+        entry.signature?.slice(0, entry.verified ? 1024 : 256) ?? null,
+        entry.verified ? entry.rawBody : entry.rawBody.slice(0, UNVERIFIED_BODY_PREFIX),
+        createHash('sha256').update(bytes).digest('hex'),
+        bytes.length,
         entry.outcome,
         entry.detail?.slice(0, 512) ?? null,
       ],
     );
   }
 
-  async findApplyAnswer(messageId: string): Promise<{ status: number; body: unknown } | undefined> {
+  async findApplyAnswer(messageId: string): Promise<
+    | {
+        status: number;
+        body: unknown;
+        merchantOrderNo: string;
+        /** Null for answers stored before requests were fingerprinted. */
+        requestSha256: string | null;
+      }
+    | undefined
+  > {
     const [row] = await this.dataSource.query(
-      'SELECT response_status, response_body FROM apply_request WHERE message_id = ?',
+      'SELECT merchant_order_no, request_sha256, response_status, response_body FROM apply_request WHERE message_id = ?',
       [messageId],
     );
-    return row ? { status: Number(row.response_status), body: JSON.parse(row.response_body) } : undefined;
+    return row
+      ? {
+          status: Number(row.response_status),
+          body: JSON.parse(row.response_body),
+          merchantOrderNo: row.merchant_order_no,
+          requestSha256: row.request_sha256,
+        }
+      : undefined;
   }
 
   /** Remembers the first answer to a queued apply; a repeat of the message gets the same one. */
   async storeApplyAnswer(
     messageId: string,
     merchantOrderNo: string,
+    requestSha256: string,
     answer: { status: number; body: unknown },
   ): Promise<void> {
     await this.dataSource.query(
-      'INSERT IGNORE INTO apply_request (message_id, merchant_order_no, response_status, response_body) VALUES (?, ?, ?, ?)',
-      [messageId, merchantOrderNo, answer.status, JSON.stringify(answer.body)],
+      'INSERT IGNORE INTO apply_request (message_id, merchant_order_no, request_sha256, response_status, response_body) VALUES (?, ?, ?, ?, ?)',
+      [messageId, merchantOrderNo, requestSha256, answer.status, JSON.stringify(answer.body)],
     );
   }
 }

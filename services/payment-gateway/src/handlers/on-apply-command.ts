@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import {
   ApiError,
   applyRequestSchema,
+  MESSAGE_ID_MAX_LENGTH,
   describeZodError,
   InvalidMessageError,
   TransientError,
@@ -33,13 +35,30 @@ export async function onApplyCommand(
   // Refusals throw InvalidMessageError: the message goes to the dlq and `answerDeadLetteredApply`
   // answers 400, the same way as for a body that is not JSON at all.
   if (!messageId) throw new InvalidMessageError('messageId: required (it is the idempotency key)');
-  const stored = await deps.repository.findApplyAnswer(messageId);
-  if (stored) return reply(stored);
+  if (messageId.length > MESSAGE_ID_MAX_LENGTH)
+    throw new InvalidMessageError(`messageId: at most ${MESSAGE_ID_MAX_LENGTH} characters`);
 
   const parsed = applyRequestSchema.safeParse(delivery.body);
   if (!parsed.success) {
     deps.metrics.applied.inc({ result: 'VALIDATION_FAILED' });
     throw new InvalidMessageError(describeZodError(parsed.error));
+  }
+  const fingerprint = requestFingerprint(parsed.data);
+  const stored = await deps.repository.findApplyAnswer(messageId);
+  if (stored) {
+    // As Stripe does with an idempotency key sent again with other parameters: refuse, never
+    // answer one request with another's result.
+    const sameRequest =
+      stored.requestSha256 === null
+        ? stored.merchantOrderNo === parsed.data.merchantOrderNo
+        : stored.requestSha256 === fingerprint;
+    if (sameRequest) return reply({ status: stored.status, body: stored.body });
+    deps.metrics.applied.inc({ result: 'IDEMPOTENCY_KEY_REUSED' });
+    const refusal = new ApiError(
+      'IDEMPOTENCY_KEY_REUSED',
+      `messageId ${messageId} was already used for another request`,
+    );
+    return reply({ status: refusal.status, body: refusal.toBody() });
   }
   let answer: { status: number; body: unknown };
   try {
@@ -51,8 +70,18 @@ export async function onApplyCommand(
     if (RETRY_CODES.has(apiError.code)) throw new TransientError(apiError.message, { cause: error });
     answer = { status: apiError.status, body: apiError.toBody() };
   }
-  await deps.repository.storeApplyAnswer(messageId, parsed.data.merchantOrderNo, answer);
+  await deps.repository.storeApplyAnswer(messageId, parsed.data.merchantOrderNo, fingerprint, answer);
   await reply(answer);
+}
+
+/** SHA-256 of the request's fields in a fixed order: equal for the same request however it was spelled. */
+function requestFingerprint(request: Record<string, unknown>): string {
+  const canonical = JSON.stringify(
+    Object.keys(request)
+      .sort()
+      .map((key) => [key, request[key]]),
+  );
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /** Replies go to the exact `replyTo` through the default exchange, without `mandatory` (CONTRACT 4). */

@@ -1,9 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   ApiError,
+  APPLY_BODY_LIMIT,
   applyRequestSchema,
   describeZodError,
+  DuplicateKeyError,
   merchantOrderNoSchema,
+  parseStrictJson,
+  reachedOpsAddress,
   registerOpsRoutes,
   type ReadinessCheck,
   type Registry,
@@ -13,6 +17,7 @@ import { applyPayment } from '../operations/apply-payment';
 import { closePayment } from '../operations/close-payment';
 import { getPayment } from '../operations/get-payment';
 import { receiveCallback } from '../operations/receive-callback';
+import { apiKeyChecker } from './api-keys';
 import { toApiError } from './errors';
 
 declare module 'fastify' {
@@ -21,7 +26,7 @@ declare module 'fastify' {
   }
 }
 
-const BODY_LIMIT = 16 * 1024;
+const BODY_LIMIT = APPLY_BODY_LIMIT;
 
 function merchantOrderNoOf(request: FastifyRequest): string {
   const parsed = merchantOrderNoSchema.safeParse(
@@ -45,9 +50,10 @@ export function buildHttpServer(
     request.rawBody = body as string;
     if ((body as string).length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(new ApiError('VALIDATION_FAILED', 'body: not valid JSON'), undefined);
+      done(null, parseStrictJson(body as string));
+    } catch (error) {
+      const problem = error instanceof DuplicateKeyError ? error.message : 'not valid JSON';
+      done(new ApiError('VALIDATION_FAILED', `body: ${problem}`), undefined);
     }
   });
 
@@ -70,36 +76,40 @@ export function buildHttpServer(
     return reply.code(apiError.status).send(apiError.toBody());
   });
 
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/payments')) return;
-    const header = request.headers.authorization ?? '';
-    const key = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!deps.config.API_KEYS.includes(key)) {
-      throw new ApiError('UNAUTHORIZED', 'missing or unknown API key');
-    }
+  // The merchant routes authenticate as routes, not by URL prefix: the hook belongs to this
+  // plugin's routes, so every spelling the router matches to them (percent-encoded, ...) is checked.
+  const isApiKey = apiKeyChecker(deps.config.API_KEYS);
+  app.register(async (merchant) => {
+    merchant.addHook('onRequest', async (request) => {
+      const header = request.headers.authorization ?? '';
+      const key = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!isApiKey(key)) throw new ApiError('UNAUTHORIZED', 'missing or unknown API key');
+    });
+
+    merchant.post('/v1/payments', async (request, reply) => {
+      const parsed = applyRequestSchema.safeParse(request.body ?? {});
+      if (!parsed.success) {
+        deps.metrics.applied.inc({ result: 'VALIDATION_FAILED' });
+        throw new ApiError('VALIDATION_FAILED', describeZodError(parsed.error));
+      }
+      try {
+        const answer = await applyPayment(deps, parsed.data);
+        deps.metrics.applied.inc({ result: answer.status === 201 ? 'created' : 'reused' });
+        return reply.code(answer.status).send(answer.body);
+      } catch (error) {
+        deps.metrics.applied.inc({ result: toApiError(error).code });
+        throw error;
+      }
+    });
+
+    merchant.get('/v1/payments/:merchantOrderNo', async (request) =>
+      getPayment(deps, merchantOrderNoOf(request)),
+    );
+
+    merchant.post('/v1/payments/:merchantOrderNo/close', async (request) =>
+      closePayment(deps, merchantOrderNoOf(request)),
+    );
   });
-
-  app.post('/v1/payments', async (request, reply) => {
-    const parsed = applyRequestSchema.safeParse(request.body ?? {});
-    if (!parsed.success) {
-      deps.metrics.applied.inc({ result: 'VALIDATION_FAILED' });
-      throw new ApiError('VALIDATION_FAILED', describeZodError(parsed.error));
-    }
-    try {
-      const answer = await applyPayment(deps, parsed.data);
-      deps.metrics.applied.inc({ result: answer.status === 201 ? 'created' : 'reused' });
-      return reply.code(answer.status).send(answer.body);
-    } catch (error) {
-      deps.metrics.applied.inc({ result: toApiError(error).code });
-      throw error;
-    }
-  });
-
-  app.get('/v1/payments/:merchantOrderNo', async (request) => getPayment(deps, merchantOrderNoOf(request)));
-
-  app.post('/v1/payments/:merchantOrderNo/close', async (request) =>
-    closePayment(deps, merchantOrderNoOf(request)),
-  );
 
   app.post('/v1/notify/:channel', async (request, reply) => {
     const { channel } = request.params as { channel: string };
@@ -107,6 +117,6 @@ export function buildHttpServer(
     return reply.code(answer.status).send(answer.body);
   });
 
-  registerOpsRoutes(app, registry, ready);
+  registerOpsRoutes(app, registry, ready, reachedOpsAddress(deps.config.OPS_HOST));
   return app;
 }

@@ -1,14 +1,17 @@
 import {
   ApiError,
+  ChannelRejectedError,
+  ChannelUnavailableError,
   closeAndSettle,
   errorMessage,
   settleAttempt,
   type ApplyRequest,
   type AttemptRow,
+  type LockGuard,
   type PayOrderRow,
 } from '@payments/common';
 import { decideApply, refuseIfFinal } from '../domain/apply-decision';
-import { ORDER_LOCK, orderLockName, type GatewayDeps } from '../deps';
+import { orderLock, orderLockName, type GatewayDeps } from '../deps';
 import { applyBody } from './payment-view';
 
 const DEFAULT_VALIDITY_MS = 15 * 60_000;
@@ -32,10 +35,17 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
   const expireAt = request.expireAt ? new Date(request.expireAt) : new Date(Date.now() + DEFAULT_VALIDITY_MS);
   if (expireAt.getTime() <= Date.now())
     throw new ApiError('VALIDATION_FAILED', 'expireAt: must be in the future');
+  if (expireAt.getTime() > Date.now() + deps.config.MAX_ORDER_VALIDITY)
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      `expireAt: must be at most ${deps.config.MAX_ORDER_VALIDITY / 60_000} minutes ahead (MAX_ORDER_VALIDITY)`,
+    );
 
   await refuseFinalFromCache(deps, request.merchantOrderNo);
-  const outcome = await deps.lock.withLock(orderLockName(request.merchantOrderNo), ORDER_LOCK, () =>
-    applyLocked(deps, request, expireAt),
+  const outcome = await deps.lock.withLock(
+    orderLockName(request.merchantOrderNo),
+    orderLock(deps.config),
+    (guard) => applyLocked(deps, request, expireAt, guard),
   );
   if (!outcome.acquired)
     throw new ApiError('PAYMENT_IN_PROGRESS', 'another request for this order is in progress; try again');
@@ -52,7 +62,18 @@ async function refuseFinalFromCache(deps: GatewayDeps, merchantOrderNo: string):
   if (payOrder) refuseIfFinal(payOrder.status);
 }
 
-async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: Date): Promise<ApplyAnswer> {
+/** The lock was lost (its renewal failed): stop before anything that needs it. */
+function assertStillLocked(guard: LockGuard): void {
+  if (!guard.held())
+    throw new ApiError('PAYMENT_IN_PROGRESS', 'lost the order lock while applying; try again');
+}
+
+async function applyLocked(
+  deps: GatewayDeps,
+  request: ApplyRequest,
+  expireAt: Date,
+  guard: LockGuard,
+): Promise<ApplyAnswer> {
   const { repository } = deps;
   const payOrder = await repository.findPayOrder(request.merchantOrderNo);
   if (payOrder) await deps.finalStatus.remember(payOrder.merchant_order_no, payOrder.status);
@@ -79,25 +100,35 @@ async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: D
     // Recorded but never created at the provider (a gateway stopped in between): finish the
     // create now. The provider's create is idempotent by channelOrderNo, so a trade it did make
     // is answered again, not made twice.
-    if (attempt.pay_url === null) return createAtProvider(deps, payOrder!, attempt, request);
+    if (attempt.pay_url === null) {
+      assertStillLocked(guard);
+      return createAtProvider(deps, payOrder!, attempt, request);
+    }
     return { status: 200, body: applyBody(payOrder!, attempt, true) };
   }
   const firstPollAt = new Date(Date.now() + deps.config.POLL_SCHEDULE[0]!);
   if (!payOrder) {
+    assertStillLocked(guard);
     const created = await repository.createPayOrderWithAttempt(request, expireAt, firstPollAt);
     // Another instance created the order first (lock lost): decide again on what is there.
-    if (!created) return applyLocked(deps, request, expireAt);
+    if (!created) return applyLocked(deps, request, expireAt, guard);
     return createAtProvider(deps, created.payOrder, created.attempt, request, true);
   }
 
   for (const other of decision.closeFirst) {
-    await closeOtherChannel(deps, other.channelOrderNo, other.channel);
+    await closeOtherChannel(
+      deps,
+      attempts.find((row) => row.channel_order_no === other.channelOrderNo)!,
+    );
   }
 
+  // The closes above can be slow: the new attempt is made only while the lock is still ours, so
+  // two channels' attempts are never made live at once by two holders.
+  assertStillLocked(guard);
   const recorded = await repository.recordAttempt(payOrder, request.channel, firstPollAt);
   if (!recorded) {
     // The in-flight key was taken by a concurrent request: answer with that attempt.
-    return applyLocked(deps, request, expireAt);
+    return applyLocked(deps, request, expireAt, guard);
   }
   if ('refused' in recorded) {
     deps.relay.kick();
@@ -109,15 +140,12 @@ async function applyLocked(deps: GatewayDeps, request: ApplyRequest, expireAt: D
 }
 
 /** DESIGN rule 2: close the other channel's attempt first; a voucher or a failing close lets us go on. */
-async function closeOtherChannel(
-  deps: GatewayDeps,
-  channelOrderNo: string,
-  channelName: string,
-): Promise<void> {
-  const channel = deps.channels.get(channelName);
+async function closeOtherChannel(deps: GatewayDeps, other: AttemptRow): Promise<void> {
+  const channel = deps.channels.get(other.channel);
   if (!channel) return;
+  const channelOrderNo = other.channel_order_no;
   try {
-    const closed = await closeAndSettle(deps.dataSource, channel, channelOrderNo);
+    const closed = await closeAndSettle(deps.dataSource, channel, other);
     deps.metrics.observeSettlement(closed.result);
     deps.relay.kick();
     if (!closed.closed && closed.paid && closed.result?.settlement.kind === 'PAID') {
@@ -152,15 +180,30 @@ async function createAtProvider(
       notifyUrl: new URL(`/v1/notify/${channel.name}`, deps.config.GATEWAY_PUBLIC_URL).toString(),
     });
   } catch (error) {
-    // A timed-out create may still have made the trade: close it so it can never be paid. (A
-    // voucher cannot be closed; with no pay URL handed out nobody can pay it, and the poller's
-    // answer for its attempt is FAILED from here on.)
-    await channel.closeTrade(attempt.channel_order_no).catch(() => undefined);
-    await settleAttempt(deps.dataSource, attempt.channel_order_no, {
-      status: 'FAILED',
-      reason: errorMessage(error),
-    });
-    throw new ApiError('CHANNEL_ERROR', `the provider could not create the payment: ${errorMessage(error)}`);
+    if (createCertainlyFailed(error)) {
+      await settleAttempt(deps.dataSource, attempt.channel_order_no, {
+        status: 'FAILED',
+        reason: errorMessage(error),
+      });
+      throw new ApiError(
+        'CHANNEL_ERROR',
+        `the provider could not create the payment: ${errorMessage(error)}`,
+      );
+    }
+    // Timed out, cut off, or an answer we could not read: the provider may have made the trade,
+    // now or a moment from now, so this is no failure. The attempt stays in flight with no pay URL
+    // and the poller takes it: queried, closed when found, settled if paid, refunded if extra.
+    // Applying again for the same channel finishes the create (idempotent by channelOrderNo).
+    await deps.repository.announceAttempt(attempt, payOrder);
+    deps.relay.kick();
+    deps.log.warn(
+      { channelOrderNo: attempt.channel_order_no, err: errorMessage(error) },
+      'create outcome unknown; the poller will find out',
+    );
+    throw new ApiError(
+      'CHANNEL_ERROR',
+      `the provider did not confirm the payment (${errorMessage(error)}); apply again to retry`,
+    );
   }
   const stored = await deps.repository.markCreated(
     attempt,
@@ -182,4 +225,10 @@ async function createAtProvider(
     ? payOrder
     : (await deps.repository.findPayOrder(payOrder.merchant_order_no))!;
   return { status: 201, body: applyBody(currentOrder, storedAttempt, false) };
+}
+
+/** Only a refusal, or a call that never left us, proves the provider made no trade. */
+function createCertainlyFailed(error: unknown): boolean {
+  if (error instanceof ChannelRejectedError) return true;
+  return error instanceof ChannelUnavailableError && !error.mayHaveReachedProvider;
 }

@@ -24,13 +24,19 @@ export async function receiveCallback(
       channel: deps.channels.has(channelName) ? channelName : 'unknown',
       result: outcome,
     });
-  const record = async (outcome: string, channelOrderNo: string | null, detail?: string) => {
+  const record = async (
+    outcome: string,
+    channelOrderNo: string | null,
+    verified: boolean,
+    detail?: string,
+  ) => {
     countCallback(outcome);
     await deps.repository.recordCallback({
       channel: channelName,
       channelOrderNo,
       signature,
       rawBody,
+      verified,
       outcome,
       detail,
     });
@@ -40,21 +46,28 @@ export async function receiveCallback(
     code: string,
     message: string,
     channelOrderNo: string | null = null,
+    verified = true,
   ) => {
-    await record(code, channelOrderNo, message);
+    await record(code, channelOrderNo, verified, message);
     return { status, body: { error: { code, message } } };
   };
 
   const channel = deps.channels.get(channelName);
   if (!channel)
-    return refuse(404, 'UNKNOWN_CHANNEL', `unknown channel "${channelName}"`, claimedChannelOrderNo(rawBody));
+    return refuse(
+      404,
+      'UNKNOWN_CHANNEL',
+      `unknown channel "${channelName}"`,
+      claimedChannelOrderNo(rawBody),
+      false,
+    );
   let notification;
   try {
     notification = channel.parseNotification(rawBody, headers);
   } catch (error) {
     if (error instanceof NotifyRejectedError) {
       const code = error.status === 401 ? 'BAD_SIGNATURE' : 'VALIDATION_FAILED';
-      return refuse(error.status, code, error.message, claimedChannelOrderNo(rawBody));
+      return refuse(error.status, code, error.message, claimedChannelOrderNo(rawBody), false);
     }
     throw error;
   }
@@ -94,7 +107,14 @@ export async function receiveCallback(
     result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, {
       alsoWrite: (manager, settlement) =>
         deps.repository.recordCallback(
-          { channel: channelName, channelOrderNo, signature, rawBody, outcome: settlement.kind },
+          {
+            channel: channelName,
+            channelOrderNo,
+            signature,
+            rawBody,
+            verified: true,
+            outcome: settlement.kind,
+          },
           manager,
         ),
       publishAfterCommit: true,
@@ -110,7 +130,7 @@ export async function receiveCallback(
   deps.relay.publishCommitted(result?.events ?? []);
   if (result) countCallback(result.settlement.kind);
   // Gone between the two reads (never in practice: attempts are not deleted): still on record.
-  else await record('UNKNOWN_ATTEMPT', channelOrderNo);
+  else await record('UNKNOWN_ATTEMPT', channelOrderNo, true);
   return { status: 200, body: { code: 'SUCCESS' } };
 }
 

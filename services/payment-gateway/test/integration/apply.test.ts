@@ -230,22 +230,35 @@ describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PS
     expect((await fetch(`${brokenUrl}/readyz`)).status).toBe(503);
   });
 
-  it('answers 502 CHANNEL_ERROR when the provider fails, leaving the attempt FAILED', async () => {
+  it('answers 502 CHANNEL_ERROR when the provider fails, leaving the attempt in flight for the poller (a 500 may have made the trade)', async () => {
     const no = orderNo('pspdown');
     await fetch(`${stack.pspUrl}/sandbox/faults`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ createErrorRate: 1 }),
     });
+    let channelOrderNo: string;
     try {
       const answer = await api(url, 'POST', '/v1/payments', applyBody(no));
       expect([answer.status, answer.body.error.code]).toEqual([502, 'CHANNEL_ERROR']);
-      expect((await attemptRows(no)).map((row: { status: string }) => row.status)).toEqual(['FAILED']);
+      const rows = await attemptRows(no);
+      expect(
+        rows.map((row: { status: string; pay_url: string | null }) => [row.status, row.pay_url]),
+      ).toEqual([['PAYING', null]]);
+      channelOrderNo = rows[0].channel_order_no;
+      // Announced, so the poller takes it at once rather than at the next sweep.
+      await eventually(
+        'channel_order.created',
+        async () => stack.eventsOf('channel_order.created', no).length === 1,
+      );
     } finally {
       await fetch(`${stack.pspUrl}/sandbox/faults`, { method: 'DELETE' });
     }
+    // Applying again finishes the same attempt (the provider's create is idempotent).
     const retry = await api(url, 'POST', '/v1/payments', applyBody(no));
     expect(retry.status).toBe(201);
+    expect(retry.body.attempt.channelOrderNo).toBe(channelOrderNo);
+    expect((await ledger(no)).trades).toHaveLength(1);
   });
 
   it('finishes an attempt recorded but never created (a gateway stopped in between) on the next apply', async () => {

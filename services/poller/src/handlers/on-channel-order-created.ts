@@ -1,7 +1,9 @@
 import {
+  attemptFacts,
   ChannelUnavailableError,
   closeAndSettle,
   errorMessage,
+  meaningOfNotFound,
   PermanentError,
   settleAttempt,
   type Delivery,
@@ -59,17 +61,28 @@ export async function onChannelOrderCreated(
   if (!channel)
     throw new PermanentError(`attempt ${channelOrderNo} is on unknown channel ${attempt.channel}`);
 
+  const now = new Date();
+  const expired = now.getTime() >= new Date(attempt.expire_at).getTime();
+  // Recorded, but the provider never confirmed the create (it timed out, or a gateway stopped in
+  // between): nobody holds a pay URL for it, and the trade may appear at the provider later.
+  const unconfirmed = attempt.pay_url === null;
   let answer: ProviderOutcome | 'ERROR';
+  let found = false;
   try {
     const queried = await channel.queryTrade(channelOrderNo);
     if (queried === 'NOT_FOUND') {
-      // Recorded but never created at the provider (the gateway stopped in between): it can never be paid.
       answer =
-        attempt.pay_url === null ? { status: 'FAILED', reason: 'never created at the provider' } : 'ERROR';
+        meaningOfNotFound(attemptFacts(attempt), now) === 'NOT_YET'
+          ? { status: 'PAYING' } // a create may still arrive: keep asking
+          : unconfirmed
+            ? { status: 'FAILED', reason: 'never found at the provider, and past its expiry' }
+            : { status: 'CLOSED' };
+      deps.metrics.queries.inc({ result: 'not_found' });
     } else {
       answer = queried;
+      found = true;
+      deps.metrics.queries.inc({ result: answer.status.toLowerCase() });
     }
-    deps.metrics.queries.inc({ result: answer === 'ERROR' ? 'not_found' : answer.status.toLowerCase() });
   } catch (error) {
     if (!(error instanceof ChannelUnavailableError)) throw error;
     deps.metrics.queries.inc({ result: 'error' });
@@ -77,16 +90,35 @@ export async function onChannelOrderCreated(
     answer = 'ERROR';
   }
 
-  const expired = Date.now() >= new Date(attempt.expire_at).getTime();
+  if (
+    unconfirmed &&
+    found &&
+    answer !== 'ERROR' &&
+    answer.status === 'PAYING' &&
+    channel.closable &&
+    !expired
+  ) {
+    // The trade exists but no shopper was given it: close it now rather than leave it payable.
+    try {
+      const closed = await closeAndSettle(deps.dataSource, channel, attempt);
+      deps.metrics.observeSettlement(closed.result);
+      deps.relay.kick();
+      if (closed.closed || closed.paid) return;
+    } catch (error) {
+      delivery.log.warn({ channelOrderNo, err: errorMessage(error) }, 'close of an unconfirmed trade failed');
+    }
+  }
+
   let decision = decidePoll(answer, position, schedule, expired);
   if (decision.action === 'CLOSE_EXPIRED') {
     let closeTried = false;
     try {
-      const closed = await closeAndSettle(deps.dataSource, channel, channelOrderNo);
+      const closed = await closeAndSettle(deps.dataSource, channel, attempt);
       deps.metrics.observeSettlement(closed.result);
       deps.relay.kick();
       if (closed.closed || closed.paid) return;
-      closeTried = true; // cannot be closed (voucher): keep asking until the provider says it expired
+      // Cannot be closed (voucher), or not found yet: keep asking until the provider's answer is final.
+      closeTried = true;
     } catch (error) {
       delivery.log.warn(
         { channelOrderNo, err: errorMessage(error) },

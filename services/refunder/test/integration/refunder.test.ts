@@ -1,5 +1,6 @@
 import amqplib from 'amqplib';
 import { approveRefund, HEADERS } from '@payments/common';
+import { paymentTimeline } from '../../../../tools/payctl/src/timeline';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 
@@ -129,8 +130,19 @@ describe('refunder: gives back every extra charge, safely (real servers)', () =>
     await sleep(500);
     expect((await net(no)).refunds).toHaveLength(0);
     const refundNo = (await api(url, 'GET', `/v1/payments/${no}`)).body.refunds[0].refundNo;
-    await approveRefund(db(), refundNo);
-    await expect(approveRefund(db(), refundNo)).rejects.toThrow(/not PENDING_APPROVAL/);
+    await expect(approveRefund(db(), refundNo, '  ')).rejects.toThrow(/approver \(--by\)/);
+    await approveRefund(db(), refundNo, 'ops-alice');
+    await expect(approveRefund(db(), refundNo, 'ops-alice')).rejects.toThrow(/not PENDING_APPROVAL/);
+    const [approval] = await db().query(
+      'SELECT approved_by, approved_at FROM refund_order WHERE refund_no = ?',
+      [refundNo],
+    );
+    expect(approval.approved_by).toBe('ops-alice');
+    expect(approval.approved_at).not.toBeNull();
+    const timeline = await paymentTimeline(db(), no);
+    expect(timeline.map((entry) => `${entry.what} ${entry.detail}`)).toContain(
+      `refund approved ${refundNo} by ops-alice`,
+    );
     await eventually('refunded after approval', async () => (await net(no)).returned === 5000, 10_000);
   });
 

@@ -1,0 +1,50 @@
+import { Writable } from 'node:stream';
+import { createLogger, redactUrlCredentials } from './index';
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { log: createLogger('test', 'info', stream), text: () => lines.join('') };
+}
+
+describe('log redaction', () => {
+  it('masks the credentials of every URL, in fields, error strings and messages', () => {
+    const { log, text } = capture();
+    log.info(
+      {
+        REDIS_URL: 'redis://:hunter2@10.0.0.5:6379/0',
+        config: { AMQP_URL: 'amqp://app:s3cret@rabbit:5672', DATABASE_URL: 'mysql://root:pw1@db/payments' },
+        err: 'connect ECONNREFUSED mysql://svc:pw2@db:3306/payments',
+      },
+      'could not reach amqps://user:pw3@broker:5671',
+    );
+    const written = text();
+    for (const secret of ['hunter2', 's3cret', 'pw1', 'pw2', 'pw3']) expect(written).not.toContain(secret);
+    expect(written).toContain('amqps://[redacted]@broker:5671');
+    expect(written).toContain('mysql://[redacted]@db:3306/payments');
+  });
+
+  it('masks signature headers, wherever the headers object sits', () => {
+    const { log, text } = capture();
+    const headers = {
+      'x-sandbox-signature': 't=1,v1=abcdef0123',
+      'stripe-signature': 't=1,v1=fedcba9876',
+      'content-type': 'application/json',
+    };
+    log.info({ headers, request: { headers } }, 'callback');
+    const written = text();
+    expect(written).not.toContain('abcdef0123');
+    expect(written).not.toContain('fedcba9876');
+    expect(written).toContain('application/json');
+  });
+
+  it('leaves URLs without credentials and e-mail-like text alone', () => {
+    expect(redactUrlCredentials('http://127.0.0.1:8080/v1/notify')).toBe('http://127.0.0.1:8080/v1/notify');
+    expect(redactUrlCredentials('ops@example.com')).toBe('ops@example.com');
+  });
+});
