@@ -4,7 +4,7 @@ import {
   Broker,
   Consumer,
   consumerMetrics,
-  createChannels,
+  createProviders,
   createLogger,
   createRedis,
   createRegistry,
@@ -42,6 +42,8 @@ export async function createGateway(
 ): Promise<Gateway> {
   const registry = createRegistry('payment-gateway');
   const onOutcome = consumerMetrics(registry);
+  // First: a channel or provider setting that is wrong stops the start before any connection opens.
+  const { providers, channels } = createProviders(config, registry, log);
   const dataSource: DataSource = await openDataSource(config.DATABASE_URL);
   const redis: Redis = createRedis(config.REDIS_URL);
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis error'));
@@ -57,7 +59,10 @@ export async function createGateway(
     repository: new PaymentRepository(dataSource),
     lock: new RedisLock(redis, config.TOPOLOGY_PREFIX),
     finalStatus: new FinalStatusCache(redis, config.TOPOLOGY_PREFIX),
-    channels: createChannels(config, registry, log),
+    channels,
+    notifyRoutes: new Map(
+      providers.flatMap((provider) => provider.notifyRoutes.map((route) => [route, provider])),
+    ),
     relay,
     metrics: createGatewayMetrics(registry, dataSource),
   };

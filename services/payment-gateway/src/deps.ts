@@ -1,4 +1,12 @@
-import type { Config, DataSource, Logger, OutboxRelay, PaymentChannel, RedisLock } from '@payments/common';
+import type {
+  Config,
+  DataSource,
+  Logger,
+  OutboxRelay,
+  PaymentChannel,
+  PaymentProvider,
+  RedisLock,
+} from '@payments/common';
 import type { FinalStatusCache } from './adapters/final-status-cache';
 import type { PaymentRepository } from './adapters/payment-repository';
 import type { GatewayMetrics } from './metrics';
@@ -12,6 +20,8 @@ export interface GatewayDeps {
   lock: RedisLock;
   finalStatus: FinalStatusCache;
   channels: Map<string, PaymentChannel>;
+  /** The provider that verifies each `/v1/notify/<route>`. */
+  notifyRoutes: Map<string, PaymentProvider>;
   relay: OutboxRelay;
   metrics: GatewayMetrics;
 }

@@ -33,6 +33,8 @@ export async function createPoller(
   log: Logger = createLogger('poller', config.LOG_LEVEL),
 ): Promise<Poller> {
   const registry = createRegistry('poller');
+  // First: a channel or provider setting that is wrong stops the start before any connection opens.
+  const channels = createChannels(config, registry, log);
   const onOutcome = consumerMetrics(registry);
   const dataSource = await openDataSource(config.DATABASE_URL);
   const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
@@ -43,7 +45,7 @@ export async function createPoller(
     log,
     dataSource,
     attempts,
-    channels: createChannels(config, registry, log),
+    channels,
     relay,
     metrics: createPollerMetrics(registry, attempts),
   };

@@ -43,6 +43,8 @@ export async function createRefunder(
   log: Logger = createLogger('refunder', config.LOG_LEVEL),
 ): Promise<Refunder> {
   const registry = createRegistry('refunder');
+  // First: a channel or provider setting that is wrong stops the start before any connection opens.
+  const channels = createChannels(config, registry, log);
   const onOutcome = consumerMetrics(registry);
   const dataSource = await openDataSource(config.DATABASE_URL);
   const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
@@ -51,7 +53,7 @@ export async function createRefunder(
     config,
     log,
     refunds: new RefundRepository(dataSource),
-    channels: createChannels(config, registry, log),
+    channels,
     relay,
     metrics: createRefunderMetrics(registry),
   };

@@ -1,12 +1,17 @@
 import type { DataSource } from 'typeorm';
 import { settleAttempt, type AttemptRow, type SettleResult } from '../db/settlement';
 import { meaningOfNotFound, type AttemptFacts } from '../domain/provider-answer';
-import type { PaymentChannel } from './payment-channel';
+import type { AttemptRef, PaymentChannel } from './payment-channel';
 
 export type CloseAndSettle =
   | { closed: true; result: SettleResult | undefined }
   | { closed: false; paid: true; result: SettleResult | undefined }
   | { closed: false; paid: false; reason: 'NOT_SUPPORTED' | 'NOT_FOUND_YET'; result?: undefined };
+
+/** How a provider knows an attempt row. */
+export function attemptRef(attempt: Pick<AttemptRow, 'channel_order_no' | 'provider_trade_no'>): AttemptRef {
+  return { channelOrderNo: attempt.channel_order_no, providerTradeNo: attempt.provider_trade_no ?? null };
+}
 
 /** The facts about an attempt row that decide what a provider's answer means. */
 export function attemptFacts(attempt: Pick<AttemptRow, 'pay_url' | 'expire_at'>): AttemptFacts {
@@ -23,11 +28,11 @@ export function attemptFacts(attempt: Pick<AttemptRow, 'pay_url' | 'expire_at'>)
 export async function closeAndSettle(
   dataSource: DataSource,
   channel: PaymentChannel,
-  attempt: Pick<AttemptRow, 'channel_order_no' | 'pay_url' | 'expire_at'>,
+  attempt: Pick<AttemptRow, 'channel_order_no' | 'provider_trade_no' | 'pay_url' | 'expire_at'>,
   now: Date = new Date(),
 ): Promise<CloseAndSettle> {
   const channelOrderNo = attempt.channel_order_no;
-  const answer = await channel.closeTrade(channelOrderNo);
+  const answer = await channel.closeTrade(attemptRef(attempt));
   switch (answer.result) {
     case 'CLOSED':
       return { closed: true, result: await settleAttempt(dataSource, channelOrderNo, { status: 'CLOSED' }) };

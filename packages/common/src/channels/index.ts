@@ -1,30 +1,51 @@
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import type { Logger } from '../logging';
-import { createBreaker, type Registry } from '../metrics';
+import type { Registry } from '../metrics';
 import type { PaymentChannel } from './payment-channel';
-import { SandboxChannel, sandboxProviderCall } from './sandbox-channel';
+import type { PaymentProvider } from './provider';
+import { providerKit, type ProviderEntry } from './registry-kit';
+import { sandboxProvider } from './sandbox/provider';
 
 export * from './payment-channel';
-export * from './sandbox-channel';
+export * from './provider';
+export * from './errors';
+export * from './registry-kit';
+export * from './sandbox/channel';
+export * from './sandbox/provider';
 export * from './close-and-settle';
 
-export const SANDBOX_CHANNELS = ['sandbox-wallet', 'sandbox-qr', 'sandbox-voucher'] as const;
+/** Every provider we can take payments through: adding one is its folder and one line here. */
+export const PROVIDERS: readonly ProviderEntry[] = [sandboxProvider];
 
-/** Every channel we can take payments on, each behind one breaker for its provider. */
+export const KNOWN_CHANNELS: readonly string[] = PROVIDERS.flatMap((entry) => entry.channels);
+
+export interface Providers {
+  providers: PaymentProvider[];
+  channels: Map<string, PaymentChannel>;
+}
+
+/**
+ * The providers serving the channels named in `CHANNELS`, each with its own breaker. A channel we
+ * do not know, or a provider whose settings are missing or invalid, stops the process at start.
+ */
+export function createProviders(config: Config, registry: Registry, log: Logger): Providers {
+  const unknown = config.CHANNELS.filter((name) => !KNOWN_CHANNELS.includes(name));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `invalid configuration: CHANNELS: unknown channel(s) ${unknown.join(', ')}; known: ${KNOWN_CHANNELS.join(', ')}`,
+    );
+  const kit = providerKit(config, registry, log);
+  const providers = PROVIDERS.flatMap((entry) => {
+    const named = entry.channels.filter((name) => config.CHANNELS.includes(name));
+    return named.length > 0 ? [entry.create(config, kit, named)] : [];
+  });
+  const channels = new Map<string, PaymentChannel>();
+  for (const provider of providers)
+    for (const channel of provider.channels) channels.set(channel.name, channel);
+  return { providers, channels };
+}
+
+/** The channels alone, for services that never receive notifications (poller, refunder). */
 export function createChannels(config: Config, registry: Registry, log: Logger): Map<string, PaymentChannel> {
-  // One provider (the sandbox PSP) serves the three sandbox channels, so they share its breaker.
-  // The HTTP call is aborted when the breaker stops waiting for it, so no request outlives the
-  // breaker's answer by long; what a timed-out call may still have done is the caller's to handle.
-  const breaker = createBreaker(
-    sandboxProviderCall(config.PSP_BASE_URL, config.PSP_SECRET, config.BREAKER_TIMEOUT),
-    {
-      name: 'psp_sandbox',
-      config,
-      registry,
-      log,
-    },
-  );
-  return new Map(
-    SANDBOX_CHANNELS.map((name) => [name, new SandboxChannel(name, breaker, config.PSP_SECRET)]),
-  );
+  return createProviders(config, registry, log).channels;
 }

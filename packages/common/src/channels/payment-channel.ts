@@ -1,19 +1,43 @@
 import type { ProviderOutcome } from '../domain/settle';
 
+/** Money crosses the seam in integer minor units of its ISO 4217 currency; each adapter converts exactly. */
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+/** What the shopper is given to pay with (CONTRACT 9 `payAction`). */
+export type PayAction = { type: 'qr'; content: string } | { type: 'redirect'; url: string };
+
+export const PAY_ACTION_TYPES = ['qr', 'redirect'] as const;
+
+/** The URL or QR content of a pay action: the apply answer's `payUrl`. */
+export function payActionTarget(action: PayAction): string {
+  return action.type === 'qr' ? action.content : action.url;
+}
+
+/** An attempt as a provider knows it: our out-trade-no, and the provider's own reference once known. */
+export interface AttemptRef {
+  channelOrderNo: string;
+  providerTradeNo: string | null;
+}
+
 export interface CreateTradeRequest {
   channelOrderNo: string;
   merchantOrderNo: string;
-  amount: number;
-  currency: string;
+  money: Money;
   subject: string;
   /** The order's remaining validity becomes the trade's expiry. */
   expireAt: Date;
   notifyUrl: string;
+  /** Where a redirect channel sends the shopper back (the apply's `returnUrl`). */
+  returnUrl?: string;
 }
 
 export interface CreatedTrade {
-  payUrl: string;
-  providerTradeNo: string;
+  payAction: PayAction;
+  /** The provider's own reference, when its create answer names one. */
+  providerTradeNo: string | null;
 }
 
 export type CloseResult =
@@ -22,39 +46,35 @@ export type CloseResult =
   | { result: 'ALREADY_PAID'; outcome: ProviderOutcome }
   /** This channel cannot close a trade (an offline voucher). */
   | { result: 'NOT_SUPPORTED' }
-  /** The provider never created it. */
+  /** The provider knows no such trade (see `meaningOfNotFound` for what that means). */
   | { result: 'NOT_FOUND' };
 
 export interface RefundRequest {
   refundNo: string;
-  channelOrderNo: string;
-  amount: number;
+  attempt: AttemptRef;
+  money: Money;
 }
 
 export type ProviderRefundStatus = 'PROCESSING' | 'SUCCESS' | 'FAILED';
 
-/** A verified provider notification. */
-export interface ProviderNotification {
-  channelOrderNo: string;
-  outcome: ProviderOutcome;
-}
-
 /**
  * One provider channel. Adapters map provider statuses to ours with an exhaustive switch; every
  * call carries an idempotency key derived from our ids (channelOrderNo, refundNo). Calls throw
- * `ChannelUnavailableError` (transient) when the provider fails or the breaker is open.
+ * `ChannelUnavailableError` (transient) when the provider fails or its breaker is open, and
+ * `ChannelRejectedError` when the provider refused the request itself.
  */
 export interface PaymentChannel {
   readonly name: string;
+  /** The provider serving it (its breaker's `circuit`). */
+  readonly provider: string;
+  /** The path segment under `/v1/notify/` its provider's notifications come to. */
+  readonly notifyRoute: string;
   readonly closable: boolean;
+  /** Whether this channel takes payments in `currency` (checked at apply, before any provider call). */
+  supportsCurrency(currency: string): boolean;
   createTrade(request: CreateTradeRequest): Promise<CreatedTrade>;
-  queryTrade(channelOrderNo: string): Promise<ProviderOutcome | 'NOT_FOUND'>;
-  closeTrade(channelOrderNo: string): Promise<CloseResult>;
+  queryTrade(attempt: AttemptRef): Promise<ProviderOutcome | 'NOT_FOUND'>;
+  closeTrade(attempt: AttemptRef): Promise<CloseResult>;
   refund(request: RefundRequest): Promise<ProviderRefundStatus>;
-  queryRefund(refundNo: string): Promise<ProviderRefundStatus | 'NOT_FOUND'>;
-  /** Verifies and reads a callback; throws `NotifyRejectedError` for a bad signature or body. */
-  parseNotification(
-    rawBody: string,
-    headers: Record<string, string | string[] | undefined>,
-  ): ProviderNotification;
+  queryRefund(refundNo: string, attempt: AttemptRef): Promise<ProviderRefundStatus | 'NOT_FOUND'>;
 }

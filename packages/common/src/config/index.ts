@@ -63,6 +63,17 @@ export const configSchema = z.object({
         .filter(Boolean),
     )
     .refine((keys) => keys.length > 0, 'needs at least one key'),
+  /** The channels this deployment takes (CONTRACT 9); each must be one a provider of ours serves. */
+  CHANNELS: z
+    .string()
+    .default('sandbox-wallet,sandbox-qr,sandbox-voucher')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .refine((names) => names.length > 0, 'needs at least one channel'),
   PSP_BASE_URL: url('http://127.0.0.1:8090'),
   PSP_SECRET: z.string().min(1).default('psp_test_secret'),
   SANDBOX_PSP_PORT: port(8090),

@@ -4,9 +4,6 @@ import { isIsoCurrency } from '../money/currencies';
 /** Where a payment application arrives by message: exchange `payments.commands`, this routing key. */
 export const APPLY_ROUTING_KEY = 'payment.apply';
 
-export const CHANNELS = ['sandbox-wallet', 'sandbox-qr', 'sandbox-voucher'] as const;
-export type ChannelName = (typeof CHANNELS)[number];
-
 /** The largest apply body, over HTTP and by message alike (CONTRACT 3). */
 export const APPLY_BODY_LIMIT = 16 * 1024;
 
@@ -47,6 +44,7 @@ export const API_ERRORS = {
   UNAUTHORIZED: 401,
   VALIDATION_FAILED: 400,
   UNKNOWN_CHANNEL: 400,
+  UNSUPPORTED_CURRENCY: 400,
   NOT_FOUND: 404,
   ORDER_ALREADY_PAID: 409,
   PAYMENT_IN_PROGRESS: 409,

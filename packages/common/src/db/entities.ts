@@ -61,6 +61,7 @@ export interface ChannelOrder {
   status: AttemptStatus;
   inflightKey: string | null;
   payUrl: string | null;
+  payActionType: string | null;
   providerTradeNo: string | null;
   expireAt: Date;
   pollCount: number;
@@ -85,7 +86,8 @@ export const ChannelOrderEntity = new EntitySchema<ChannelOrder>({
     currency: { type: 'char', length: 3 },
     status: { type: 'varchar', length: 16 },
     inflightKey: { type: 'varchar', length: 80, name: 'inflight_key', nullable: true },
-    payUrl: { type: 'varchar', length: 512, name: 'pay_url', nullable: true },
+    payUrl: { type: 'varchar', length: 4096, name: 'pay_url', nullable: true },
+    payActionType: { type: 'varchar', length: 16, name: 'pay_action_type', nullable: true },
     providerTradeNo: { type: 'varchar', length: 64, name: 'provider_trade_no', nullable: true },
     expireAt: { type: 'datetime', precision: 3, name: 'expire_at' },
     pollCount: { type: 'int', name: 'poll_count' },

@@ -26,6 +26,10 @@ export interface AttemptRow {
   currency: string;
   status: 'PAYING' | 'SUCCESS' | 'FAILED' | 'CLOSED';
   pay_url: string | null;
+  /** `qr` or `redirect` once created (the pay action's kind; `pay_url` holds its target). */
+  pay_action_type: string | null;
+  /** The provider's own reference, once known. */
+  provider_trade_no: string | null;
   expire_at: Date;
   poll_count: number;
   /** 1 once the poller gave up on it and parked its message for a person. */

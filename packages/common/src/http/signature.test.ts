@@ -23,4 +23,14 @@ describe('signatures', () => {
     const forgedTime = header.replace(`t=${now}`, `t=${now + 1}`);
     expect(verifySignature('s3cret', body, forgedTime, now).valid).toBe(false);
   });
+
+  it('accepts a header with several v1 values when any one matches (secret rotation), and only then', () => {
+    const current = signBody('new-secret', body, now);
+    const old = signBody('old-secret', body, now).split(',')[1]!;
+    const rotated = `${current.split(',')[0]},${old},${current.split(',')[1]}`;
+    expect(rotated.match(/v1=/g)).toHaveLength(2);
+    expect(verifySignature('new-secret', body, rotated, now)).toEqual({ valid: true });
+    expect(verifySignature('old-secret', body, rotated, now)).toEqual({ valid: true });
+    expect(verifySignature('third-secret', body, rotated, now).valid).toBe(false);
+  });
 });

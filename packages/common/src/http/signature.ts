@@ -22,22 +22,25 @@ export function verifySignature(
   nowSeconds = Math.floor(Date.now() / 1000),
 ): SignatureCheck {
   if (!header) return { valid: false, reason: 'missing signature' };
-  const parts = new Map(
-    header.split(',').map((part) => {
-      const at = part.indexOf('=');
-      return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
-    }),
-  );
-  const t = parts.get('t');
-  const v1 = parts.get('v1');
-  if (!t || !/^\d+$/.test(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) {
+  let t: string | undefined;
+  const candidates: string[] = [];
+  for (const part of header.split(',')) {
+    const at = part.indexOf('=');
+    const name = part.slice(0, at).trim();
+    const value = part.slice(at + 1).trim();
+    if (name === 't') t = value;
+    // Several v1 values during a secret rotation: any one that matches will do.
+    else if (name === 'v1') candidates.push(value);
+  }
+  const signatures = candidates.filter((v1) => /^[0-9a-f]{64}$/.test(v1));
+  if (!t || !/^\d+$/.test(t) || signatures.length === 0) {
     return { valid: false, reason: 'malformed signature' };
   }
   if (Math.abs(nowSeconds - Number(t)) > SIGNATURE_TOLERANCE_SECONDS) {
     return { valid: false, reason: 'signature timestamp outside tolerance' };
   }
   const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
-  const given = Buffer.from(v1, 'hex');
-  if (!timingSafeEqual(expected, given)) return { valid: false, reason: 'signature mismatch' };
-  return { valid: true };
+  let matched = false;
+  for (const v1 of signatures) matched = timingSafeEqual(expected, Buffer.from(v1, 'hex')) || matched;
+  return matched ? { valid: true } : { valid: false, reason: 'signature mismatch' };
 }

@@ -1,6 +1,13 @@
-import CircuitBreaker from 'opossum';
 import type { FastifyInstance } from 'fastify';
-import { SandboxChannel, sandboxProviderCall, verifySignature } from '@payments/common';
+import {
+  createLogger,
+  createRegistry,
+  loadConfig,
+  payActionTarget,
+  providerKit,
+  SandboxProvider,
+  verifySignature,
+} from '@payments/common';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { buildPspServer } from '../../src/server';
 import { NotifyReceiver } from './receiver';
@@ -495,47 +502,66 @@ describe('sandbox PSP over real HTTP', () => {
     });
   });
 
-  describe('the common SandboxChannel adapter against this server', () => {
-    it('creates, queries, parses the notify, closes and refunds', async () => {
-      const breaker = new CircuitBreaker(sandboxProviderCall(base, SECRET, 2000));
-      try {
-        const channel = new SandboxChannel('sandbox-wallet', breaker, SECRET);
-        const body = tradeBody();
-        const created = await channel.createTrade({ ...body, expireAt: new Date(body.expireAt) });
-        expect(created.payUrl).toContain(body.channelOrderNo);
-        expect(await channel.queryTrade(body.channelOrderNo)).toEqual({ status: 'PAYING' });
-        expect(await channel.queryTrade('nope')).toBe('NOT_FOUND');
+  describe('the common sandbox provider against this server', () => {
+    it('creates, queries, verifies the notify, closes and refunds', async () => {
+      const registry = createRegistry('psp-test');
+      const log = createLogger('psp-test', 'silent');
+      const config = loadConfig({ PSP_BASE_URL: base, PSP_SECRET: SECRET, BREAKER_TIMEOUT: '2s' });
+      const provider = new SandboxProvider(config, providerKit(config, registry, log), ['sandbox-wallet']);
+      const channel = provider.channels[0]!;
+      const ref = (channelOrderNo: string) => ({ channelOrderNo, providerTradeNo: null });
+      const trade = (body: ReturnType<typeof tradeBody>) => ({
+        channelOrderNo: body.channelOrderNo,
+        merchantOrderNo: body.merchantOrderNo,
+        money: { amount: body.amount, currency: body.currency },
+        subject: body.subject,
+        notifyUrl: body.notifyUrl,
+        expireAt: new Date(body.expireAt),
+      });
+      const body = tradeBody();
+      const created = await channel.createTrade(trade(body));
+      expect(created.payAction).toMatchObject({ type: 'redirect' });
+      expect(payActionTarget(created.payAction)).toContain(body.channelOrderNo);
+      expect(await channel.queryTrade(ref(body.channelOrderNo))).toEqual({ status: 'PAYING' });
+      expect(await channel.queryTrade(ref('nope'))).toBe('NOT_FOUND');
 
-        await pay(body.channelOrderNo);
-        const [notify] = await eventually(
-          'notify',
-          async () => receiver.for(body.channelOrderNo).length > 0 && receiver.for(body.channelOrderNo),
-        );
-        const parsed = channel.parseNotification(notify!.rawBody, {
-          'x-sandbox-signature': notify!.signature,
-        });
-        expect(parsed).toMatchObject({
-          channelOrderNo: body.channelOrderNo,
-          outcome: { status: 'SUCCESS', amount: 1250, currency: 'EUR' },
-        });
-        expect((await channel.closeTrade(body.channelOrderNo)).result).toBe('ALREADY_PAID');
+      await pay(body.channelOrderNo);
+      const [notify] = await eventually(
+        'notify',
+        async () => receiver.for(body.channelOrderNo).length > 0 && receiver.for(body.channelOrderNo),
+      );
+      const request = (signature: string) => ({
+        rawBody: Buffer.from(notify!.rawBody),
+        contentType: 'application/json',
+        headers: { 'x-sandbox-signature': signature },
+      });
+      expect(await provider.verifyNotification(request(notify!.signature!))).toMatchObject({
+        kind: 'payment',
+        channelOrderNo: body.channelOrderNo,
+        outcome: { status: 'SUCCESS', amount: 1250, currency: 'EUR' },
+      });
+      await expect(
+        provider.verifyNotification(request(notify!.signature!.replace(/v1=./, 'v1=0'))),
+      ).rejects.toThrow(/signature/);
+      expect((await channel.closeTrade(ref(body.channelOrderNo))).result).toBe('ALREADY_PAID');
 
-        expect(
-          await channel.refund({ refundNo: 'rf_a', channelOrderNo: body.channelOrderNo, amount: 1250 }),
-        ).toBe('PROCESSING');
-        await eventually(
-          'refund SUCCESS',
-          async () => (await channel.queryRefund('rf_a')) === 'SUCCESS',
-          3000,
-        );
+      expect(
+        await channel.refund({
+          refundNo: 'rf_a',
+          attempt: ref(body.channelOrderNo),
+          money: { amount: 1250, currency: 'EUR' },
+        }),
+      ).toBe('PROCESSING');
+      await eventually(
+        'refund SUCCESS',
+        async () => (await channel.queryRefund('rf_a', ref(body.channelOrderNo))) === 'SUCCESS',
+        3000,
+      );
 
-        const other = tradeBody();
-        await channel.createTrade({ ...other, expireAt: new Date(other.expireAt) });
-        expect(await channel.closeTrade(other.channelOrderNo)).toEqual({ result: 'CLOSED' });
-        expect(await channel.queryTrade(other.channelOrderNo)).toEqual({ status: 'CLOSED' });
-      } finally {
-        breaker.shutdown();
-      }
+      const other = tradeBody();
+      await channel.createTrade(trade(other));
+      expect(await channel.closeTrade(ref(other.channelOrderNo))).toEqual({ result: 'CLOSED' });
+      expect(await channel.queryTrade(ref(other.channelOrderNo))).toEqual({ status: 'CLOSED' });
     });
   });
 });

@@ -5,6 +5,8 @@ import {
   insertId,
   lockPayOrder,
   newEvent,
+  payActionTarget,
+  type CreatedTrade,
   type ApplyRequest,
   type AttemptRow,
   type DataSource,
@@ -75,6 +77,8 @@ async function insertAttempt(
     currency: payOrder.currency,
     status: 'PAYING',
     pay_url: null,
+    pay_action_type: null,
+    provider_trade_no: null,
     expire_at: new Date(payOrder.expire_at),
     poll_count: 0,
     needs_review: 0,
@@ -201,16 +205,12 @@ export class PaymentRepository {
   }
 
   /** Stores the provider's pay URL and announces the attempt; false if it was settled meanwhile. */
-  async markCreated(
-    attempt: AttemptRow,
-    payOrder: PayOrderRow,
-    payUrl: string,
-    providerTradeNo: string,
-  ): Promise<boolean> {
+  async markCreated(attempt: AttemptRow, payOrder: PayOrderRow, created: CreatedTrade): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const updated = await manager.query(
-        `UPDATE channel_order SET pay_url = ?, provider_trade_no = ? WHERE id = ? AND status = 'PAYING'`,
-        [payUrl, providerTradeNo, attempt.id],
+        `UPDATE channel_order SET pay_url = ?, pay_action_type = ?, provider_trade_no = COALESCE(?, provider_trade_no)
+          WHERE id = ? AND status = 'PAYING'`,
+        [payActionTarget(created.payAction), created.payAction.type, created.providerTradeNo, attempt.id],
       );
       if (affectedRows(updated) !== 1) return false;
       await appendToOutbox(manager, [createdEvent(attempt, payOrder)]);

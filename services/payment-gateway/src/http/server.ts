@@ -16,17 +16,13 @@ import type { GatewayDeps } from '../deps';
 import { applyPayment } from '../operations/apply-payment';
 import { closePayment } from '../operations/close-payment';
 import { getPayment } from '../operations/get-payment';
-import { receiveCallback } from '../operations/receive-callback';
+import { receiveNotification } from '../operations/receive-callback';
 import { apiKeyChecker } from './api-keys';
 import { toApiError } from './errors';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    rawBody?: string;
-  }
-}
-
 const BODY_LIMIT = APPLY_BODY_LIMIT;
+/** Providers' notifications can be large (a Stripe event with its objects): CONTRACT 9 says at least 64 KiB. */
+const NOTIFY_BODY_LIMIT = 256 * 1024;
 
 function merchantOrderNoOf(request: FastifyRequest): string {
   const parsed = merchantOrderNoSchema.safeParse(
@@ -45,9 +41,7 @@ export function buildHttpServer(
 ): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
 
-  // Keep the raw body: callbacks are verified over the exact bytes received.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    request.rawBody = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if ((body as string).length === 0) return done(null, undefined);
     try {
       done(null, parseStrictJson(body as string));
@@ -111,10 +105,24 @@ export function buildHttpServer(
     );
   });
 
-  app.post('/v1/notify/:channel', async (request, reply) => {
-    const { channel } = request.params as { channel: string };
-    const answer = await receiveCallback(deps, channel, request.rawBody ?? '', request.headers);
-    return reply.code(answer.status).send(answer.body);
+  // Provider notifications: whatever their content type (Alipay posts a form, the others JSON),
+  // kept as the exact bytes for the provider to verify; nothing is parsed before that.
+  app.register(async (notify) => {
+    notify.removeAllContentTypeParsers();
+    notify.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: NOTIFY_BODY_LIMIT },
+      (_request, body, done) => done(null, body),
+    );
+    notify.post('/v1/notify/:route', async (request, reply) => {
+      const { route } = request.params as { route: string };
+      const answer = await receiveNotification(deps, route, {
+        rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+        contentType: request.headers['content-type'] ?? '',
+        headers: request.headers,
+      });
+      return reply.code(answer.status).type(answer.contentType).send(answer.body);
+    });
   });
 
   registerOpsRoutes(app, registry, ready, reachedOpsAddress(deps.config.OPS_HOST));

@@ -4,6 +4,7 @@ import {
   ChannelUnavailableError,
   closeAndSettle,
   errorMessage,
+  payActionTarget,
   settleAttempt,
   type ApplyRequest,
   type AttemptRow,
@@ -32,6 +33,8 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
       'UNKNOWN_CHANNEL',
       `unknown channel "${request.channel}"; use one of ${[...deps.channels.keys()].join(', ')}`,
     );
+  if (!channel.supportsCurrency(request.currency))
+    throw new ApiError('UNSUPPORTED_CURRENCY', `channel ${channel.name} does not take ${request.currency}`);
   const expireAt = request.expireAt ? new Date(request.expireAt) : new Date(Date.now() + DEFAULT_VALIDITY_MS);
   if (expireAt.getTime() <= Date.now())
     throw new ApiError('VALIDATION_FAILED', 'expireAt: must be in the future');
@@ -173,11 +176,11 @@ async function createAtProvider(
     created = await channel.createTrade({
       channelOrderNo: attempt.channel_order_no,
       merchantOrderNo: payOrder.merchant_order_no,
-      amount: Number(payOrder.amount),
-      currency: payOrder.currency,
+      money: { amount: Number(payOrder.amount), currency: payOrder.currency },
       subject: request.subject,
       expireAt: new Date(payOrder.expire_at),
-      notifyUrl: new URL(`/v1/notify/${channel.name}`, deps.config.GATEWAY_PUBLIC_URL).toString(),
+      notifyUrl: new URL(`/v1/notify/${channel.notifyRoute}`, deps.config.GATEWAY_PUBLIC_URL).toString(),
+      returnUrl: request.returnUrl,
     });
   } catch (error) {
     if (createCertainlyFailed(error)) {
@@ -205,22 +208,24 @@ async function createAtProvider(
       `the provider did not confirm the payment (${errorMessage(error)}); apply again to retry`,
     );
   }
-  const stored = await deps.repository.markCreated(
-    attempt,
-    payOrder,
-    created.payUrl,
-    created.providerTradeNo,
-  );
+  const stored = await deps.repository.markCreated(attempt, payOrder, created);
   if (!stored) {
     // Settled while we waited on the provider (the poller found no trade): do not hand out a pay URL.
-    await channel.closeTrade(attempt.channel_order_no).catch(() => undefined);
+    await channel
+      .closeTrade({ channelOrderNo: attempt.channel_order_no, providerTradeNo: created.providerTradeNo })
+      .catch(() => undefined);
     throw new ApiError('CHANNEL_ERROR', 'the payment attempt ended while it was being created; apply again');
   }
   deps.relay.kick();
   // The attempt is as stored just now: still PAYING, with its pay URL. A pay order this request
   // created is PAYING too (nothing else could reach it yet); an older one may have been settled
   // through another channel meanwhile, so its status is read again.
-  const storedAttempt = { ...attempt, pay_url: created.payUrl };
+  const storedAttempt = {
+    ...attempt,
+    pay_url: payActionTarget(created.payAction),
+    pay_action_type: created.payAction.type,
+    provider_trade_no: created.providerTradeNo,
+  };
   const currentOrder = newOrder
     ? payOrder
     : (await deps.repository.findPayOrder(payOrder.merchant_order_no))!;

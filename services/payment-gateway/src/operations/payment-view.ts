@@ -1,7 +1,15 @@
-import type { AttemptRow, PayOrderRow } from '@payments/common';
+import type { AttemptRow, PayAction, PayOrderRow } from '@payments/common';
 import type { RefundRow } from '../adapters/payment-repository';
 
 const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
+
+/** CONTRACT 9 `payAction`, from the stored kind and target; null until the provider confirmed the create. */
+export function payActionOf(attempt: Pick<AttemptRow, 'pay_url' | 'pay_action_type'>): PayAction | null {
+  if (attempt.pay_url === null) return null;
+  return attempt.pay_action_type === 'qr'
+    ? { type: 'qr', content: attempt.pay_url }
+    : { type: 'redirect', url: attempt.pay_url };
+}
 
 /** The body of a successful apply (CONTRACT 3). */
 export function applyBody(payOrder: PayOrderRow, attempt: AttemptRow, reused: boolean) {
@@ -14,6 +22,7 @@ export function applyBody(payOrder: PayOrderRow, attempt: AttemptRow, reused: bo
       channel: attempt.channel,
       status: attempt.status,
       payUrl: attempt.pay_url,
+      payAction: payActionOf(attempt),
       expireAt: iso(attempt.expire_at),
     },
     reused,
@@ -41,6 +50,7 @@ export function paymentBody(
       status: attempt.status,
       amount: Number(attempt.amount),
       payUrl: attempt.pay_url,
+      payAction: payActionOf(attempt),
       createdAt: iso(attempt.created_at),
       updatedAt: iso(attempt.updated_at ?? attempt.created_at),
     })),

@@ -1,145 +1,144 @@
-import { errorMessage, NotifyRejectedError, settleAttempt } from '@payments/common';
+import {
+  errorMessage,
+  NotifyRejectedError,
+  settleAttempt,
+  type NotificationAnswer,
+  type NotificationRequest,
+  type NotificationVerdict,
+  type PaymentProvider,
+} from '@payments/common';
 import type { GatewayDeps } from '../deps';
+import { isDependencyDown } from '../http/errors';
 
-export interface CallbackAnswer {
-  status: number;
-  body: unknown;
-}
+/** The generic answer for a route no provider owns (no provider to speak for). */
+const UNKNOWN_ROUTE = (route: string): NotificationAnswer => ({
+  status: 404,
+  contentType: 'application/json',
+  body: JSON.stringify({ error: { code: 'UNKNOWN_CHANNEL', message: `no provider notifies on "${route}"` } }),
+});
 
 /**
- * A provider callback is a hint (DESIGN rule 3): verify it, check it against the attempt, record
- * it raw, then settle through the same function the poller uses. Success is answered only after
- * the settlement committed; repeats are no-ops answered with success.
+ * A provider notification is a hint (DESIGN rule 3): the provider verifies it on the raw bytes,
+ * we check it against the attempt and record it raw, then settle through the same function the
+ * poller uses. The provider's success answer goes out only after the settlement committed;
+ * repeats are no-ops answered with success. A wrong amount never settles (`decideSettlement`).
  */
-export async function receiveCallback(
+export async function receiveNotification(
   deps: GatewayDeps,
-  channelName: string,
-  rawBody: string,
-  headers: Record<string, string | string[] | undefined>,
-): Promise<CallbackAnswer> {
-  const signatureHeader = headers['x-sandbox-signature'];
-  const signature = Array.isArray(signatureHeader) ? (signatureHeader[0] ?? null) : (signatureHeader ?? null);
-  const countCallback = (outcome: string) =>
-    deps.metrics.callbacks.inc({
-      channel: deps.channels.has(channelName) ? channelName : 'unknown',
-      result: outcome,
-    });
+  route: string,
+  request: NotificationRequest,
+): Promise<NotificationAnswer> {
+  const provider = deps.notifyRoutes.get(route);
+  const rawBody = request.rawBody.toString('utf8');
+  const unverified = provider?.describeUnverified(request) ?? { claimedReference: null, signature: null };
   const record = async (
     outcome: string,
     channelOrderNo: string | null,
     verified: boolean,
     detail?: string,
   ) => {
-    countCallback(outcome);
+    deps.metrics.callbacks.inc({ channel: provider ? route : 'unknown', result: outcome });
     await deps.repository.recordCallback({
-      channel: channelName,
+      channel: route,
       channelOrderNo,
-      signature,
+      signature: unverified.signature,
       rawBody,
       verified,
       outcome,
       detail,
     });
   };
-  const refuse = async (
-    status: number,
-    code: string,
-    message: string,
-    channelOrderNo: string | null = null,
-    verified = true,
-  ) => {
-    await record(code, channelOrderNo, verified, message);
-    return { status, body: { error: { code, message } } };
-  };
-
-  const channel = deps.channels.get(channelName);
-  if (!channel)
-    return refuse(
-      404,
-      'UNKNOWN_CHANNEL',
-      `unknown channel "${channelName}"`,
-      claimedChannelOrderNo(rawBody),
-      false,
-    );
-  let notification;
+  if (!provider) {
+    await record('UNKNOWN_CHANNEL', unverified.claimedReference, false, `unknown route "${route}"`);
+    return UNKNOWN_ROUTE(route);
+  }
   try {
-    notification = channel.parseNotification(rawBody, headers);
+    return provider.acknowledge(await settleNotification(deps, provider, route, request, rawBody, record));
   } catch (error) {
-    if (error instanceof NotifyRejectedError) {
-      const code = error.status === 401 ? 'BAD_SIGNATURE' : 'VALIDATION_FAILED';
-      return refuse(error.status, code, error.message, claimedChannelOrderNo(rawBody), false);
-    }
-    throw error;
-  }
-  const { channelOrderNo, outcome } = notification;
-  const attempt = await deps.repository.findAttempt(channelOrderNo);
-  if (!attempt) return refuse(404, 'UNKNOWN_ATTEMPT', `no attempt ${channelOrderNo}`, channelOrderNo);
-  if (attempt.channel !== channel.name) {
-    return refuse(
-      400,
-      'CHANNEL_MISMATCH',
-      `attempt ${channelOrderNo} belongs to ${attempt.channel}`,
-      channelOrderNo,
-    );
-  }
-  if (
-    outcome.status === 'SUCCESS' &&
-    (outcome.amount !== Number(attempt.amount) || outcome.currency !== attempt.currency)
-  ) {
-    deps.log.error(
-      {
-        channelOrderNo,
-        expected: `${attempt.amount} ${attempt.currency}`,
-        got: `${outcome.amount} ${outcome.currency}`,
-      },
-      'callback amount anomaly',
-    );
-    return refuse(
-      400,
-      'AMOUNT_MISMATCH',
-      `callback says ${outcome.amount} ${outcome.currency}, attempt is ${attempt.amount} ${attempt.currency}`,
-      channelOrderNo,
-    );
-  }
-  let result;
-  try {
-    // The raw callback is recorded in the settlement's own transaction: one commit for both.
-    result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, {
-      alsoWrite: (manager, settlement) =>
-        deps.repository.recordCallback(
-          {
-            channel: channelName,
-            channelOrderNo,
-            signature,
-            rawBody,
-            verified: true,
-            outcome: settlement.kind,
-          },
-          manager,
-        ),
-      publishAfterCommit: true,
+    // Not recorded durably (a database or provider lookup failed): the provider will retry.
+    deps.log.warn({ route, err: errorMessage(error) }, 'notification not settled; the provider will retry');
+    return provider.acknowledge({
+      accepted: false,
+      status: isDependencyDown(error) ? 503 : 500,
+      code: 'NOT_SETTLED',
+      message: 'not recorded; send it again',
     });
-  } catch (error) {
-    deps.log.warn(
-      { channelOrderNo, err: errorMessage(error) },
-      'callback not settled; the provider will retry',
-    );
-    throw error;
   }
-  deps.metrics.observeSettlement(result);
-  deps.relay.publishCommitted(result?.events ?? []);
-  if (result) countCallback(result.settlement.kind);
-  // Gone between the two reads (never in practice: attempts are not deleted): still on record.
-  else await record('UNKNOWN_ATTEMPT', channelOrderNo, true);
-  return { status: 200, body: { code: 'SUCCESS' } };
 }
 
-/** The attempt an unverified callback claims to be about: for the log only, never trusted. */
-function claimedChannelOrderNo(rawBody: string): string | null {
+type Record = (
+  outcome: string,
+  channelOrderNo: string | null,
+  verified: boolean,
+  detail?: string,
+) => Promise<void>;
+
+async function settleNotification(
+  deps: GatewayDeps,
+  provider: PaymentProvider,
+  route: string,
+  request: NotificationRequest,
+  rawBody: string,
+  record: Record,
+): Promise<NotificationVerdict> {
+  const claimed = provider.describeUnverified(request).claimedReference;
+  let notification;
   try {
-    const value = (JSON.parse(rawBody) as { channelOrderNo?: unknown }).channelOrderNo;
-    return typeof value === 'string' ? value : null;
-  } catch {
-    return null;
+    notification = await provider.verifyNotification(request);
+  } catch (error) {
+    if (!(error instanceof NotifyRejectedError)) throw error;
+    const code = error.status === 401 ? 'BAD_SIGNATURE' : 'VALIDATION_FAILED';
+    await record(code, claimed, false, error.message);
+    return { accepted: false, status: error.status, code, message: error.message };
   }
+  switch (notification.kind) {
+    case 'ignored':
+      await record('IGNORED', claimed, true, notification.reason);
+      return { accepted: true };
+    case 'refund':
+      // The refunder polls every refund until final; the notification is kept as evidence.
+      await record(`REFUND_${notification.status}`, null, true, `refund ${notification.refundNo}`);
+      return { accepted: true };
+    case 'payment':
+      break;
+    default: {
+      const unknown: never = notification;
+      throw new Error(`unknown notification ${JSON.stringify(unknown)}`);
+    }
+  }
+  const { channelOrderNo, outcome } = notification;
+  const refuse = async (status: 400 | 404, code: string, message: string): Promise<NotificationVerdict> => {
+    await record(code, channelOrderNo, true, message);
+    return { accepted: false, status, code, message };
+  };
+  const attempt = await deps.repository.findAttempt(channelOrderNo);
+  if (!attempt) return refuse(404, 'UNKNOWN_ATTEMPT', `no attempt ${channelOrderNo}`);
+  if (deps.channels.get(attempt.channel)?.notifyRoute !== route)
+    return refuse(400, 'CHANNEL_MISMATCH', `attempt ${channelOrderNo} belongs to ${attempt.channel}`);
+  // The raw notification is recorded in the settlement's own transaction: one commit for both.
+  const result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, {
+    alsoWrite: (manager, settlement) =>
+      deps.repository.recordCallback(
+        {
+          channel: route,
+          channelOrderNo,
+          signature: provider.describeUnverified(request).signature,
+          rawBody,
+          verified: true,
+          outcome: settlement.kind,
+        },
+        manager,
+      ),
+    publishAfterCommit: true,
+  });
+  deps.metrics.observeSettlement(result);
+  deps.relay.publishCommitted(result?.events ?? []);
+  if (!result) return refuse(404, 'UNKNOWN_ATTEMPT', `no attempt ${channelOrderNo}`);
+  deps.metrics.callbacks.inc({ channel: route, result: result.settlement.kind });
+  if (result.settlement.kind === 'AMOUNT_MISMATCH' && outcome.status === 'SUCCESS') {
+    const message = `notification says ${outcome.amount} ${outcome.currency}, attempt is ${attempt.amount} ${attempt.currency}`;
+    deps.log.error({ channelOrderNo, route }, `notification amount anomaly: ${message}`);
+    return { accepted: false, status: 400, code: 'AMOUNT_MISMATCH', message };
+  }
+  return { accepted: true };
 }

@@ -306,4 +306,28 @@ describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PS
     expect(metrics).toMatch(/payments_applied_total\{[^}]*result="created"/);
     expect(metrics).toMatch(/outbox_unpublished/);
   });
+
+  it('answers a typed pay action beside payUrl: a QR code to show, or a page to open', async () => {
+    const qr = await api(url, 'POST', '/v1/payments', applyBody(orderNo('qr'), { channel: 'sandbox-qr' }));
+    expect(qr.body.attempt.payAction).toEqual({ type: 'qr', content: qr.body.attempt.payUrl });
+    const wallet = await api(url, 'POST', '/v1/payments', applyBody(orderNo('page')));
+    expect(wallet.body.attempt.payAction).toEqual({ type: 'redirect', url: wallet.body.attempt.payUrl });
+    const again = await api(url, 'GET', `/v1/payments/${qr.body.merchantOrderNo}`);
+    expect(again.body.attempts[0].payAction).toEqual(qr.body.attempt.payAction);
+  });
+
+  it('serves only the channels named in CHANNELS, and refuses to start with one it does not know', async () => {
+    const { url: walletOnly } = await stack.startGateway({ CHANNELS: 'sandbox-wallet' });
+    const refused = await api(
+      walletOnly,
+      'POST',
+      '/v1/payments',
+      applyBody(orderNo('off'), { channel: 'sandbox-qr' }),
+    );
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'UNKNOWN_CHANNEL']);
+    expect(refused.body.error.message).toMatch(/use one of sandbox-wallet$/);
+    await expect(stack.startGateway({ CHANNELS: 'sandbox-wallet,alipay-qrr' })).rejects.toThrow(
+      /CHANNELS: unknown channel\(s\) alipay-qrr/,
+    );
+  });
 });

@@ -163,4 +163,24 @@ describe('provider callbacks and settlement (real servers)', () => {
       expect.arrayContaining(['BAD_SIGNATURE', 'AMOUNT_MISMATCH', 'CHANNEL_MISMATCH']),
     );
   });
+
+  it('takes notifications as raw bytes of any content type, up to 64 KiB and beyond, for the provider to verify', async () => {
+    const no = orderNo('bigcb');
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+    const channelOrderNo = applied.body.attempt.channelOrderNo;
+    // A form body reaches the provider's verification (refused there, as unsigned), not a 400 on its type.
+    const form = await fetch(`${url}/v1/notify/sandbox-wallet`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `channelOrderNo=${channelOrderNo}&status=PAID`,
+    });
+    expect(form.status).toBe(401);
+    // A signed notification of 64 KiB settles.
+    const big = await sendCallback('sandbox-wallet', {
+      ...paidBody(channelOrderNo, no),
+      padding: 'x'.repeat(64 * 1024),
+    });
+    expect(big.status).toBe(200);
+    expect(await snapshot(no)).toEqual({ status: 'PAID', attempts: ['SUCCESS'] });
+  });
 });

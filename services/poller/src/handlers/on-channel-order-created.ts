@@ -1,5 +1,6 @@
 import {
   attemptFacts,
+  attemptRef,
   ChannelUnavailableError,
   closeAndSettle,
   errorMessage,
@@ -69,7 +70,7 @@ export async function onChannelOrderCreated(
   let answer: ProviderOutcome | 'ERROR';
   let found = false;
   try {
-    const queried = await channel.queryTrade(channelOrderNo);
+    const queried = await channel.queryTrade(attemptRef(attempt));
     if (queried === 'NOT_FOUND') {
       answer =
         meaningOfNotFound(attemptFacts(attempt), now) === 'NOT_YET'

@@ -1,4 +1,5 @@
 import {
+  attemptRef,
   ChannelRejectedError,
   ChannelUnavailableError,
   errorMessage,
@@ -41,7 +42,7 @@ export async function onRefundRequested(
 
   let status: ProviderRefundStatus;
   try {
-    const known = step === 0 ? 'NOT_FOUND' : await channel.queryRefund(refund.refund_no);
+    const known = step === 0 ? 'NOT_FOUND' : await channel.queryRefund(refund.refund_no, attemptRef(attempt));
     if (known === 'NOT_FOUND') {
       // Checked again right before money moves: the state may have changed since the request.
       const [payOrder] = await deps.refunds.payOrderOf(refund);
@@ -68,8 +69,8 @@ export async function onRefundRequested(
       }
       status = await channel.refund({
         refundNo: refund.refund_no,
-        channelOrderNo: refund.channel_order_no,
-        amount: Number(refund.amount),
+        attempt: attemptRef(attempt),
+        money: { amount: Number(refund.amount), currency: refund.currency },
       });
     } else {
       status = known;

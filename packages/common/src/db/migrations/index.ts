@@ -1,10 +1,12 @@
 import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
 import { SuccessSettledIndex1732400000000 } from './1732400000000-success-settled-index';
 import { HostileReview1732500000000 } from './1732500000000-hostile-review';
+import { PayAction1732600000000 } from './1732600000000-pay-action';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
   InitialSchema1732300000000,
   SuccessSettledIndex1732400000000,
   HostileReview1732500000000,
+  PayAction1732600000000,
 ];

@@ -1,48 +1,17 @@
 import type CircuitBreaker from 'opossum';
 import { z } from 'zod';
-import type { ProviderOutcome } from '../domain/settle';
-import { PermanentError, TransientError } from '../errors';
-import { httpRequest, type HttpResponseText } from '../http/client';
-import { verifySignature } from '../http/signature';
+import type { ProviderOutcome } from '../../domain/settle';
+import { httpRequest, type HttpResponseText } from '../../http/client';
+import { breakerFailure, ChannelRejectedError, ChannelUnavailableError } from '../errors';
 import type {
+  AttemptRef,
   CloseResult,
   CreatedTrade,
   CreateTradeRequest,
   PaymentChannel,
-  ProviderNotification,
   ProviderRefundStatus,
   RefundRequest,
-} from './payment-channel';
-
-/** The provider failed, timed out, or its breaker is open: try again later. */
-export class ChannelUnavailableError extends TransientError {
-  override readonly name = 'ChannelUnavailableError';
-  /**
-   * False only when the request certainly never left us (the breaker was open). Otherwise the
-   * provider may have acted on it (a timeout, a cut connection, a 5xx): its outcome is unknown.
-   */
-  readonly mayHaveReachedProvider: boolean;
-  constructor(message: string, options?: { cause?: unknown; mayHaveReachedProvider?: boolean }) {
-    super(message, options);
-    this.mayHaveReachedProvider = options?.mayHaveReachedProvider ?? true;
-  }
-}
-
-/** The provider refused the request itself (4xx other than the expected ones). */
-export class ChannelRejectedError extends PermanentError {
-  override readonly name = 'ChannelRejectedError';
-}
-
-/** A callback that must not be believed. */
-export class NotifyRejectedError extends Error {
-  override readonly name = 'NotifyRejectedError';
-  constructor(
-    readonly status: 400 | 401,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+} from '../payment-channel';
 
 export interface ProviderResponse {
   status: number;
@@ -65,7 +34,7 @@ type SandboxTrade = z.infer<typeof tradeSchema>;
 
 const refundSchema = z.object({ refundNo: z.string(), status: z.enum(['PROCESSING', 'SUCCESS', 'FAILED']) });
 
-const notifySchema = z.object({
+export const sandboxNotifySchema = z.object({
   channelOrderNo: z.string(),
   amount: z.number().int(),
   currency: z.string(),
@@ -129,32 +98,40 @@ function errorCode(body: unknown): string | undefined {
 
 /** The sandbox PSP's channels (CONTRACT 6): wallet and QR can be closed, the voucher cannot. */
 export class SandboxChannel implements PaymentChannel {
+  readonly provider = 'sandbox';
   readonly closable: boolean;
+  /** Each sandbox channel keeps its own route (CONTRACT 3). */
+  readonly notifyRoute: string;
 
   constructor(
     readonly name: string,
     private readonly breaker: CircuitBreaker<Parameters<ProviderCall>, ProviderResponse>,
-    private readonly secret: string,
   ) {
     this.closable = name !== 'sandbox-voucher';
+    this.notifyRoute = name;
+  }
+
+  /** The sandbox keeps any ISO 4217 currency in its minor units, as we do. */
+  supportsCurrency(): boolean {
+    return true;
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<ProviderResponse> {
     try {
       return await this.breaker.fire(method, path, body);
     } catch (error) {
-      if (error instanceof ChannelUnavailableError) throw error;
-      // Opossum's own errors: open breaker (nothing sent), timeout (the call may still land).
-      throw new ChannelUnavailableError(`provider call failed: ${(error as Error).message}`, {
-        cause: error,
-        mayHaveReachedProvider: (error as { code?: string }).code !== 'EOPENBREAKER',
-      });
+      throw breakerFailure(error);
     }
   }
 
   async createTrade(request: CreateTradeRequest): Promise<CreatedTrade> {
     const response = await this.call('POST', '/api/trades', {
-      ...request,
+      channelOrderNo: request.channelOrderNo,
+      merchantOrderNo: request.merchantOrderNo,
+      amount: request.money.amount,
+      currency: request.money.currency,
+      subject: request.subject,
+      notifyUrl: request.notifyUrl,
       channel: this.name,
       expireAt: request.expireAt.toISOString(),
     });
@@ -164,17 +141,23 @@ export class SandboxChannel implements PaymentChannel {
       );
     }
     const trade = tradeSchema.parse(response.body);
-    return { payUrl: trade.payUrl ?? '', providerTradeNo: trade.tradeNo ?? trade.channelOrderNo };
+    const target = trade.payUrl ?? '';
+    return {
+      // The QR channel's content is scanned; the wallet and voucher pages are opened.
+      payAction:
+        this.name === 'sandbox-qr' ? { type: 'qr', content: target } : { type: 'redirect', url: target },
+      providerTradeNo: trade.tradeNo ?? null,
+    };
   }
 
-  async queryTrade(channelOrderNo: string): Promise<ProviderOutcome | 'NOT_FOUND'> {
+  async queryTrade({ channelOrderNo }: AttemptRef): Promise<ProviderOutcome | 'NOT_FOUND'> {
     const response = await this.call('GET', `/api/trades/${encodeURIComponent(channelOrderNo)}`);
     if (response.status === 404) return 'NOT_FOUND';
     if (response.status !== 200) throw new ChannelRejectedError(`trade query refused: ${response.status}`);
     return sandboxOutcome(tradeSchema.parse(response.body));
   }
 
-  async closeTrade(channelOrderNo: string): Promise<CloseResult> {
+  async closeTrade({ channelOrderNo }: AttemptRef): Promise<CloseResult> {
     if (!this.closable) return { result: 'NOT_SUPPORTED' };
     const response = await this.call('POST', `/api/trades/${encodeURIComponent(channelOrderNo)}/close`);
     if (response.status === 200) return { result: 'CLOSED' };
@@ -188,33 +171,21 @@ export class SandboxChannel implements PaymentChannel {
   }
 
   async refund(request: RefundRequest): Promise<ProviderRefundStatus> {
-    const response = await this.call('POST', '/api/refunds', request);
+    const response = await this.call('POST', '/api/refunds', {
+      refundNo: request.refundNo,
+      channelOrderNo: request.attempt.channelOrderNo,
+      amount: request.money.amount,
+    });
     if (response.status !== 200) {
       throw new ChannelRejectedError(`refund refused: ${response.status} ${errorCode(response.body) ?? ''}`);
     }
     return refundSchema.parse(response.body).status;
   }
 
-  async queryRefund(refundNo: string): Promise<ProviderRefundStatus | 'NOT_FOUND'> {
+  async queryRefund(refundNo: string, _attempt?: AttemptRef): Promise<ProviderRefundStatus | 'NOT_FOUND'> {
     const response = await this.call('GET', `/api/refunds/${encodeURIComponent(refundNo)}`);
     if (response.status === 404) return 'NOT_FOUND';
     if (response.status !== 200) throw new ChannelRejectedError(`refund query refused: ${response.status}`);
     return refundSchema.parse(response.body).status;
-  }
-
-  parseNotification(
-    rawBody: string,
-    headers: Record<string, string | string[] | undefined>,
-  ): ProviderNotification {
-    const header = headers['x-sandbox-signature'];
-    const check = verifySignature(this.secret, rawBody, Array.isArray(header) ? header[0] : header);
-    if (!check.valid) throw new NotifyRejectedError(401, check.reason);
-    let body: z.infer<typeof notifySchema>;
-    try {
-      body = notifySchema.parse(JSON.parse(rawBody));
-    } catch (error) {
-      throw new NotifyRejectedError(400, `unreadable notification: ${(error as Error).message}`);
-    }
-    return { channelOrderNo: body.channelOrderNo, outcome: sandboxOutcome(body) };
   }
 }

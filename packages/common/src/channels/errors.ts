@@ -1,0 +1,29 @@
+import { PermanentError, TransientError } from '../errors';
+
+/** The provider failed, timed out, or its breaker is open: try again later. */
+export class ChannelUnavailableError extends TransientError {
+  override readonly name = 'ChannelUnavailableError';
+  /**
+   * False only when the request certainly never left us (the breaker was open). Otherwise the
+   * provider may have acted on it (a timeout, a cut connection, a 5xx): its outcome is unknown.
+   */
+  readonly mayHaveReachedProvider: boolean;
+  constructor(message: string, options?: { cause?: unknown; mayHaveReachedProvider?: boolean }) {
+    super(message, options);
+    this.mayHaveReachedProvider = options?.mayHaveReachedProvider ?? true;
+  }
+}
+
+/** The provider refused the request itself (4xx other than the expected ones). */
+export class ChannelRejectedError extends PermanentError {
+  override readonly name = 'ChannelRejectedError';
+}
+
+/** Errors from a breaker (open: nothing was sent; timeout: the call may still land) as ours. */
+export function breakerFailure(error: unknown): ChannelUnavailableError {
+  if (error instanceof ChannelUnavailableError) return error;
+  return new ChannelUnavailableError(`provider call failed: ${(error as Error).message}`, {
+    cause: error,
+    mayHaveReachedProvider: (error as { code?: string }).code !== 'EOPENBREAKER',
+  });
+}
