@@ -31,6 +31,18 @@ const schedule = (fallback: string) =>
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const url = (fallback: string) => z.url().default(fallback);
+/** `a, b,c` → `['a', 'b', 'c']`, refusing an empty list. */
+const commaList = (fallback: string, emptyMessage: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .refine((items) => items.length > 0, emptyMessage);
 const minorUnits = (fallback: number) => z.coerce.number().int().min(0).max(1e15).default(fallback);
 
 /** Every variable of CONTRACT 2, with its default. Parsed once at start by `loadConfig`. */
@@ -53,27 +65,9 @@ export const configSchema = z.object({
     .default(''),
   GATEWAY_PORT: port(8080),
   GATEWAY_PUBLIC_URL: url('http://127.0.0.1:8080'),
-  API_KEYS: z
-    .string()
-    .default('sk_test_local')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((key) => key.trim())
-        .filter(Boolean),
-    )
-    .refine((keys) => keys.length > 0, 'needs at least one key'),
+  API_KEYS: commaList('sk_test_local', 'needs at least one key'),
   /** The channels this deployment takes (CONTRACT 9); each must be one a provider of ours serves. */
-  CHANNELS: z
-    .string()
-    .default('sandbox-wallet,sandbox-qr,sandbox-voucher')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .refine((names) => names.length > 0, 'needs at least one channel'),
+  CHANNELS: commaList('sandbox-wallet,sandbox-qr,sandbox-voucher', 'needs at least one channel'),
   PSP_BASE_URL: url('http://127.0.0.1:8090'),
   PSP_SECRET: z.string().min(1).default('psp_test_secret'),
   SANDBOX_PSP_PORT: port(8090),
