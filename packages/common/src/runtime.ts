@@ -1,6 +1,10 @@
+import type Redis from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { Broker } from './amqp/broker';
 import { Topology } from './amqp/topology';
 import type { Config } from './config';
 import { errorMessage } from './errors';
+import type { ReadinessCheck } from './http/ops-server';
 import type { Logger } from './logging';
 
 /** Every delay any service may use: all services declare the same tiers. */
@@ -47,4 +51,22 @@ export function exitOnSignals(log: Logger, stop: () => Promise<void>, graceMs = 
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** `/readyz` of a service: its broker connected, its database (and Redis, where it uses one) answering. */
+export function readinessOf(dependencies: {
+  broker: Broker;
+  dataSource: DataSource;
+  redis?: Redis;
+}): ReadinessCheck {
+  const answers = (check: Promise<unknown>) =>
+    check.then(
+      () => true,
+      () => false,
+    );
+  return async () => ({
+    broker: dependencies.broker.isConnected(),
+    ...(dependencies.redis ? { redis: await answers(dependencies.redis.ping()) } : {}),
+    database: await answers(dependencies.dataSource.query('SELECT 1')),
+  });
 }

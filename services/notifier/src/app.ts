@@ -8,6 +8,7 @@ import {
   openDataSource,
   OutboxRelay,
   parseEvent,
+  readinessOf,
   startOpsServer,
   topologyFor,
   type Config,
@@ -84,13 +85,7 @@ export async function createNotifier(
       ops = await startOpsServer(
         config.METRICS_PORT ?? 9103,
         registry,
-        async () => ({
-          broker: broker.isConnected(),
-          database: await dataSource.query('SELECT 1').then(
-            () => true,
-            () => false,
-          ),
-        }),
+        readinessOf({ broker, dataSource }),
         config.OPS_HOST,
       );
       relay.start();

@@ -10,6 +10,7 @@ import {
   createRegistry,
   openDataSource,
   OutboxRelay,
+  readinessOf,
   RedisLock,
   redisReady,
   topologyFor,
@@ -66,17 +67,7 @@ export async function createGateway(
     relay,
     metrics: createGatewayMetrics(registry, dataSource),
   };
-  const http = buildHttpServer(deps, registry, async () => ({
-    broker: broker.isConnected(),
-    redis: await redis.ping().then(
-      () => true,
-      () => false,
-    ),
-    database: await dataSource.query('SELECT 1').then(
-      () => true,
-      () => false,
-    ),
-  }));
+  const http = buildHttpServer(deps, registry, readinessOf({ broker, dataSource, redis }));
   const consumer = new Consumer(
     broker,
     {

@@ -8,6 +8,7 @@ import {
   openDataSource,
   OutboxRelay,
   parseEvent,
+  readinessOf,
   startOpsServer,
   topologyFor,
   type Config,
@@ -73,13 +74,7 @@ export async function createPoller(
       ops = await startOpsServer(
         config.METRICS_PORT ?? 9102,
         registry,
-        async () => ({
-          broker: broker.isConnected(),
-          database: await dataSource.query('SELECT 1').then(
-            () => true,
-            () => false,
-          ),
-        }),
+        readinessOf({ broker, dataSource }),
         config.OPS_HOST,
       );
       relay.start();

@@ -10,6 +10,7 @@ import {
   OutboxRelay,
   parseAnyEvent,
   parseEvent,
+  readinessOf,
   startOpsServer,
   topologyFor,
   type Config,
@@ -100,13 +101,7 @@ export async function createRefunder(
       ops = await startOpsServer(
         config.METRICS_PORT ?? 9104,
         registry,
-        async () => ({
-          broker: broker.isConnected(),
-          database: await dataSource.query('SELECT 1').then(
-            () => true,
-            () => false,
-          ),
-        }),
+        readinessOf({ broker, dataSource }),
         config.OPS_HOST,
       );
       relay.start();

@@ -9,8 +9,6 @@ export interface Money {
 /** What the shopper is given to pay with (CONTRACT 9 `payAction`). */
 export type PayAction = { type: 'qr'; content: string } | { type: 'redirect'; url: string };
 
-export const PAY_ACTION_TYPES = ['qr', 'redirect'] as const;
-
 /** The URL or QR content of a pay action: the apply answer's `payUrl`. */
 export function payActionTarget(action: PayAction): string {
   return action.type === 'qr' ? action.content : action.url;

@@ -77,14 +77,14 @@ export class RedisLock {
   ): Promise<{ acquired: true; result: T } | { acquired: false }> {
     const handle = await this.acquire(name, options);
     if (!handle) return { acquired: false };
-    let held = true;
+    // Ours until then: pushed on by each renewal, unchanged while Redis is unreachable (the lease
+    // we had still runs out), ended at once when a renewal finds the key no longer ours.
     let heldUntil = Date.now() + options.ttlMs;
     const renew = async () => {
       const startedAt = Date.now();
       const extended = await handle.extend(options.ttlMs).catch(() => undefined);
       if (extended === true) heldUntil = startedAt + options.ttlMs;
-      // Refused: someone else holds it now. Unreachable: ours only until the lease we had runs out.
-      else if (extended === false || Date.now() >= heldUntil) held = false;
+      else if (extended === false) heldUntil = 0;
     };
     let renewing: Promise<void> | undefined;
     const timer = setInterval(
@@ -93,9 +93,7 @@ export class RedisLock {
       },
       Math.max(1, Math.floor(options.ttlMs / 3)),
     );
-    const guard: LockGuard = {
-      held: () => held && Date.now() < heldUntil,
-    };
+    const guard: LockGuard = { held: () => Date.now() < heldUntil };
     try {
       return { acquired: true, result: await work(guard) };
     } finally {

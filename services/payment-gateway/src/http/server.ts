@@ -20,7 +20,6 @@ import { receiveNotification } from '../operations/receive-callback';
 import { apiKeyChecker } from './api-keys';
 import { toApiError } from './errors';
 
-const BODY_LIMIT = APPLY_BODY_LIMIT;
 /** Providers' notifications can be large (a Stripe event with its objects): CONTRACT 9 says at least 64 KiB. */
 const NOTIFY_BODY_LIMIT = 256 * 1024;
 
@@ -39,7 +38,7 @@ export function buildHttpServer(
   registry: Registry,
   ready: ReadinessCheck,
 ): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
+  const app = Fastify({ logger: false, bodyLimit: APPLY_BODY_LIMIT });
 
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if ((body as string).length === 0) return done(null, undefined);
@@ -57,7 +56,7 @@ export function buildHttpServer(
     if (!(error instanceof ApiError) && fastifyError.statusCode === 413) {
       return reply
         .code(400)
-        .send(new ApiError('VALIDATION_FAILED', `body: larger than ${BODY_LIMIT} bytes`).toBody());
+        .send(new ApiError('VALIDATION_FAILED', `body: larger than ${APPLY_BODY_LIMIT} bytes`).toBody());
     }
     if (!(error instanceof ApiError) && fastifyError.statusCode === 415) {
       return reply

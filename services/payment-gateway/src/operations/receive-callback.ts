@@ -53,7 +53,9 @@ export async function receiveNotification(
     return UNKNOWN_ROUTE(route);
   }
   try {
-    return provider.acknowledge(await settleNotification(deps, provider, route, request, rawBody, record));
+    return provider.acknowledge(
+      await settleNotification(deps, provider, request, { route, rawBody, unverified, record }),
+    );
   } catch (error) {
     // Not recorded durably (a database or provider lookup failed): the provider will retry.
     deps.log.warn({ route, err: errorMessage(error) }, 'notification not settled; the provider will retry');
@@ -66,22 +68,26 @@ export async function receiveNotification(
   }
 }
 
-type Record = (
-  outcome: string,
-  channelOrderNo: string | null,
-  verified: boolean,
-  detail?: string,
-) => Promise<void>;
+/** What the route worked out once per notification, for the steps that verify and settle it. */
+interface Received {
+  route: string;
+  rawBody: string;
+  unverified: ReturnType<PaymentProvider['describeUnverified']>;
+  record: (
+    outcome: string,
+    channelOrderNo: string | null,
+    verified: boolean,
+    detail?: string,
+  ) => Promise<void>;
+}
 
 async function settleNotification(
   deps: GatewayDeps,
   provider: PaymentProvider,
-  route: string,
   request: NotificationRequest,
-  rawBody: string,
-  record: Record,
+  { route, rawBody, unverified, record }: Received,
 ): Promise<NotificationVerdict> {
-  const claimed = provider.describeUnverified(request).claimedReference;
+  const claimed = unverified.claimedReference;
   let notification;
   try {
     notification = await provider.verifyNotification(request);
@@ -122,7 +128,7 @@ async function settleNotification(
         {
           channel: route,
           channelOrderNo,
-          signature: provider.describeUnverified(request).signature,
+          signature: unverified.signature,
           rawBody,
           verified: true,
           outcome: settlement.kind,

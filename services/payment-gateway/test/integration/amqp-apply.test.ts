@@ -94,4 +94,48 @@ describe('apply by message (real RabbitMQ, direct reply-to)', () => {
     expect(answer.status).toBe(400);
     expect(answer.body.error.message).toMatch(/messageId/);
   });
+
+  it('an oversized command is refused with 400 before parsing; its dead letter is a bounded copy', async () => {
+    const messageId = randomUUID();
+    const huge = Buffer.from(JSON.stringify({ ...applyBody(orderNo('huge')), subject: 'x'.repeat(200_000) }));
+    const reply = await send(huge, messageId);
+    expect([reply.status, reply.body.error?.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(reply.body.error?.message).toMatch(/larger than the limit of 16384/);
+    // Earlier tests' dead letters may come first: read past them.
+    const dlq = `${stack.config.TOPOLOGY_PREFIX}.payments.gateway.apply.dlq`;
+    const letter = await eventually('the dead letter', async () => {
+      const message = await channel.get(dlq, { noAck: true });
+      return message && message.properties.messageId === messageId ? message : undefined;
+    });
+    expect(letter.content.length).toBe(16 * 1024);
+    expect(letter.properties.headers?.[HEADERS.originalBytes]).toBe(huge.length);
+  });
+
+  it('a messageId longer than the key column is refused, never cut', async () => {
+    const reply = await send(applyBody(orderNo('longid')), 'm'.repeat(200));
+    expect([reply.status, reply.body.error?.message]).toEqual([400, 'messageId: at most 128 characters']);
+  });
+
+  it("a messageId reused for another order is refused (409), never answered with the first order's answer", async () => {
+    const messageId = randomUUID();
+    const request = applyBody(orderNo('idem'));
+    const first = await send(request, messageId);
+    expect(first.status).toBe(201);
+    const other = orderNo('idem-other');
+    const reused = await send(applyBody(other), messageId);
+    expect([reused.status, reused.body.error?.code]).toEqual([409, 'IDEMPOTENCY_KEY_REUSED']);
+    expect(await stack.gateways[0]!.deps.repository.findPayOrder(other)).toBeUndefined();
+    // The same request again still gets its first answer.
+    expect(await send(request, messageId)).toEqual(first);
+  });
+
+  it('a command with a key named twice is refused', async () => {
+    const raw = JSON.stringify(applyBody(orderNo('dupcmd'), { amount: 1 })).replace(
+      '"amount":1',
+      '"amount":1,"amount":19999',
+    );
+    const reply = await send(Buffer.from(raw), randomUUID());
+    expect(reply.status).toBe(400);
+    expect(reply.body.error?.message).toMatch(/duplicate key "amount"/);
+  });
 });

@@ -1,7 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import amqplib from 'amqplib';
-import { HEADERS } from '@payments/common';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 
@@ -244,96 +241,6 @@ describe('hostile review: money-safety holes closed (real servers)', () => {
       } finally {
         await stack.stopPoller(poller);
       }
-    });
-  });
-
-  describe('applies by message', () => {
-    let connection: amqplib.ChannelModel;
-    let channel: amqplib.Channel;
-    const replies = new Map<
-      string,
-      { status: number; body: { error?: { code: string; message: string } } }
-    >();
-
-    beforeAll(async () => {
-      connection = await amqplib.connect(stack.config.AMQP_URL);
-      channel = await connection.createChannel();
-      await channel.consume(
-        'amq.rabbitmq.reply-to',
-        (message) => {
-          if (message)
-            replies.set(message.properties.correlationId as string, JSON.parse(message.content.toString()));
-        },
-        { noAck: true },
-      );
-    });
-    afterAll(() => connection?.close());
-
-    const send = async (content: Buffer, messageId: string) => {
-      const correlationId = randomUUID();
-      channel.publish(`${stack.config.TOPOLOGY_PREFIX}.payments.commands`, 'payment.apply', content, {
-        messageId,
-        correlationId,
-        replyTo: 'amq.rabbitmq.reply-to',
-        contentType: 'application/json',
-        persistent: true,
-      });
-      return eventually('reply', async () => replies.get(correlationId), 15_000);
-    };
-    const json = (body: unknown) => Buffer.from(JSON.stringify(body));
-
-    it('an oversized command is refused with 400 before parsing; its dead letter is a bounded copy', async () => {
-      const messageId = randomUUID();
-      const huge = json({ ...applyBody(orderNo('huge')), subject: 'x'.repeat(200_000) });
-      const reply = await send(huge, messageId);
-      expect([reply.status, reply.body.error?.code]).toEqual([400, 'VALIDATION_FAILED']);
-      expect(reply.body.error?.message).toMatch(/larger than the limit of 16384/);
-      const probe = await connection.createChannel();
-      try {
-        const dlq = `${stack.config.TOPOLOGY_PREFIX}.payments.gateway.apply.dlq`;
-        const letter = await eventually(
-          'the dead letter',
-          async () => {
-            const message = await probe.get(dlq, { noAck: false });
-            if (message && message.properties.messageId !== messageId) probe.nack(message, false, true);
-            return message && message.properties.messageId === messageId ? message : undefined;
-          },
-          10_000,
-        );
-        expect(letter.content.length).toBe(16 * 1024);
-        expect(letter.properties.headers?.[HEADERS.originalBytes]).toBe(huge.length);
-        probe.ack(letter);
-      } finally {
-        await probe.close();
-      }
-    });
-
-    it('a messageId longer than the key column is refused, never cut', async () => {
-      const reply = await send(json(applyBody(orderNo('longid'))), 'm'.repeat(200));
-      expect([reply.status, reply.body.error?.message]).toEqual([400, 'messageId: at most 128 characters']);
-    });
-
-    it("a messageId reused for another order is refused (409), never answered with the first order's answer", async () => {
-      const messageId = randomUUID();
-      const request = applyBody(orderNo('idem'));
-      const first = await send(json(request), messageId);
-      expect(first.status).toBe(201);
-      const other = orderNo('idem-other');
-      const reused = await send(json(applyBody(other)), messageId);
-      expect([reused.status, reused.body.error?.code]).toEqual([409, 'IDEMPOTENCY_KEY_REUSED']);
-      expect((await api(url, 'GET', `/v1/payments/${other}`)).status).toBe(404);
-      // The same request again still gets its first answer.
-      expect(await send(json(request), messageId)).toEqual(first);
-    });
-
-    it('a command with a key named twice is refused', async () => {
-      const raw = JSON.stringify(applyBody(orderNo('dupcmd'), { amount: 1 })).replace(
-        '"amount":1',
-        '"amount":1,"amount":19999',
-      );
-      const reply = await send(Buffer.from(raw), randomUUID());
-      expect(reply.status).toBe(400);
-      expect(reply.body.error?.message).toMatch(/duplicate key "amount"/);
     });
   });
 });
