@@ -1,4 +1,4 @@
 /** For tests and scripts that run the sandbox PSP in-process (the package's `main`). */
 export { buildPspServer, type PspServerOptions } from './server';
-export { NO_FAULTS, type Faults } from './faults';
+export { NO_FAULTS, type Faults } from '@payments/sandbox-kit';
 export type { Channel, RefundStatus, TradeStatus } from './state';

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createLogger, errorMessage, type Logger } from '@payments/common';
-import { draw, faultsPatchSchema, NO_FAULTS, type Faults } from './faults';
+import { draw, FaultBox, registerControlApi } from '@payments/sandbox-kit';
 import { NotifySender } from './notify-sender';
 import { PspState, tradeStatus, type PspErrorCode, type PspFailure, type Refund, type Trade } from './state';
 
@@ -118,7 +118,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
   const state = new PspState();
   const sender = new NotifySender({ secret: options.secret, log });
   const refundTimers = new Set<NodeJS.Timeout>();
-  let faults: Faults = { ...NO_FAULTS };
+  const faults = new FaultBox();
 
   const app = Fastify({ logger: false });
 
@@ -158,7 +158,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
   function notifyPaid(trade: Trade): void {
     const notifyId = `ntf_${randomBytes(8).toString('hex')}`;
     const ids = { notifyId, channelOrderNo: trade.channelOrderNo, merchantOrderNo: trade.merchantOrderNo };
-    if (draw(faults.dropNotifyRate)) {
+    if (draw(faults.current.dropNotifyRate)) {
       log.info({ ...ids, outcome: 'dropped' }, 'notify dropped by fault');
       return;
     }
@@ -174,13 +174,13 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
       paidAt: iso(trade.paidAt),
     };
     // A duplicate is the same notification (same notifyId) delivered again, as real providers do.
-    const copies = faults.duplicateNotifies ? 2 : 1;
+    const copies = faults.current.duplicateNotifies ? 2 : 1;
     for (let copy = 0; copy < copies; copy += 1)
-      sender.send(trade.notifyUrl, notifyId, body, faults.notifyDelayMs);
+      sender.send(trade.notifyUrl, notifyId, body, faults.current.notifyDelayMs);
   }
 
   function settleRefundLater(refundNo: string): void {
-    const outcome = draw(faults.refundFailRate) ? 'FAILED' : 'SUCCESS';
+    const outcome = draw(faults.current.refundFailRate) ? 'FAILED' : 'SUCCESS';
     const timer = setTimeout(() => {
       refundTimers.delete(timer);
       const refund = state.settleRefund(refundNo, outcome);
@@ -209,8 +209,8 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     });
 
     api.post('/api/trades', async (request, reply) => {
-      if (faults.createLatencyMs > 0) await sleep(faults.createLatencyMs);
-      if (draw(faults.createErrorRate)) return fault(reply, 'create');
+      if (faults.current.createLatencyMs > 0) await sleep(faults.current.createLatencyMs);
+      if (draw(faults.current.createErrorRate)) return fault(reply, 'create');
       const parsed = createTradeSchema.safeParse(request.body);
       if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));
       const result = state.createTrade({ ...parsed.data, expireAt: Date.parse(parsed.data.expireAt) });
@@ -224,8 +224,8 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     });
 
     api.get<{ Params: { channelOrderNo: string } }>('/api/trades/:channelOrderNo', async (request, reply) => {
-      if (faults.queryLatencyMs > 0) await sleep(faults.queryLatencyMs);
-      if (draw(faults.queryErrorRate)) return fault(reply, 'query');
+      if (faults.current.queryLatencyMs > 0) await sleep(faults.current.queryLatencyMs);
+      if (draw(faults.current.queryErrorRate)) return fault(reply, 'query');
       const result = state.getTrade(request.params.channelOrderNo);
       return result.ok ? tradeView(result.trade, now()) : fail(reply, result);
     });
@@ -233,8 +233,8 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     api.post<{ Params: { channelOrderNo: string } }>(
       '/api/trades/:channelOrderNo/close',
       async (request, reply) => {
-        if (faults.closeLatencyMs > 0) await sleep(faults.closeLatencyMs);
-        if (draw(faults.closeErrorRate)) return fault(reply, 'close');
+        if (faults.current.closeLatencyMs > 0) await sleep(faults.current.closeLatencyMs);
+        if (draw(faults.current.closeErrorRate)) return fault(reply, 'close');
         const result = state.closeTrade(request.params.channelOrderNo);
         log.info(
           { channelOrderNo: request.params.channelOrderNo, outcome: result.ok ? 'closed' : result.code },
@@ -245,7 +245,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     );
 
     api.post('/api/refunds', async (request, reply) => {
-      if (draw(faults.refundErrorRate)) return fault(reply, 'refund');
+      if (draw(faults.current.refundErrorRate)) return fault(reply, 'refund');
       const parsed = createRefundSchema.safeParse(request.body);
       if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));
       const result = state.createRefund(parsed.data, now());
@@ -265,63 +265,52 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     });
   });
 
-  // Test control API: no auth, it stands for the shopper and the test harness.
-  app.post<{ Params: { channelOrderNo: string } }>(
-    '/sandbox/trades/:channelOrderNo/pay',
-    async (request, reply) => {
-      const result = state.payTrade(request.params.channelOrderNo, now());
-      log.info(
-        { channelOrderNo: request.params.channelOrderNo, outcome: result.ok ? 'paid' : result.code },
-        'pay',
-      );
-      if (!result.ok) return fail(reply, result);
-      notifyPaid(result.trade);
-      return tradeView(result.trade, now());
+  // Test control API (the kit's): no auth, it stands for the shopper and the test harness.
+  registerControlApi(
+    app,
+    {
+      pay(channelOrderNo) {
+        const result = state.payTrade(channelOrderNo, now());
+        if (!result.ok)
+          return {
+            status: httpStatus(result.code),
+            body: {
+              error: { code: result.code, message: result.message },
+              ...(result.trade ? { trade: tradeView(result.trade, now()) } : {}),
+            },
+          };
+        notifyPaid(result.trade);
+        return { status: 200, body: tradeView(result.trade, now()) };
+      },
+      ledger(merchantOrderNo) {
+        const at = now();
+        const { trades, refunds } = state.ledger(merchantOrderNo);
+        return {
+          trades: trades.map((trade) => ({
+            channelOrderNo: trade.channelOrderNo,
+            merchantOrderNo: trade.merchantOrderNo,
+            channel: trade.channel,
+            amount: trade.amount,
+            currency: trade.currency,
+            status: tradeStatus(trade, at),
+            paidAt: iso(trade.paidAt),
+          })),
+          refunds: refunds.map((refund) => ({
+            refundNo: refund.refundNo,
+            channelOrderNo: refund.channelOrderNo,
+            amount: refund.amount,
+            status: refund.status,
+          })),
+        };
+      },
+      clear() {
+        cancelTimers();
+        state.clear();
+      },
     },
+    faults,
+    log,
   );
-
-  app.get('/sandbox/faults', async () => faults);
-  app.put('/sandbox/faults', async (request, reply) => {
-    const parsed = faultsPatchSchema.safeParse(request.body ?? {});
-    if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));
-    faults = { ...faults, ...parsed.data };
-    log.info({ faults }, 'faults set');
-    return faults;
-  });
-  app.delete('/sandbox/faults', async () => {
-    faults = { ...NO_FAULTS };
-    log.info('faults reset');
-    return faults;
-  });
-
-  app.get<{ Querystring: { merchantOrderNo?: string } }>('/sandbox/ledger', async (request) => {
-    const at = now();
-    const { trades, refunds } = state.ledger(request.query.merchantOrderNo || undefined);
-    return {
-      trades: trades.map((trade) => ({
-        channelOrderNo: trade.channelOrderNo,
-        merchantOrderNo: trade.merchantOrderNo,
-        channel: trade.channel,
-        amount: trade.amount,
-        currency: trade.currency,
-        status: tradeStatus(trade, at),
-        paidAt: iso(trade.paidAt),
-      })),
-      refunds: refunds.map((refund) => ({
-        refundNo: refund.refundNo,
-        channelOrderNo: refund.channelOrderNo,
-        amount: refund.amount,
-        status: refund.status,
-      })),
-    };
-  });
-
-  app.delete('/sandbox/state', async () => {
-    cancelTimers();
-    state.clear();
-    log.info('state cleared');
-    return { cleared: true };
-  });
 
   return app;
 }

@@ -4,6 +4,7 @@ import type { Registry } from '../metrics';
 import type { PaymentChannel } from './payment-channel';
 import type { PaymentProvider } from './provider';
 import { providerKit, type ProviderEntry } from './registry-kit';
+import { alipayProvider } from './alipay/provider';
 import { sandboxProvider } from './sandbox/provider';
 
 export * from './payment-channel';
@@ -13,9 +14,14 @@ export * from './registry-kit';
 export * from './sandbox/channel';
 export * from './sandbox/provider';
 export * from './close-and-settle';
+export * from './china-time';
+export * from './alipay/status';
+export * from './alipay/channel';
+export * from './alipay/provider';
+export * from './alipay/test-keys';
 
 /** Every provider we can take payments through: adding one is its folder and one line here. */
-export const PROVIDERS: readonly ProviderEntry[] = [sandboxProvider];
+export const PROVIDERS: readonly ProviderEntry[] = [sandboxProvider, alipayProvider];
 
 export const KNOWN_CHANNELS: readonly string[] = PROVIDERS.flatMap((entry) => entry.channels);
 

@@ -1,49 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseDuration, parseSchedule } from './durations';
+import { alipaySettings } from '../channels/alipay/settings';
+import { commaList, fieldMeta, duration, minorUnits, port, schedule, secret, url } from './fields';
 
 export * from './durations';
-
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseDuration(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    });
-
-const schedule = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseSchedule(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    });
-
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const url = (fallback: string) => z.url().default(fallback);
-/** `a, b,c` → `['a', 'b', 'c']`, refusing an empty list. */
-const commaList = (fallback: string, emptyMessage: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text) =>
-      text
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean),
-    )
-    .refine((items) => items.length > 0, emptyMessage);
-const minorUnits = (fallback: number) => z.coerce.number().int().min(0).max(1e15).default(fallback);
+export * from './fields';
 
 /** Every variable of CONTRACT 2, with its default. Parsed once at start by `loadConfig`. */
 export const configSchema = z.object({
@@ -65,14 +26,17 @@ export const configSchema = z.object({
     .default(''),
   GATEWAY_PORT: port(8080),
   GATEWAY_PUBLIC_URL: url('http://127.0.0.1:8080'),
-  API_KEYS: commaList('sk_test_local', 'needs at least one key'),
+  API_KEYS: commaList('sk_test_local', 'needs at least one key').register(fieldMeta, { secret: true }),
   /** The channels this deployment takes (CONTRACT 9); each must be one a provider of ours serves. */
-  CHANNELS: commaList('sandbox-wallet,sandbox-qr,sandbox-voucher', 'needs at least one channel'),
+  CHANNELS: commaList(
+    'sandbox-wallet,sandbox-qr,sandbox-voucher,alipay-qr,alipay-page',
+    'needs at least one channel',
+  ),
   PSP_BASE_URL: url('http://127.0.0.1:8090'),
-  PSP_SECRET: z.string().min(1).default('psp_test_secret'),
+  PSP_SECRET: secret('psp_test_secret'),
   SANDBOX_PSP_PORT: port(8090),
   ORDER_SERVICE_URL: url('http://127.0.0.1:8070'),
-  ORDER_SERVICE_SECRET: z.string().min(1).default('order_test_secret'),
+  ORDER_SERVICE_SECRET: secret('order_test_secret'),
   EXAMPLE_ORDER_SERVICE_PORT: port(8070),
   POLL_SCHEDULE: schedule('3s,10s,30s,3m,10m,30m,1h,2h,6h,15h'),
   NOTIFY_SCHEDULE: schedule('15s,15s,30s,3m,10m,20m,30m,1h,3h,6h'),
@@ -93,6 +57,8 @@ export const configSchema = z.object({
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Each provider's own section (CONTRACT 9).
+  ...alipaySettings,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -108,11 +74,34 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter((name) => env[name] !== undefined && env[name] !== '')
       .map((name) => [name, env[name]]),
   );
+  const unreadable: string[] = [];
+  for (const [name, field] of Object.entries(configSchema.shape)) {
+    const path = env[`${name}_FILE`];
+    if (!fieldMeta.get(field)?.file || !path || known[name] !== undefined) continue;
+    try {
+      known[name] = readFileSync(path, 'utf8');
+    } catch (error) {
+      unreadable.push(
+        `${name}_FILE: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
+    }
+  }
+  if (unreadable.length > 0) throw new ConfigError(`invalid configuration: ${unreadable.join('; ')}`);
   if (env.TOPOLOGY_PREFIX !== undefined) known.TOPOLOGY_PREFIX = env.TOPOLOGY_PREFIX;
   const parsed = configSchema.safeParse(known);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+/** The configuration as it may be logged: every field its schema calls secret shows as `[redacted]`. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).map(([name, value]) => {
+      const field = (configSchema.shape as Record<string, z.ZodType>)[name];
+      return [name, field && fieldMeta.get(field)?.secret ? '[redacted]' : value];
+    }),
+  );
 }
 
 /** For a service's `main`: parse, or print the reason and exit 1. */

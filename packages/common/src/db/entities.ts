@@ -88,7 +88,7 @@ export const ChannelOrderEntity = new EntitySchema<ChannelOrder>({
     inflightKey: { type: 'varchar', length: 80, name: 'inflight_key', nullable: true },
     payUrl: { type: 'varchar', length: 4096, name: 'pay_url', nullable: true },
     payActionType: { type: 'varchar', length: 16, name: 'pay_action_type', nullable: true },
-    providerTradeNo: { type: 'varchar', length: 64, name: 'provider_trade_no', nullable: true },
+    providerTradeNo: { type: 'varchar', length: 255, name: 'provider_trade_no', nullable: true },
     expireAt: { type: 'datetime', precision: 3, name: 'expire_at' },
     pollCount: { type: 'int', name: 'poll_count' },
     nextPollAt: { type: 'datetime', precision: 3, name: 'next_poll_at', nullable: true },

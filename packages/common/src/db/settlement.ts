@@ -131,6 +131,12 @@ export async function settleAttempt(
       outcome,
     );
     const paidAt = outcome.status === 'SUCCESS' ? outcome.paidAt : null;
+    if (outcome.providerTradeNo && attempt!.provider_trade_no === null) {
+      await manager.query(
+        'UPDATE channel_order SET provider_trade_no = ? WHERE id = ? AND provider_trade_no IS NULL',
+        [outcome.providerTradeNo, attempt!.id],
+      );
+    }
     if (settlement.attemptTo) {
       const updated = await manager.query(
         `UPDATE channel_order SET status = ?, inflight_key = NULL, settled_at = NOW(3), failure_reason = ?

@@ -1,11 +1,19 @@
 import type { AttemptStatus, EventType, PayOrderStatus } from '../contracts';
 
 /** What the provider says about one attempt (from a callback, a query or a close). */
-export type ProviderOutcome =
+export type ProviderOutcome = (
   | { status: 'SUCCESS'; amount: number; currency: string; paidAt: Date }
   | { status: 'FAILED'; reason: string }
+  /**
+   * No longer payable. For a provider that reports a fully refunded trade as closed (Alipay
+   * `TRADE_CLOSED` after a refund), this may follow a payment: it never undoes a SUCCESS.
+   */
   | { status: 'CLOSED' }
-  | { status: 'PAYING' };
+  | { status: 'PAYING' }
+) & {
+  /** The provider's own reference to the trade, when its answer names one: stored on the attempt once. */
+  providerTradeNo?: string | null;
+};
 
 export interface PayOrderState {
   status: PayOrderStatus;

@@ -2,6 +2,7 @@ import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
 import { SuccessSettledIndex1732400000000 } from './1732400000000-success-settled-index';
 import { HostileReview1732500000000 } from './1732500000000-hostile-review';
 import { PayAction1732600000000 } from './1732600000000-pay-action';
+import { ProviderReference1732700000000 } from './1732700000000-provider-reference';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   SuccessSettledIndex1732400000000,
   HostileReview1732500000000,
   PayAction1732600000000,
+  ProviderReference1732700000000,
 ];

@@ -1,4 +1,4 @@
-/** Faults the tests and the demo switch on to make the provider misbehave. */
+/** Faults the tests and the demo switch on to make a sandbox provider misbehave (CONTRACT 6 and 9). */
 import { z } from 'zod';
 
 const rate = z.number().min(0).max(1);
@@ -24,6 +24,11 @@ export const faultsPatchSchema = z
     refundErrorRate: rate,
     /** Chance that a new refund ends FAILED instead of SUCCESS. */
     refundFailRate: rate,
+    /**
+     * Answers signed with a key that is not the sandbox's (Alipay, WeChat Pay sign every answer;
+     * the PSP signs none, so there it changes nothing).
+     */
+    badResponseSignature: z.boolean(),
   })
   .partial()
   .strict();
@@ -42,6 +47,7 @@ export const NO_FAULTS: Readonly<Faults> = {
   createLatencyMs: 0,
   refundErrorRate: 0,
   refundFailRate: 0,
+  badResponseSignature: false,
 };
 
 /** True with probability `rate`: 0 never, 1 always (Math.random() is below 1). */

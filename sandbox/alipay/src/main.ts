@@ -1,0 +1,31 @@
+import {
+  createLogger,
+  errorMessage,
+  exitOnSignals,
+  loadConfigOrExit,
+  SANDBOX_ALIPAY_PRIVATE_KEY,
+  SANDBOX_APP_PUBLIC_KEY,
+} from '@payments/common';
+import { buildAlipaySandbox } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger('sandbox-alipay', config.LOG_LEVEL);
+  const app = buildAlipaySandbox({
+    appId: config.ALIPAY_APP_ID,
+    // The sandbox's own published test keys (TEST ONLY): the app's public half, "Alipay's" private half.
+    appPublicKey: process.env.SANDBOX_ALIPAY_APP_PUBLIC_KEY ?? SANDBOX_APP_PUBLIC_KEY,
+    alipayPrivateKey: SANDBOX_ALIPAY_PRIVATE_KEY,
+    log,
+    notifyTimeScale: Number(process.env.SANDBOX_NOTIFY_TIME_SCALE ?? 1),
+  });
+  exitOnSignals(log, () => app.close());
+  // All interfaces, so the sandbox is reachable from containers too (docker-compose).
+  await app.listen({ port: config.SANDBOX_ALIPAY_PORT, host: '0.0.0.0' });
+  log.info({ port: config.SANDBOX_ALIPAY_PORT }, 'sandbox alipay listening');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sandbox-alipay failed to start: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

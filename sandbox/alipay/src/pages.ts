@@ -1,0 +1,33 @@
+/** The shopper's pages: the QR code once scanned, the page-pay cashier, the result. Plain HTML, no scripts. */
+import { toDecimalString } from '@payments/common';
+import type { Trade, TradeStatus } from './state';
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} · Alipay sandbox</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
+.amount{font-size:2rem}button{font-size:1.2rem;padding:.6rem 2rem}</style></head>
+<body><p><small>Alipay sandbox: test money only</small></p>${body}</body></html>`;
+}
+
+/** The cashier of a trade: pay button while it can be paid, its state otherwise. */
+export function tradePage(trade: Trade, status: TradeStatus): string {
+  const amount = `¥${toDecimalString(trade.amount, 'CNY')}`;
+  const head = `<h1>${escape(trade.subject)}</h1><p class="amount">${escape(amount)}</p>`;
+  if (status === 'TRADE_SUCCESS') return page('Paid', `${head}<p role="status">Paid. Thank you.</p>`);
+  if (status === 'TRADE_CLOSED')
+    return page('Closed', `${head}<p role="status">This trade is closed or expired.</p>`);
+  const action = `/pay/${encodeURIComponent(trade.outTradeNo)}`;
+  return page(
+    'Pay',
+    `${head}<form method="post" action="${escape(action)}"><button type="submit">Pay ${escape(amount)}</button></form>`,
+  );
+}
+
+export function errorPage(code: string, message: string): string {
+  return page('Error', `<h1>Payment error</h1><p>${escape(code)}: ${escape(message)}</p>`);
+}

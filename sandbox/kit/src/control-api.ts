@@ -1,0 +1,101 @@
+/**
+ * The sandbox control API of CONTRACT 6, the same on every sandbox: it stands for the shopper
+ * (pay) and the test harness (faults, ledger, state). No auth: a sandbox is never exposed.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '@payments/common';
+import { faultsPatchSchema, NO_FAULTS, type Faults } from './faults';
+
+/** Ground truth of money, in integer minor units (CONTRACT 6). */
+export interface Ledger {
+  trades: {
+    channelOrderNo: string;
+    merchantOrderNo: string | null;
+    channel: string;
+    amount: number;
+    currency: string;
+    status: 'WAITING' | 'PAID' | 'CLOSED' | 'EXPIRED';
+    paidAt: string | null;
+  }[];
+  refunds: {
+    refundNo: string;
+    channelOrderNo: string;
+    amount: number;
+    status: 'PROCESSING' | 'SUCCESS' | 'FAILED';
+  }[];
+}
+
+/** An answer of the control API: `200` with the trade, `404` unknown, `409` closed or expired. */
+export interface ControlAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface ControlledSandbox {
+  /** The shopper pays the trade our out-trade-no names (scanning or opening it first if need be). */
+  pay(channelOrderNo: string): ControlAnswer;
+  ledger(merchantOrderNo: string | undefined): Ledger;
+  /** Forgets every trade and refund, and cancels pending notifications and timers. */
+  clear(): void;
+}
+
+/** The faults a sandbox is under; the control API replaces them, the sandbox reads them. */
+export class FaultBox {
+  current: Faults = { ...NO_FAULTS };
+}
+
+export function controlError(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+export function registerControlApi(
+  app: FastifyInstance,
+  sandbox: ControlledSandbox,
+  faults: FaultBox,
+  log: Logger,
+): void {
+  app.post<{ Params: { channelOrderNo: string } }>(
+    '/sandbox/trades/:channelOrderNo/pay',
+    async (request, reply) => {
+      const answer = sandbox.pay(request.params.channelOrderNo);
+      log.info({ channelOrderNo: request.params.channelOrderNo, status: answer.status }, 'pay');
+      return reply.code(answer.status).send(answer.body);
+    },
+  );
+
+  app.get('/sandbox/faults', async () => faults.current);
+  app.put('/sandbox/faults', async (request, reply) => {
+    // A sandbox that keeps JSON bodies as text (to check signatures over them) hands them over unparsed.
+    let body: unknown = request.body ?? {};
+    try {
+      if (typeof body === 'string') body = body.trim() === '' ? {} : JSON.parse(body);
+    } catch {
+      return reply.code(400).send(controlError('INVALID_REQUEST', 'body is not JSON'));
+    }
+    const parsed = faultsPatchSchema.safeParse(body);
+    if (!parsed.success) {
+      const message = parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`,
+      );
+      return reply.code(400).send(controlError('INVALID_REQUEST', message.join('; ')));
+    }
+    faults.current = { ...faults.current, ...parsed.data };
+    log.info({ faults: faults.current }, 'faults set');
+    return faults.current;
+  });
+  app.delete('/sandbox/faults', async () => {
+    faults.current = { ...NO_FAULTS };
+    log.info('faults reset');
+    return faults.current;
+  });
+
+  app.get<{ Querystring: { merchantOrderNo?: string } }>('/sandbox/ledger', async (request) =>
+    sandbox.ledger(request.query.merchantOrderNo || undefined),
+  );
+
+  app.delete('/sandbox/state', async () => {
+    sandbox.clear();
+    log.info('state cleared');
+    return { cleared: true };
+  });
+}

@@ -1,0 +1,4 @@
+/** What every sandbox provider shares (CONTRACT 6 and 9): faults, the notification sender, the control API. */
+export * from './faults';
+export * from './notify-sender';
+export * from './control-api';
