@@ -1,11 +1,13 @@
 /**
  * The money invariants of CONTRACT 8, checked through the public interfaces only: the gateway's
- * payment view, the sandbox PSP's ledger (ground truth of money) and the example order service.
+ * payment view, the sandboxes' ledgers (ground truth of money) and the example order service.
  */
 export interface Endpoints {
   gatewayUrl: string;
   apiKey: string;
   pspUrl: string;
+  /** Every other sandbox provider whose ledger holds money of these orders (the Alipay sandbox, ...). */
+  otherSandboxUrls?: string[];
   orderServiceUrl: string;
 }
 
@@ -44,11 +46,19 @@ export async function paymentOf(
   return answer.status === 200 ? answer.body : undefined;
 }
 
+/** The money of one order across every sandbox: one shopper may pay in two providers. */
 export async function moneyOf(endpoints: Endpoints, merchantOrderNo: string) {
-  const { body } = await getJson<{
-    trades: { status: string; amount: number }[];
-    refunds: { status: string; amount: number }[];
-  }>(`${endpoints.pspUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`);
+  const body = {
+    trades: [] as { status: string; amount: number }[],
+    refunds: [] as { status: string; amount: number }[],
+  };
+  for (const base of [endpoints.pspUrl, ...(endpoints.otherSandboxUrls ?? [])]) {
+    const { body: ledger } = await getJson<typeof body>(
+      `${base}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`,
+    );
+    body.trades.push(...ledger.trades);
+    body.refunds.push(...ledger.refunds);
+  }
   const captured = body.trades
     .filter((trade) => trade.status === 'PAID')
     .reduce((sum, trade) => sum + trade.amount, 0);

@@ -1,8 +1,16 @@
 import { createServer } from 'node:net';
 import amqplib from 'amqplib';
-import { createLogger, loadConfig, type Config } from '@payments/common';
+import {
+  createLogger,
+  loadConfig,
+  SANDBOX_ALIPAY_APP_ID,
+  SANDBOX_ALIPAY_PRIVATE_KEY,
+  SANDBOX_APP_PUBLIC_KEY,
+  type Config,
+} from '@payments/common';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildPspServer } from '../../sandbox/psp/src/server';
+import { buildAlipaySandbox } from '../../sandbox/alipay/src/server';
 import { createGateway, type Gateway } from '../../services/payment-gateway/src/app';
 import { createPoller, type Poller } from '../../services/poller/src/app';
 import { createNotifier, type Notifier } from '../../services/notifier/src/app';
@@ -32,6 +40,8 @@ export class GatewayStack {
   config!: Config;
   psp!: ReturnType<typeof buildPspServer>;
   pspUrl!: string;
+  alipay!: ReturnType<typeof buildAlipaySandbox>;
+  alipayUrl!: string;
   gateways: Gateway[] = [];
   pollers: Poller[] = [];
   notifiers: Notifier[] = [];
@@ -47,12 +57,22 @@ export class GatewayStack {
     await this.psp.listen({ port: 0, host: '127.0.0.1' });
     const address = this.psp.server.address();
     this.pspUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    // Alipay's retry schedule compressed a thousandfold: 240 ms, 600 ms, 600 ms, 3.6 s, ...
+    this.alipay = buildAlipaySandbox({
+      appId: SANDBOX_ALIPAY_APP_ID,
+      appPublicKey: SANDBOX_APP_PUBLIC_KEY,
+      alipayPrivateKey: SANDBOX_ALIPAY_PRIVATE_KEY,
+      notifyTimeScale: 0.001,
+    });
+    await this.alipay.listen({ port: 0, host: '127.0.0.1' });
+    this.alipayUrl = `http://127.0.0.1:${(this.alipay.server.address() as { port: number }).port}`;
     this.orderService = buildOrderService({ secret: 'order_test_secret' });
     await this.orderService.listen({ port: 0, host: '127.0.0.1' });
     const orderAddress = this.orderService.server.address();
     this.orderServiceUrl = `http://127.0.0.1:${typeof orderAddress === 'object' && orderAddress ? orderAddress.port : 0}`;
     this.env = await createTestEnv({
       PSP_BASE_URL: this.pspUrl,
+      ALIPAY_ENDPOINT: this.alipayUrl,
       ORDER_SERVICE_URL: this.orderServiceUrl,
       BREAKER_TIMEOUT: '2s',
       ...overrides,
@@ -166,8 +186,27 @@ export class GatewayStack {
     this.pollers = this.pollers.filter((candidate) => candidate !== poller);
   }
 
-  async pay(channelOrderNo: string): Promise<number> {
-    return (await fetch(`${this.pspUrl}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' })).status;
+  /** The shopper pays at the sandbox PSP (or, with `sandbox: 'alipay'`, at the Alipay sandbox). */
+  async pay(channelOrderNo: string, sandbox: 'psp' | 'alipay' = 'psp'): Promise<number> {
+    const base = sandbox === 'alipay' ? this.alipayUrl : this.pspUrl;
+    return (await fetch(`${base}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' })).status;
+  }
+
+  async setAlipayFaults(faults: Record<string, unknown> | undefined): Promise<void> {
+    await fetch(`${this.alipayUrl}/sandbox/faults`, { method: 'DELETE' });
+    if (faults) {
+      await fetch(`${this.alipayUrl}/sandbox/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+    }
+  }
+
+  async alipayLedger(merchantOrderNo: string): Promise<Awaited<ReturnType<GatewayStack['ledger']>>> {
+    return (
+      await fetch(`${this.alipayUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`)
+    ).json() as never;
   }
 
   /** Replaces the PSP's faults with exactly these (none when undefined). */
@@ -230,6 +269,7 @@ export class GatewayStack {
     for (const gateway of this.gateways) await gateway.stop().catch(() => undefined);
     await this.amqp?.close().catch(() => undefined);
     await this.psp?.close();
+    await this.alipay?.close();
     await this.orderService?.close();
     await this.env?.cleanup();
   }

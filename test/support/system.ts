@@ -39,6 +39,7 @@ export class SystemStack {
       gatewayUrl: this.gatewayUrls[0]!,
       apiKey: API_KEY,
       pspUrl: this.stack.pspUrl,
+      otherSandboxUrls: [this.stack.alipayUrl],
       orderServiceUrl: this.stack.orderServiceUrl,
     };
   }

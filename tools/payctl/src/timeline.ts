@@ -31,7 +31,7 @@ export async function paymentTimeline(
     entries.push({
       at: iso(attempt.created_at),
       what: 'attempt created',
-      detail: `${attempt.channel_order_no} on ${attempt.channel}`,
+      detail: `${attempt.channel_order_no} on ${attempt.channel}${attempt.provider_trade_no ? ` (provider reference ${attempt.provider_trade_no})` : ''}`,
     });
     if (attempt.settled_at) {
       entries.push({

@@ -63,6 +63,41 @@ export async function appendRefundEvent(
 }
 
 /**
+ * Ends a PROCESSING refund with its provider's final word, and its event, in one transaction.
+ * Shared by the refunder's polling and the gateway's refund notifications: whichever comes
+ * second changes nothing (false), so a refund is settled once.
+ */
+export async function finishRefund(
+  dataSource: DataSource,
+  refund: RefundRow,
+  status: 'SUCCESS' | 'FAILED',
+  error?: string,
+): Promise<boolean> {
+  return dataSource.transaction(async (manager) => {
+    const updated = await manager.query(
+      "UPDATE refund_order SET status = ?, last_error = ?, finished_at = NOW(3) WHERE id = ? AND status = 'PROCESSING'",
+      [status, error?.slice(0, 512) ?? null, refund.id],
+    );
+    if (affectedRows(updated) !== 1) return false;
+    await appendRefundEvent(
+      manager,
+      status === 'SUCCESS' ? 'refund.succeeded' : 'refund.failed',
+      { ...refund, status },
+      { error },
+    );
+    return true;
+  });
+}
+
+/** One refund by its number (the provider's idempotency key), or undefined. */
+export async function findRefund(dataSource: DataSource, refundNo: string): Promise<RefundRow | undefined> {
+  const [row] = (await dataSource.query('SELECT * FROM refund_order WHERE refund_no = ?', [
+    refundNo,
+  ])) as RefundRow[];
+  return row;
+}
+
+/**
  * `payctl refund approve`: a refund waiting for approval goes out (PROCESSING, with a
  * `refund.requested` event the refunder acts on). Throws if it is not waiting.
  */

@@ -51,6 +51,7 @@ export function paymentBody(
       amount: Number(attempt.amount),
       payUrl: attempt.pay_url,
       payAction: payActionOf(attempt),
+      providerTradeNo: attempt.provider_trade_no ?? null,
       createdAt: iso(attempt.created_at),
       updatedAt: iso(attempt.updated_at ?? attempt.created_at),
     })),

@@ -1,11 +1,14 @@
 import {
   errorMessage,
+  findRefund,
+  finishRefund,
   NotifyRejectedError,
   settleAttempt,
   type NotificationAnswer,
   type NotificationRequest,
   type NotificationVerdict,
   type PaymentProvider,
+  type ProviderNotification,
 } from '@payments/common';
 import type { GatewayDeps } from '../deps';
 import { isDependencyDown } from '../http/errors';
@@ -81,6 +84,45 @@ interface Received {
   ) => Promise<void>;
 }
 
+/**
+ * A refund's outcome from its provider: a final one settles the refund (the same compare-and-set
+ * as the refunder's polling, so whichever comes second changes nothing); a refund never touches
+ * the pay order or its attempts.
+ */
+async function settleRefundNotification(
+  deps: GatewayDeps,
+  route: string,
+  notification: Extract<ProviderNotification, { kind: 'refund' }>,
+  record: Received['record'],
+): Promise<NotificationVerdict> {
+  const { refundNo, status } = notification;
+  const refund = await findRefund(deps.dataSource, refundNo);
+  if (!refund || deps.channels.get(refund.channel)?.notifyRoute !== route) {
+    // A refund made outside us (the provider's merchant portal): kept as evidence and taken, since
+    // no retry of it could ever settle anything here.
+    const message = refund ? `refund ${refundNo} belongs to ${refund.channel}` : `no refund ${refundNo}`;
+    deps.log.warn({ route, refundNo }, `refund notification for a refund we did not make: ${message}`);
+    await record('UNKNOWN_REFUND', null, true, message);
+    return { accepted: true };
+  }
+  const settled =
+    status !== 'PROCESSING' &&
+    (await finishRefund(
+      deps.dataSource,
+      refund,
+      status,
+      status === 'FAILED' ? 'the provider failed the refund' : undefined,
+    ));
+  if (settled) deps.relay.kick();
+  await record(
+    `REFUND_${status}`,
+    refund.channel_order_no,
+    true,
+    `refund ${refundNo}${settled ? ' settled' : ''}`,
+  );
+  return { accepted: true };
+}
+
 async function settleNotification(
   deps: GatewayDeps,
   provider: PaymentProvider,
@@ -102,9 +144,7 @@ async function settleNotification(
       await record('IGNORED', claimed, true, notification.reason);
       return { accepted: true };
     case 'refund':
-      // The refunder polls every refund until final; the notification is kept as evidence.
-      await record(`REFUND_${notification.status}`, null, true, `refund ${notification.refundNo}`);
-      return { accepted: true };
+      return settleRefundNotification(deps, route, notification, record);
     case 'payment':
       break;
     default: {

@@ -1,5 +1,5 @@
 import {
-  affectedRows,
+  finishRefund,
   appendRefundEvent,
   lockPayOrder,
   type AttemptRow,
@@ -118,20 +118,7 @@ export class RefundRepository {
 
   /** PROCESSING → SUCCESS or FAILED, once, with its event. */
   async finish(refund: RefundRow, status: 'SUCCESS' | 'FAILED', error?: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const updated = await manager.query(
-        "UPDATE refund_order SET status = ?, last_error = ?, finished_at = NOW(3) WHERE id = ? AND status = 'PROCESSING'",
-        [status, error?.slice(0, 512) ?? null, refund.id],
-      );
-      if (affectedRows(updated) !== 1) return false;
-      await appendRefundEvent(
-        manager,
-        status === 'SUCCESS' ? 'refund.succeeded' : 'refund.failed',
-        { ...refund, status },
-        { error },
-      );
-      return true;
-    });
+    return finishRefund(this.dataSource, refund, status, error);
   }
 
   /** Marks a PROCESSING refund as still being worked on (the sweep leaves it alone). */
