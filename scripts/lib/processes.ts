@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 export const PARTS = [
   'sandbox/psp',
+  'sandbox/alipay',
   'sandbox/order-service',
   'services/payment-gateway',
   'services/poller',

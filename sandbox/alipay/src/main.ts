@@ -10,6 +10,11 @@ import { buildAlipaySandbox } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  const scale = Number(process.env.SANDBOX_NOTIFY_TIME_SCALE ?? 1);
+  if (!Number.isFinite(scale) || scale <= 0) {
+    process.stderr.write('invalid configuration: SANDBOX_NOTIFY_TIME_SCALE: must be a positive number\n');
+    process.exit(1);
+  }
   const log = createLogger('sandbox-alipay', config.LOG_LEVEL);
   const app = buildAlipaySandbox({
     appId: config.ALIPAY_APP_ID,
@@ -17,7 +22,8 @@ async function main(): Promise<void> {
     appPublicKey: process.env.SANDBOX_ALIPAY_APP_PUBLIC_KEY ?? SANDBOX_APP_PUBLIC_KEY,
     alipayPrivateKey: SANDBOX_ALIPAY_PRIVATE_KEY,
     log,
-    notifyTimeScale: Number(process.env.SANDBOX_NOTIFY_TIME_SCALE ?? 1),
+    notifyTimeScale: scale,
+    publicUrl: process.env.SANDBOX_ALIPAY_PUBLIC_URL,
   });
   exitOnSignals(log, () => app.close());
   // All interfaces, so the sandbox is reachable from containers too (docker-compose).

@@ -44,6 +44,8 @@ export interface AlipaySandboxOptions {
   log?: Logger;
   /** Compresses Alipay's notification schedule (4m, 10m, 10m, 1h, 2h, 6h, 15h) for tests: 0.001 → 240 ms, … */
   notifyTimeScale?: number;
+  /** Where a shopper's browser reaches this sandbox (QR codes point there); default: the Host the API was called on. */
+  publicUrl?: string;
   now?: () => number;
 }
 
@@ -260,7 +262,7 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
       );
       if (!created.ok) return refuse(reply, created);
       log.info({ outTradeNo: body.out_trade_no, created: created.created }, 'trade precreated');
-      const qrCode = `http://${request.headers.host}/qr/${encodeURIComponent(body.out_trade_no)}`;
+      const qrCode = `${options.publicUrl ?? `http://${request.headers.host}`}/qr/${encodeURIComponent(body.out_trade_no)}`;
       return answer(reply, 200, { out_trade_no: body.out_trade_no, qr_code: qrCode });
     });
 

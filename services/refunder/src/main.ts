@@ -1,9 +1,16 @@
-import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import {
+  describeConfig,
+  createLogger,
+  errorMessage,
+  exitOnSignals,
+  loadConfigOrExit,
+} from '@payments/common';
 import { createRefunder } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger('refunder', config.LOG_LEVEL);
+  log.info({ config: describeConfig(config) }, 'configuration');
   const refunder = await createRefunder(config, log);
   exitOnSignals(log, () => refunder.stop());
   await refunder.start();

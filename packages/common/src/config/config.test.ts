@@ -1,4 +1,8 @@
-import { ConfigError, databaseOptions, loadConfig } from '.';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SANDBOX_APP_PRIVATE_KEY } from '../channels/alipay/test-keys';
+import { ConfigError, databaseOptions, describeConfig, loadConfig } from '.';
 
 describe('loadConfig', () => {
   it('gives the contract defaults for an empty environment', () => {
@@ -59,5 +63,48 @@ describe('loadConfig', () => {
       password: 'p@ss',
       database: 'payments_x',
     });
+  });
+});
+
+describe('provider settings', () => {
+  it('default to the Alipay sandbox and its published test keys', () => {
+    const config = loadConfig({});
+    expect(config.ALIPAY_ENDPOINT).toBe('http://127.0.0.1:8091');
+    expect(config.ALIPAY_PRIVATE_KEY).toBe(SANDBOX_APP_PRIVATE_KEY);
+    expect(config.CHANNELS).toEqual([
+      'sandbox-wallet',
+      'sandbox-qr',
+      'sandbox-voucher',
+      'alipay-qr',
+      'alipay-page',
+    ]);
+  });
+
+  it('take a key as one line with literal \\n, or from <NAME>_FILE', () => {
+    const oneLine = SANDBOX_APP_PRIVATE_KEY.replace(/\n/g, '\\n');
+    expect(loadConfig({ ALIPAY_PRIVATE_KEY: oneLine }).ALIPAY_PRIVATE_KEY).toBe(SANDBOX_APP_PRIVATE_KEY);
+    const path = join(mkdtempSync(join(tmpdir(), 'keys-')), 'app.pem');
+    writeFileSync(path, `${SANDBOX_APP_PRIVATE_KEY}\n`);
+    expect(loadConfig({ ALIPAY_PRIVATE_KEY_FILE: path }).ALIPAY_PRIVATE_KEY).toBe(SANDBOX_APP_PRIVATE_KEY);
+    expect(() => loadConfig({ ALIPAY_PRIVATE_KEY_FILE: '/nonexistent/app.pem' })).toThrow(
+      /ALIPAY_PRIVATE_KEY_FILE/,
+    );
+  });
+
+  it('refuses a malformed app id, naming it', () => {
+    expect(() => loadConfig({ ALIPAY_APP_ID: 'abc' })).toThrow(/ALIPAY_APP_ID/);
+  });
+
+  it('describeConfig redacts every field its schema calls secret, and only those', () => {
+    const described = JSON.stringify(
+      describeConfig(
+        loadConfig({ API_KEYS: 'sk_live_abc', PSP_SECRET: 'psp-s3cret', ORDER_SERVICE_SECRET: 'o-s3cret' }),
+      ),
+    );
+    for (const secret of ['sk_live_abc', 'psp-s3cret', 'o-s3cret', 'PRIVATE KEY'])
+      expect(described).not.toContain(secret);
+    expect(described).toContain('PUBLIC KEY'); // Alipay's public key is no secret
+    expect(described).toContain('"ALIPAY_PRIVATE_KEY":"[redacted]"');
+    expect(described).toContain('127.0.0.1:8091');
   });
 });

@@ -1,0 +1,17 @@
+import { chinaDateTime, chinaRfc3339, parseChinaDateTime } from './china-time';
+
+describe('China time', () => {
+  it('writes an instant as Beijing wall time, to the second', () => {
+    const at = new Date('2026-12-01T17:59:59.999Z');
+    expect(chinaDateTime(at)).toBe('2026-12-02 01:59:59');
+    expect(chinaRfc3339(at)).toBe('2026-12-02T01:59:59+08:00');
+  });
+
+  it('reads it back to the same second', () => {
+    expect(parseChinaDateTime('2026-12-02 01:59:59').toISOString()).toBe('2026-12-01T17:59:59.000Z');
+  });
+
+  it.each(['2026-12-02T01:59:59', '2026-12-02 1:59:59', '2026-13-02 01:59:59', ''])('refuses "%s"', (text) =>
+    expect(() => parseChinaDateTime(text)).toThrow(RangeError),
+  );
+});
