@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: drives a realistic mix of orders through the public interfaces (double clicks,
- * channel switches, a voucher paid after a wallet, dropped callbacks, an order cancelled and then
+ * channel switches, a voucher paid after a wallet, Alipay QR and a late-opened Alipay page, dropped callbacks, an order cancelled and then
  * paid, a 10-second order-service outage), then reports what happened and checks the money
- * invariants of CONTRACT 8 for every order. Exits non-zero if any fails.
+ * invariants of CONTRACT 8 for every order, across both sandboxes' ledgers. Exits non-zero if any fails.
  *
  * Uses the stack at the configured URLs if it answers; otherwise starts one (with short schedules)
  * for the length of the demo.
@@ -24,6 +24,8 @@ const DEMO_SCHEDULES = {
   SWEEP_INTERVAL: '5s',
   // An open breaker defers notifications without calling; its trial call must come well within the schedule.
   BREAKER_RESET: '2s',
+  // Alipay's notification retries (4 min first) a hundredfold faster: 2.4 s, 6 s, ...
+  SANDBOX_NOTIFY_TIME_SCALE: '0.01',
   LOG_LEVEL: 'warn',
 };
 
@@ -38,6 +40,7 @@ async function stackAnswers(config: Config): Promise<boolean> {
     answers(`${gatewayUrl(config)}/readyz`),
     answers(`${config.PSP_BASE_URL}/healthz`),
     answers(`${config.ORDER_SERVICE_URL}/healthz`),
+    answers(`${config.ALIPAY_ENDPOINT}/healthz`),
     // Every worker kind (poller, notifier, refunder) on its default metrics port.
     ...(config.METRICS_PORT === undefined ? [9102, 9103, 9104] : [config.METRICS_PORT]).map((port) =>
       answers(`http://127.0.0.1:${port}/healthz`),
@@ -63,6 +66,7 @@ async function startOwnStack(config: Config): Promise<{ config: Config; children
   const ready = await Promise.all([
     waitFor(`${gatewayUrl(demoConfig)}/readyz`, 60),
     waitFor(`${demoConfig.PSP_BASE_URL}/healthz`, 60),
+    waitFor(`${demoConfig.ALIPAY_ENDPOINT}/healthz`, 60),
     waitFor(`${demoConfig.ORDER_SERVICE_URL}/healthz`, 60),
     waitFor('http://127.0.0.1:9102/readyz', 60),
     waitFor('http://127.0.0.1:9103/readyz', 60),
@@ -108,12 +112,14 @@ async function main(): Promise<void> {
     gatewayUrl: gatewayUrl(config),
     apiKey: config.API_KEYS[0]!,
     pspUrl: config.PSP_BASE_URL,
+    otherSandboxUrls: [config.ALIPAY_ENDPOINT],
     orderServiceUrl: config.ORDER_SERVICE_URL,
   };
   const driver = new TrafficDriver({
     ...endpoints,
     amqpUrl: config.AMQP_URL,
     commandsExchange: topologyFor(config).exchange('commands'),
+    alipayUrl: config.ALIPAY_ENDPOINT,
     abandonAfterMs: 5000,
     expireAfterMs: 60_000,
     label: `demo${Date.now().toString(36)}`,
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
   );
   bar.start(ORDERS, 0, { phase: 'driving' });
   await put(`${config.PSP_BASE_URL}/sandbox/faults`, { dropNotifyRate: 0.33 });
+  await put(`${config.ALIPAY_ENDPOINT}/sandbox/faults`, { dropNotifyRate: 0.33 });
   let next = 0;
   let outage: Promise<void> | undefined;
   const worker = async () => {
@@ -170,6 +177,7 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   await outage;
   await fetch(`${config.PSP_BASE_URL}/sandbox/faults`, { method: 'DELETE' });
+  await fetch(`${config.ALIPAY_ENDPOINT}/sandbox/faults`, { method: 'DELETE' });
   await driver.close();
   bar.stop();
 

@@ -52,10 +52,21 @@ export async function moneyOf(endpoints: Endpoints, merchantOrderNo: string) {
     trades: [] as { status: string; amount: number }[],
     refunds: [] as { status: string; amount: number }[],
   };
-  for (const base of [endpoints.pspUrl, ...(endpoints.otherSandboxUrls ?? [])]) {
-    const { body: ledger } = await getJson<typeof body>(
-      `${base}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`,
-    );
+  // The PSP knows the merchant's order number; other providers may not (or keep only 32
+  // characters of it): their ledgers are asked by our attempts' numbers.
+  const others = endpoints.otherSandboxUrls ?? [];
+  const attempts = others.length > 0 ? ((await paymentOf(endpoints, merchantOrderNo))?.attempts ?? []) : [];
+  const queries = [
+    `${endpoints.pspUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`,
+    ...(attempts.length > 0
+      ? others.map(
+          (base) =>
+            `${base}/sandbox/ledger?channelOrderNo=${attempts.map((attempt) => encodeURIComponent(attempt.channelOrderNo)).join(',')}`,
+        )
+      : []),
+  ];
+  for (const query of queries) {
+    const { body: ledger } = await getJson<typeof body>(query);
     body.trades.push(...ledger.trades);
     body.refunds.push(...ledger.refunds);
   }

@@ -14,6 +14,8 @@ export const SCENARIOS = [
   'cancel-then-pay',
   'abandoned',
   'by-queue',
+  'alipay-qr',
+  'alipay-page-late',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -34,6 +36,8 @@ export interface TrafficOptions extends Endpoints {
   /** Every other order's validity (an order whose apply was cut off still ends, at its expiry). */
   expireAfterMs: number;
   label: string;
+  /** The Alipay sandbox (its control API and pages): the shopper of the Alipay scenarios pays there. */
+  alipayUrl: string;
   /**
    * Gateways to spread requests over, asked at each request (the chaos suite replaces killed
    * ones); `gatewayUrl` alone when absent.
@@ -153,6 +157,13 @@ export class TrafficDriver {
     );
   }
 
+  /** The shopper pays at the Alipay sandbox (scanning the code first, as a real one must). */
+  private async payAtAlipay(channelOrderNo: string | undefined): Promise<boolean> {
+    if (!channelOrderNo) return false;
+    const base = this.options.alipayUrl;
+    return (await fetch(`${base}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' })).status === 200;
+  }
+
   private async cancel(merchantOrderNo: string): Promise<number> {
     const response = await fetch(`${this.gateway()}/v1/payments/${merchantOrderNo}/close`, {
       method: 'POST',
@@ -243,6 +254,26 @@ export class TrafficDriver {
         const applied = await this.applyByQueue(merchantOrderNo, { amount });
         expect(`queued apply answered ${applied.status}`, applied.status === 201);
         paid = await this.pay(applied.body.attempt?.channelOrderNo);
+        break;
+      }
+      case 'alipay-qr': {
+        const applied = await this.apply(merchantOrderNo, { amount, channel: 'alipay-qr' });
+        expect(`alipay-qr apply answered ${applied.status}`, applied.status === 201);
+        paid = await this.payAtAlipay(applied.body.attempt?.channelOrderNo);
+        break;
+      }
+      case 'alipay-page-late': {
+        // The page is handed out but not opened; the shopper switches to the wallet and pays, then
+        // opens the old Alipay page after all and pays it too: a second charge, refunded.
+        const page = await this.apply(merchantOrderNo, { amount, channel: 'alipay-page' });
+        expect(`alipay-page apply answered ${page.status}`, page.status === 201);
+        const wallet = await this.apply(merchantOrderNo, { amount });
+        paid = await this.pay(wallet.body.attempt?.channelOrderNo);
+        const pageUrl = (page.body.attempt as { payUrl?: string } | undefined)?.payUrl;
+        if (pageUrl) {
+          await fetch(pageUrl);
+          paid = (await this.payAtAlipay(page.body.attempt?.channelOrderNo)) || paid;
+        }
         break;
       }
       default: {

@@ -74,6 +74,7 @@ export class SystemStack {
       ...this.endpoints(),
       amqpUrl: config.AMQP_URL,
       commandsExchange: `${config.TOPOLOGY_PREFIX}.payments.commands`,
+      alipayUrl: this.stack.alipayUrl,
       abandonAfterMs: 3000,
       expireAfterMs: 20_000,
       label: 'chaos',

@@ -26,6 +26,7 @@ import {
   controlError,
   draw,
   FaultBox,
+  inLedger,
   NotifySender,
   registerControlApi,
   scaledSchedule,
@@ -447,10 +448,12 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
           return { status: 409, body: controlError(paid.code, 'trade already paid, closed or expired') };
         return { status: 200, body: tradeAnswer(paid.trade) };
       },
-      ledger(merchantOrderNo) {
+      ledger(filter) {
         const trades = state
           .allTrades()
-          .filter((trade) => !merchantOrderNo || trade.merchantOrderNo === merchantOrderNo);
+          .filter((trade) =>
+            inLedger(filter, { channelOrderNo: trade.outTradeNo, merchantOrderNo: trade.merchantOrderNo }),
+          );
         const numbers = new Set(trades.map((trade) => trade.outTradeNo));
         return {
           trades: trades.map((trade) => ({

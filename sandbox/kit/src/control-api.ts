@@ -25,6 +25,26 @@ export interface Ledger {
   }[];
 }
 
+/**
+ * Which trades (and their refunds) `GET /sandbox/ledger` shows: by `?merchantOrderNo=` (CONTRACT 6),
+ * or by `?channelOrderNo=a,b` (a provider that never learns the merchant's order number, or keeps
+ * only a short one); all when neither is given.
+ */
+export interface LedgerFilter {
+  merchantOrderNo?: string;
+  channelOrderNos?: string[];
+}
+
+/** Whether a trade passes the filter. */
+export function inLedger(
+  filter: LedgerFilter,
+  trade: { channelOrderNo: string; merchantOrderNo: string | null },
+): boolean {
+  if (filter.merchantOrderNo && trade.merchantOrderNo !== filter.merchantOrderNo) return false;
+  if (filter.channelOrderNos && !filter.channelOrderNos.includes(trade.channelOrderNo)) return false;
+  return true;
+}
+
 /** An answer of the control API: `200` with the trade, `404` unknown, `409` closed or expired. */
 export interface ControlAnswer {
   status: number;
@@ -34,7 +54,7 @@ export interface ControlAnswer {
 export interface ControlledSandbox {
   /** The shopper pays the trade our out-trade-no names (scanning or opening it first if need be). */
   pay(channelOrderNo: string): ControlAnswer;
-  ledger(merchantOrderNo: string | undefined): Ledger;
+  ledger(filter: LedgerFilter): Ledger;
   /** Forgets every trade and refund, and cancels pending notifications and timers. */
   clear(): void;
 }
@@ -89,8 +109,14 @@ export function registerControlApi(
     return faults.current;
   });
 
-  app.get<{ Querystring: { merchantOrderNo?: string } }>('/sandbox/ledger', async (request) =>
-    sandbox.ledger(request.query.merchantOrderNo || undefined),
+  app.get<{ Querystring: { merchantOrderNo?: string; channelOrderNo?: string } }>(
+    '/sandbox/ledger',
+    async (request) =>
+      sandbox.ledger({
+        merchantOrderNo: request.query.merchantOrderNo || undefined,
+        channelOrderNos:
+          request.query.channelOrderNo === undefined ? undefined : request.query.channelOrderNo.split(','),
+      }),
   );
 
   app.delete('/sandbox/state', async () => {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createLogger, errorMessage, type Logger } from '@payments/common';
-import { draw, FaultBox, registerControlApi } from '@payments/sandbox-kit';
+import { draw, FaultBox, inLedger, registerControlApi } from '@payments/sandbox-kit';
 import { NotifySender } from './notify-sender';
 import { PspState, tradeStatus, type PspErrorCode, type PspFailure, type Refund, type Trade } from './state';
 
@@ -282,9 +282,12 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
         notifyPaid(result.trade);
         return { status: 200, body: tradeView(result.trade, now()) };
       },
-      ledger(merchantOrderNo) {
+      ledger(filter) {
         const at = now();
-        const { trades, refunds } = state.ledger(merchantOrderNo);
+        const { trades: all, refunds: allRefunds } = state.ledger(filter.merchantOrderNo);
+        const trades = all.filter((trade) => inLedger(filter, trade));
+        const numbers = new Set(trades.map((trade) => trade.channelOrderNo));
+        const refunds = allRefunds.filter((refund) => numbers.has(refund.channelOrderNo));
         return {
           trades: trades.map((trade) => ({
             channelOrderNo: trade.channelOrderNo,
