@@ -113,6 +113,7 @@ async function main(): Promise<number> {
     ),
     benchProcess: [process.pid],
     sandboxPsp: [stack.pspPid],
+    sandboxAlipay: [stack.alipayPid],
     ...servers,
   });
   /** A phase with the CPU each process used during it. */
@@ -276,6 +277,31 @@ async function main(): Promise<number> {
     }
     const memoryNow: Record<string, unknown> = {};
     for (const service of stack.running) memoryNow[service.kind] = await memoryOf(service.url);
+    // 7. Apply over HTTP for alipay-qr, last: its attempts stay in flight until they expire (an
+    // unscanned Alipay trade cannot be closed), and their polls must not load the phases above. The RSA2 cost of a real provider's apply
+    // (the gateway signs the precreate and verifies Alipay's answer; the sandbox does the other half).
+    const { value: applyAlipay, cpu: applyAlipayCpu } = await measured(
+      'apply over HTTP, alipay-qr',
+      90_000,
+      () => applyOverHttp(stack, scaled(1000), 64, 'ali', 'alipay-qr'),
+    );
+    const perApply = (cpu: CpuReport, group: string, created: number) =>
+      created > 0 ? round((cpu.cpuMs[group] ?? 0) / created, 3) : null;
+    const sandboxCreated = Number(applyHttp.figures.created201);
+    const alipayCreated = Number(applyAlipay.figures.created201);
+    result.applyHttpAlipay = {
+      ...applyAlipay.figures,
+      cpu: applyAlipayCpu,
+      gatewayCpuMsPerApply: perApply(applyAlipayCpu, 'payment-gateway', alipayCreated),
+      sandboxGatewayCpuMsPerApply: perApply(applyHttpCpu, 'payment-gateway', sandboxCreated),
+      providerCpuMsPerApply: perApply(applyAlipayCpu, 'sandboxAlipay', alipayCreated),
+      ratioToSandboxApplies: round(applyAlipay.perSecond / applyHttp.perSecond, 3),
+      note: 'side by side with applyHttp in the same run; gateway CPU per apply includes RSA2 signing of the precreate and verification of the answer',
+    };
+    await phase('close the alipay-qr phase orders (unmeasured)', 90_000, () =>
+      closeOrders(stack, applyAlipay.merchantOrderNos),
+    );
+
     result.peakRssMiB = {
       ...peaks,
       pollerBeforeRestart: stack.retiredPeakRss.poller ? round(stack.retiredPeakRss.poller, 1) : null,

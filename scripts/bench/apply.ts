@@ -49,6 +49,7 @@ export async function applyOverHttp(
   orders: number,
   clients: number,
   label: string,
+  channel = 'sandbox-wallet',
 ): Promise<ApplyPhaseResult> {
   const statuses = new Tally();
   const latencies: number[] = [];
@@ -58,7 +59,7 @@ export async function applyOverHttp(
     const merchantOrderNo = orderNo(label);
     merchantOrderNos.push(merchantOrderNo);
     const began = performance.now();
-    const answer = await applyHttp(stack.gatewayUrl, applyBody(merchantOrderNo)).catch(
+    const answer = await applyHttp(stack.gatewayUrl, applyBody(merchantOrderNo, { channel })).catch(
       (error: unknown) => ({ status: 0, body: String(error) }) as HttpAnswer,
     );
     latencies.push(performance.now() - began);

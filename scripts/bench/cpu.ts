@@ -53,6 +53,8 @@ export function serverPids(): Record<string, number[]> {
 export interface CpuReport {
   /** Per process group, CPU seconds used ÷ wall seconds × 100 (100 = one core fully busy). */
   percentOfOneCore: Record<string, number>;
+  /** Per process group, CPU milliseconds used during the phase. */
+  cpuMs: Record<string, number>;
   machineBusyPercent: number;
 }
 
@@ -77,14 +79,17 @@ export class CpuMeter {
   stop(): CpuReport {
     const seconds = (performance.now() - this.startedAt) / 1000;
     const percentOfOneCore: Record<string, number> = {};
+    const cpuMs: Record<string, number> = {};
     for (const [name, pids] of Object.entries(this.groups)) {
       const used = (this.ticksOf(pids) - (this.startTicks.get(name) ?? 0)) / TICKS_PER_SECOND;
       percentOfOneCore[name] = round((used / seconds) * 100, 0);
+      cpuMs[name] = round(used * 1000, 0);
     }
     const machine = machineTicks();
     const total = machine.total - this.startMachine.total;
     return {
       percentOfOneCore,
+      cpuMs,
       machineBusyPercent: total > 0 ? round(((machine.busy - this.startMachine.busy) / total) * 100, 0) : 0,
     };
   }

@@ -66,6 +66,8 @@ export class BenchStack {
   env!: TestEnv;
   pspPid = 0;
   pspUrl = '';
+  alipayPid = 0;
+  alipayUrl = '';
   orderService!: FastifyInstance;
   orderServiceUrl = '';
   readonly running: RunningService[] = [];
@@ -113,6 +115,19 @@ export class BenchStack {
     this.pspUrl = `http://127.0.0.1:${pspPort}`;
     await this.waitReady('sandbox psp', psp, `${this.pspUrl}/healthz`);
 
+    // Alipay's sandbox likewise: it verifies each request's RSA2 signature and signs each answer.
+    const alipayPort = await freePort();
+    const alipayDir = join(ROOT, 'sandbox', 'alipay');
+    const alipay = spawn(process.execPath, partArgs(alipayDir), {
+      cwd: alipayDir,
+      env: { ...process.env, SANDBOX_ALIPAY_PORT: String(alipayPort), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.children.push(alipay);
+    this.alipayPid = alipay.pid!;
+    this.alipayUrl = `http://127.0.0.1:${alipayPort}`;
+    await this.waitReady('sandbox alipay', alipay, `${this.alipayUrl}/healthz`);
+
     this.orderService = buildOrderService({ secret: ORDER_SERVICE_SECRET });
     const route = /^\/orders\/([^/?]+)\/payment-result/;
     this.orderService.addHook('onResponse', async (request, reply) => {
@@ -128,6 +143,7 @@ export class BenchStack {
     this.env = await createTestEnv({
       PSP_BASE_URL: this.pspUrl,
       PSP_SECRET,
+      ALIPAY_ENDPOINT: this.alipayUrl,
       ORDER_SERVICE_URL: this.orderServiceUrl,
       ORDER_SERVICE_SECRET,
       API_KEYS: API_KEY,
