@@ -34,7 +34,7 @@ import {
 } from '@payments/sandbox-kit';
 import { errorPage, tradePage } from './pages';
 import { signV2, signV3Response, verifyV2Request, verifyV3Request } from './signing';
-import { AlipayState, type Product, type Trade } from './state';
+import { AlipayState, type NewTrade, type Product, type Trade } from './state';
 
 export interface AlipaySandboxOptions {
   appId: string;
@@ -85,6 +85,25 @@ const refundBody = z.object({
   refund_reason: z.string().optional(),
 });
 const refundQueryBody = z.object({ out_trade_no: outTradeNo, out_request_no: z.string().min(1).max(64) });
+
+/** A trade as precreate's body or page pay's biz_content describes it. */
+function newTrade(
+  fields: z.infer<z.ZodObject<typeof tradeFields>>,
+  product: Product,
+  notifyUrl: string | undefined,
+  returnUrl: string | undefined,
+): NewTrade {
+  return {
+    outTradeNo: fields.out_trade_no,
+    product,
+    merchantOrderNo: fields.merchant_order_no ?? null,
+    amount: fields.total_amount,
+    subject: fields.subject,
+    timeExpire: fields.time_expire ?? null,
+    notifyUrl: notifyUrl ?? null,
+    returnUrl: returnUrl ?? null,
+  };
+}
 
 const issues = (error: z.ZodError) =>
   error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
@@ -247,20 +266,7 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
       if (draw(faults.current.createErrorRate)) return fault(reply, 'precreate');
       const body = parse(precreateBody, request, reply);
       if (!body) return reply;
-      const created = state.create(
-        {
-          outTradeNo: body.out_trade_no,
-          product: 'alipay-qr',
-          merchantOrderNo: body.merchant_order_no ?? null,
-          amount: body.total_amount,
-          subject: body.subject,
-          timeExpire: body.time_expire ?? null,
-          notifyUrl: body.notify_url ?? null,
-          returnUrl: null,
-        },
-        now(),
-        false,
-      );
+      const created = state.create(newTrade(body, 'alipay-qr', body.notify_url, undefined), now(), false);
       if (!created.ok) return refuse(reply, created);
       log.info({ outTradeNo: body.out_trade_no, created: created.created }, 'trade precreated');
       const qrCode = `${options.publicUrl ?? `http://${request.headers.host}`}/qr/${encodeURIComponent(body.out_trade_no)}`;
@@ -374,16 +380,7 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
     if (draw(faults.current.createErrorRate))
       return html(500, errorPage('ACQ.SYSTEM_ERROR', 'sandbox fault'));
     const created = state.create(
-      {
-        outTradeNo: biz.out_trade_no,
-        product: 'alipay-page',
-        merchantOrderNo: biz.merchant_order_no ?? null,
-        amount: biz.total_amount,
-        subject: biz.subject,
-        timeExpire: biz.time_expire ?? null,
-        notifyUrl: params.notify_url ?? null,
-        returnUrl: params.return_url ?? null,
-      },
+      newTrade(biz, 'alipay-page', params.notify_url, params.return_url),
       now(),
       true,
     );

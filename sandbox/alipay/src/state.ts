@@ -9,16 +9,8 @@ import { randomInt } from 'node:crypto';
 export type TradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_CLOSED';
 export type Product = 'alipay-qr' | 'alipay-page';
 
-export interface Trade {
-  outTradeNo: string;
+export interface Trade extends NewTrade {
   tradeNo: string;
-  product: Product;
-  merchantOrderNo: string | null;
-  amount: number;
-  subject: string;
-  timeExpire: number | null;
-  notifyUrl: string | null;
-  returnUrl: string | null;
   createdAt: number;
   /** The shopper scanned the code or opened the page: Alipay's APIs know the trade. */
   opened: boolean;
