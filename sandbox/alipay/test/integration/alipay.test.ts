@@ -196,6 +196,22 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
     });
   });
 
+  it('a create that meets a trade already paid or closed is an unknown outcome, never a failed one', async () => {
+    const paid = trade();
+    await qr().createTrade(paid);
+    await control('POST', `/sandbox/trades/${paid.channelOrderNo}/pay`);
+    // ACQ.TRADE_HAS_SUCCESS: the first create's answer was lost and the shopper paid meanwhile.
+    await expect(qr().createTrade(paid)).rejects.toBeInstanceOf(ChannelUnavailableError);
+    const closed = trade();
+    await fetch(payActionTarget((await qr().createTrade(closed)).payAction));
+    expect(await qr().closeTrade(ref(closed.channelOrderNo))).toEqual({ result: 'CLOSED' });
+    await expect(qr().createTrade(closed)).rejects.toBeInstanceOf(ChannelUnavailableError);
+    // The same out_trade_no for another amount is refused outright.
+    await expect(
+      qr().createTrade({ ...closed, money: { amount: 1, currency: 'CNY' } }),
+    ).rejects.toBeInstanceOf(ChannelRejectedError);
+  });
+
   it('10^12 fen (10^10 yuan) is beyond what Alipay takes: refused, not retried', async () => {
     await expect(
       qr().createTrade(trade({ money: { amount: 1e12, currency: 'CNY' } })),
