@@ -1,16 +1,10 @@
-import {
-  describeConfig,
-  createLogger,
-  errorMessage,
-  exitOnSignals,
-  loadConfigOrExit,
-} from '@payments/common';
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
 import { createNotifier } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger('notifier', config.LOG_LEVEL);
-  log.info({ config: describeConfig(config) }, 'configuration');
+  log.info({ config }, 'configuration');
   const notifier = await createNotifier(config, log);
   exitOnSignals(log, () => notifier.stop());
   await notifier.start();

@@ -1,11 +1,11 @@
-import { describeConfig, createLogger, errorMessage, exitOnSignals } from '@payments/common';
+import { createLogger, errorMessage, exitOnSignals } from '@payments/common';
 import { createGateway } from './app';
 import { gatewayConfig } from './config';
 
 async function main(): Promise<void> {
   const config = gatewayConfig();
   const log = createLogger('payment-gateway', config.LOG_LEVEL);
-  log.info({ config: describeConfig(config) }, 'configuration');
+  log.info({ config }, 'configuration');
   const gateway = await createGateway(config, log);
   exitOnSignals(log, () => gateway.stop());
   await gateway.start();

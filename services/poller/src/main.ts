@@ -1,16 +1,10 @@
-import {
-  describeConfig,
-  createLogger,
-  errorMessage,
-  exitOnSignals,
-  loadConfigOrExit,
-} from '@payments/common';
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
 import { createPoller } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger('poller', config.LOG_LEVEL);
-  log.info({ config: describeConfig(config) }, 'configuration');
+  log.info({ config }, 'configuration');
   const poller = await createPoller(config, log);
   exitOnSignals(log, () => poller.stop());
   await poller.start();

@@ -1,16 +1,10 @@
-import {
-  describeConfig,
-  createLogger,
-  errorMessage,
-  exitOnSignals,
-  loadConfigOrExit,
-} from '@payments/common';
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
 import { createRefunder } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger('refunder', config.LOG_LEVEL);
-  log.info({ config: describeConfig(config) }, 'configuration');
+  log.info({ config }, 'configuration');
   const refunder = await createRefunder(config, log);
   exitOnSignals(log, () => refunder.stop());
   await refunder.start();

@@ -4,7 +4,7 @@ import { parseDuration, parseSchedule } from './durations';
 
 /** What a field's schema says about it beyond its type. */
 export interface FieldMeta {
-  /** Never shown: `describeConfig` prints it as `[redacted]`. */
+  /** Never shown: the logger prints it as `[redacted]` (`SECRET_CONFIG_NAMES`). */
   secret?: boolean;
   /** May be given as a path in `<NAME>_FILE` instead (PEM keys). */
   file?: boolean;
@@ -13,31 +13,22 @@ export interface FieldMeta {
 /** The schema of a field knows whether it is a secret; nothing keeps a list of names beside it. */
 export const fieldMeta = z.registry<FieldMeta>();
 
-export const duration = (fallback: string) =>
+/** Text with a default, turned into a value by `parse`; what `parse` throws becomes the field's issue. */
+const parsedText = <T>(fallback: string, parse: (text: string) => T) =>
   z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
       try {
-        return parseDuration(text);
+        return parse(text);
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
         return z.NEVER;
       }
     });
 
-export const schedule = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      try {
-        return parseSchedule(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    });
+export const duration = (fallback: string) => parsedText(fallback, parseDuration);
+export const schedule = (fallback: string) => parsedText(fallback, parseSchedule);
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 export const url = (fallback: string) => z.url().default(fallback);

@@ -94,15 +94,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }
 
-/** The configuration as it may be logged: every field its schema calls secret shows as `[redacted]`. */
-export function describeConfig(config: Config): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(config).map(([name, value]) => {
-      const field = (configSchema.shape as Record<string, z.ZodType>)[name];
-      return [name, field && fieldMeta.get(field)?.secret ? '[redacted]' : value];
-    }),
-  );
-}
+/** The variables whose schema calls them secret: the logger redacts them wherever they appear. */
+export const SECRET_CONFIG_NAMES: readonly string[] = Object.entries(configSchema.shape)
+  .filter(([, field]) => fieldMeta.get(field)?.secret)
+  .map(([name]) => name);
 
 /** For a service's `main`: parse, or print the reason and exit 1. */
 export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { SECRET_CONFIG_NAMES } from '../config';
 
 export type { Logger };
 
@@ -27,9 +28,8 @@ const REDACT = [
   'apiKey',
   '*.apiKey',
   ...['AMQP_URL', 'REDIS_URL', 'DATABASE_URL'].flatMap((name) => [name, `*.${name}`]),
-  'PSP_SECRET',
-  'ORDER_SERVICE_SECRET',
-  'API_KEYS',
+  // Every configuration field its schema calls secret, so a logged configuration shows none of them.
+  ...SECRET_CONFIG_NAMES.flatMap((name) => [name, `*.${name}`]),
 ];
 
 /** `scheme://user:password@host` → `scheme://[redacted]@host`, wherever a URL with credentials appears. */

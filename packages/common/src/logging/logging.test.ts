@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { loadConfig } from '../config';
 import { createLogger, redactUrlCredentials } from './index';
 
 function capture() {
@@ -41,6 +42,22 @@ describe('log redaction', () => {
     expect(written).not.toContain('abcdef0123');
     expect(written).not.toContain('fedcba9876');
     expect(written).toContain('application/json');
+  });
+
+  it('redacts every configuration field its schema calls secret, and only those', () => {
+    const { log, text } = capture();
+    const config = loadConfig({
+      API_KEYS: 'sk_live_abc',
+      PSP_SECRET: 'psp-s3cret',
+      ORDER_SERVICE_SECRET: 'o-s3cret',
+    });
+    log.info({ config }, 'configuration');
+    const described = text();
+    for (const secret of ['sk_live_abc', 'psp-s3cret', 'o-s3cret', 'PRIVATE KEY'])
+      expect(described).not.toContain(secret);
+    expect(described).toContain('PUBLIC KEY'); // Alipay's public key is no secret
+    expect(described).toContain('"ALIPAY_PRIVATE_KEY":"[redacted]"');
+    expect(described).toContain('127.0.0.1:8091');
   });
 
   it('leaves URLs without credentials and e-mail-like text alone', () => {
