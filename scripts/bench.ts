@@ -277,9 +277,10 @@ async function main(): Promise<number> {
     }
     const memoryNow: Record<string, unknown> = {};
     for (const service of stack.running) memoryNow[service.kind] = await memoryOf(service.url);
-    // 7. Apply over HTTP for alipay-qr, last: its attempts stay in flight until they expire (an
-    // unscanned Alipay trade cannot be closed), and their polls must not load the phases above. The RSA2 cost of a real provider's apply
-    // (the gateway signs the precreate and verifies Alipay's answer; the sandbox does the other half).
+    // 7. Apply over HTTP for alipay-qr: the RSA2 cost of a real provider's apply (the gateway signs
+    // the precreate and verifies Alipay's answer; the sandbox does the other half). Last, because its
+    // attempts stay in flight until they expire (an unscanned Alipay trade cannot be closed), and
+    // their polls must not load the phases above.
     const { value: applyAlipay, cpu: applyAlipayCpu } = await measured(
       'apply over HTTP, alipay-qr',
       90_000,

@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: drives a realistic mix of orders through the public interfaces (double clicks,
- * channel switches, a voucher paid after a wallet, Alipay QR and a late-opened Alipay page, dropped callbacks, an order cancelled and then
- * paid, a 10-second order-service outage), then reports what happened and checks the money
- * invariants of CONTRACT 8 for every order, across both sandboxes' ledgers. Exits non-zero if any fails.
+ * channel switches, a voucher paid after a wallet, Alipay QR and a late-opened Alipay page,
+ * dropped callbacks, an order cancelled and then paid, a 10-second order-service outage), then
+ * reports what happened and checks the money invariants of CONTRACT 8 for every order, across
+ * both sandboxes' ledgers. Exits non-zero if any fails.
  *
  * Uses the stack at the configured URLs if it answers; otherwise starts one (with short schedules)
  * for the length of the demo.

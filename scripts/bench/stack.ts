@@ -103,30 +103,11 @@ export class BenchStack {
     // The provider is another party: its own process, as `npm run start -w sandbox/psp` runs it, so
     // its work (queries from the poller, notifies) never stalls the load generator or the order
     // service's clock here.
-    const pspPort = await freePort();
-    const pspDir = join(ROOT, 'sandbox', 'psp');
-    const psp = spawn(process.execPath, partArgs(pspDir), {
-      cwd: pspDir,
-      env: { ...process.env, SANDBOX_PSP_PORT: String(pspPort), PSP_SECRET, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    this.children.push(psp);
-    this.pspPid = psp.pid!;
-    this.pspUrl = `http://127.0.0.1:${pspPort}`;
-    await this.waitReady('sandbox psp', psp, `${this.pspUrl}/healthz`);
-
+    ({ pid: this.pspPid, url: this.pspUrl } = await this.startSandbox('psp', 'SANDBOX_PSP_PORT', {
+      PSP_SECRET,
+    }));
     // Alipay's sandbox likewise: it verifies each request's RSA2 signature and signs each answer.
-    const alipayPort = await freePort();
-    const alipayDir = join(ROOT, 'sandbox', 'alipay');
-    const alipay = spawn(process.execPath, partArgs(alipayDir), {
-      cwd: alipayDir,
-      env: { ...process.env, SANDBOX_ALIPAY_PORT: String(alipayPort), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    this.children.push(alipay);
-    this.alipayPid = alipay.pid!;
-    this.alipayUrl = `http://127.0.0.1:${alipayPort}`;
-    await this.waitReady('sandbox alipay', alipay, `${this.alipayUrl}/healthz`);
+    ({ pid: this.alipayPid, url: this.alipayUrl } = await this.startSandbox('alipay', 'SANDBOX_ALIPAY_PORT'));
 
     this.orderService = buildOrderService({ secret: ORDER_SERVICE_SECRET });
     const route = /^\/orders\/([^/?]+)\/payment-result/;
@@ -149,6 +130,25 @@ export class BenchStack {
       API_KEYS: API_KEY,
       ...this.overrides,
     });
+  }
+
+  /** One sandbox provider as its own process, as `npm run start -w sandbox/<name>` runs it. */
+  private async startSandbox(
+    name: string,
+    portVariable: string,
+    env: Record<string, string> = {},
+  ): Promise<{ pid: number; url: string }> {
+    const port = await freePort();
+    const dir = join(ROOT, 'sandbox', name);
+    const child = spawn(process.execPath, partArgs(dir), {
+      cwd: dir,
+      env: { ...process.env, [portVariable]: String(port), LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.children.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    await this.waitReady(`sandbox ${name}`, child, `${url}/healthz`);
+    return { pid: child.pid!, url };
   }
 
   async startServices(): Promise<void> {

@@ -149,19 +149,12 @@ export class TrafficDriver {
     );
   }
 
-  private async pay(channelOrderNo: string | undefined): Promise<boolean> {
+  /** The shopper pays at a sandbox's control API (the PSP unless told; the Alipay sandbox for Alipay's channels). */
+  private async pay(channelOrderNo: string | undefined, sandboxUrl = this.options.pspUrl): Promise<boolean> {
     if (!channelOrderNo) return false;
     return (
-      (await fetch(`${this.options.pspUrl}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' }))
-        .status === 200
+      (await fetch(`${sandboxUrl}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' })).status === 200
     );
-  }
-
-  /** The shopper pays at the Alipay sandbox (scanning the code first, as a real one must). */
-  private async payAtAlipay(channelOrderNo: string | undefined): Promise<boolean> {
-    if (!channelOrderNo) return false;
-    const base = this.options.alipayUrl;
-    return (await fetch(`${base}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' })).status === 200;
   }
 
   private async cancel(merchantOrderNo: string): Promise<number> {
@@ -259,7 +252,7 @@ export class TrafficDriver {
       case 'alipay-qr': {
         const applied = await this.apply(merchantOrderNo, { amount, channel: 'alipay-qr' });
         expect(`alipay-qr apply answered ${applied.status}`, applied.status === 201);
-        paid = await this.payAtAlipay(applied.body.attempt?.channelOrderNo);
+        paid = await this.pay(applied.body.attempt?.channelOrderNo, this.options.alipayUrl);
         break;
       }
       case 'alipay-page-late': {
@@ -272,7 +265,7 @@ export class TrafficDriver {
         const pageUrl = (page.body.attempt as { payUrl?: string } | undefined)?.payUrl;
         if (pageUrl) {
           await fetch(pageUrl);
-          paid = (await this.payAtAlipay(page.body.attempt?.channelOrderNo)) || paid;
+          paid = (await this.pay(page.body.attempt?.channelOrderNo, this.options.alipayUrl)) || paid;
         }
         break;
       }

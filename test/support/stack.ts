@@ -156,14 +156,7 @@ export class GatewayStack {
   }
 
   async setOrderServiceFaults(faults: Record<string, unknown> | undefined): Promise<void> {
-    await fetch(`${this.orderServiceUrl}/sandbox/faults`, { method: 'DELETE' });
-    if (faults) {
-      await fetch(`${this.orderServiceUrl}/sandbox/faults`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(faults),
-      });
-    }
+    await replaceFaults(this.orderServiceUrl, faults);
   }
 
   async merchantOrder(
@@ -193,32 +186,16 @@ export class GatewayStack {
   }
 
   async setAlipayFaults(faults: Record<string, unknown> | undefined): Promise<void> {
-    await fetch(`${this.alipayUrl}/sandbox/faults`, { method: 'DELETE' });
-    if (faults) {
-      await fetch(`${this.alipayUrl}/sandbox/faults`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(faults),
-      });
-    }
+    await replaceFaults(this.alipayUrl, faults);
   }
 
   async alipayLedger(merchantOrderNo: string): Promise<Awaited<ReturnType<GatewayStack['ledger']>>> {
-    return (
-      await fetch(`${this.alipayUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`)
-    ).json() as never;
+    return ledgerAt(this.alipayUrl, merchantOrderNo);
   }
 
   /** Replaces the PSP's faults with exactly these (none when undefined). */
   async setPspFaults(faults: Record<string, unknown> | undefined): Promise<void> {
-    await fetch(`${this.pspUrl}/sandbox/faults`, { method: 'DELETE' });
-    if (faults) {
-      await fetch(`${this.pspUrl}/sandbox/faults`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(faults),
-      });
-    }
+    await replaceFaults(this.pspUrl, faults);
   }
 
   async ledger(merchantOrderNo: string): Promise<{
@@ -232,9 +209,7 @@ export class GatewayStack {
     }[];
     refunds: { refundNo: string; channelOrderNo: string; amount: number; status: string }[];
   }> {
-    return (
-      await fetch(`${this.pspUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`)
-    ).json() as never;
+    return ledgerAt(this.pspUrl, merchantOrderNo);
   }
 
   /** Collects every event published under this prefix. */
@@ -272,6 +247,24 @@ export class GatewayStack {
     await this.alipay?.close();
     await this.orderService?.close();
     await this.env?.cleanup();
+  }
+}
+
+async function ledgerAt(sandboxUrl: string, merchantOrderNo: string): Promise<never> {
+  return (
+    await fetch(`${sandboxUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`)
+  ).json() as never;
+}
+
+/** Replaces a sandbox's faults (CONTRACT 6 control API) with exactly these (none when undefined). */
+async function replaceFaults(sandboxUrl: string, faults: Record<string, unknown> | undefined): Promise<void> {
+  await fetch(`${sandboxUrl}/sandbox/faults`, { method: 'DELETE' });
+  if (faults) {
+    await fetch(`${sandboxUrl}/sandbox/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(faults),
+    });
   }
 }
 

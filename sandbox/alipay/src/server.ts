@@ -27,6 +27,7 @@ import {
   draw,
   FaultBox,
   inLedger,
+  issuesOf,
   NotifySender,
   registerControlApi,
   scaledSchedule,
@@ -105,9 +106,6 @@ function newTrade(
   };
 }
 
-const issues = (error: z.ZodError) =>
-  error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-
 export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstance {
   const log = options.log ?? createLogger('sandbox-alipay', 'silent');
   const now = options.now ?? Date.now;
@@ -120,9 +118,13 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
     // Only these seven characters stop Alipay's retries; the HTTP status is not read.
     received: (_status, body) => body === 'success',
   });
-  // Signs answers when the badResponseSignature fault is on: valid RSA2, but not Alipay's key.
-  const { privateKey: strangerKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const strangerPem = strangerKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  // Signs answers while the badResponseSignature fault is on: valid RSA2, but not Alipay's key.
+  // Made when first needed: generating an RSA key takes a tenth of a second at every start.
+  let strangerPem: string | undefined;
+  const stranger = () =>
+    (strangerPem ??= generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString());
 
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   // Signatures cover the exact bytes: bodies stay strings until verified.
@@ -139,7 +141,7 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
   /** A v3 answer, signed (or signed wrongly under the fault). */
   function answer(reply: FastifyReply, status: number, body: object) {
     const text = JSON.stringify(body);
-    const key = faults.current.badResponseSignature ? strangerPem : options.alipayPrivateKey;
+    const key = faults.current.badResponseSignature ? stranger() : options.alipayPrivateKey;
     return reply.code(status).headers(signV3Response(text, key)).type('application/json').send(text);
   }
   const refuse = (reply: FastifyReply, failure: { code: string; message: string }, status = 400) =>
@@ -255,7 +257,7 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
       }
       const parsed = schema.safeParse(json);
       if (!parsed.success) {
-        void refuse(reply, { code: 'ACQ.INVALID_PARAMETER', message: issues(parsed.error) });
+        void refuse(reply, { code: 'ACQ.INVALID_PARAMETER', message: issuesOf(parsed.error) });
         return undefined;
       }
       return parsed.data;

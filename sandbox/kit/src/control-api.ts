@@ -3,6 +3,7 @@
  * (pay) and the test harness (faults, ledger, state). No auth: a sandbox is never exposed.
  */
 import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
 import type { Logger } from '@payments/common';
 import { faultsPatchSchema, NO_FAULTS, type Faults } from './faults';
 
@@ -64,6 +65,11 @@ export class FaultBox {
   current: Faults = { ...NO_FAULTS };
 }
 
+/** A refused request body's problems, one line: `field: problem; …`. */
+export function issuesOf(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+}
+
 export function controlError(code: string, message: string) {
   return { error: { code, message } };
 }
@@ -93,12 +99,7 @@ export function registerControlApi(
       return reply.code(400).send(controlError('INVALID_REQUEST', 'body is not JSON'));
     }
     const parsed = faultsPatchSchema.safeParse(body);
-    if (!parsed.success) {
-      const message = parsed.error.issues.map(
-        (issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`,
-      );
-      return reply.code(400).send(controlError('INVALID_REQUEST', message.join('; ')));
-    }
+    if (!parsed.success) return reply.code(400).send(controlError('INVALID_REQUEST', issuesOf(parsed.error)));
     faults.current = { ...faults.current, ...parsed.data };
     log.info({ faults: faults.current }, 'faults set');
     return faults.current;

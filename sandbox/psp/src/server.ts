@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createLogger, errorMessage, type Logger } from '@payments/common';
-import { draw, FaultBox, inLedger, registerControlApi } from '@payments/sandbox-kit';
+import { draw, FaultBox, inLedger, issuesOf, registerControlApi } from '@payments/sandbox-kit';
 import { NotifySender } from './notify-sender';
 import { PspState, tradeStatus, type PspErrorCode, type PspFailure, type Refund, type Trade } from './state';
 
@@ -99,10 +99,6 @@ function sendError(
   extra: object = {},
 ) {
   return reply.code(status).send({ error: { code, message }, ...extra });
-}
-
-function issues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 }
 
 /** Compares hashes so the comparison takes the same time whatever the length of the guess. */
@@ -212,7 +208,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
       if (faults.current.createLatencyMs > 0) await sleep(faults.current.createLatencyMs);
       if (draw(faults.current.createErrorRate)) return fault(reply, 'create');
       const parsed = createTradeSchema.safeParse(request.body);
-      if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));
+      if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issuesOf(parsed.error));
       const result = state.createTrade({ ...parsed.data, expireAt: Date.parse(parsed.data.expireAt) });
       if (!result.ok) return fail(reply, result);
       const { trade, created } = result;
@@ -247,7 +243,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     api.post('/api/refunds', async (request, reply) => {
       if (draw(faults.current.refundErrorRate)) return fault(reply, 'refund');
       const parsed = createRefundSchema.safeParse(request.body);
-      if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issues(parsed.error));
+      if (!parsed.success) return sendError(reply, 400, 'INVALID_REQUEST', issuesOf(parsed.error));
       const result = state.createRefund(parsed.data, now());
       if (!result.ok) return fail(reply, result);
       const { refund, created } = result;

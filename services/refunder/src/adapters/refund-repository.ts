@@ -1,4 +1,5 @@
 import {
+  findRefund,
   finishRefund,
   appendRefundEvent,
   lockPayOrder,
@@ -24,9 +25,8 @@ export interface RiskLimits {
 export class RefundRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async find(refundNo: string): Promise<RefundRow | undefined> {
-    const [row] = await this.dataSource.query('SELECT * FROM refund_order WHERE refund_no = ?', [refundNo]);
-    return row as RefundRow | undefined;
+  find(refundNo: string): Promise<RefundRow | undefined> {
+    return findRefund(this.dataSource, refundNo);
   }
 
   async findAttempt(channelOrderNo: string): Promise<AttemptRow | undefined> {
