@@ -24,9 +24,11 @@ describe('chaos: the money invariants hold under failures', () => {
       const load = system.load();
       await sleep(2500);
 
-      // The gateway between recording an attempt and the provider's answer: creates are slow, so
-      // applies in flight have their attempt row and no pay URL when the kill lands.
+      // The gateway between recording an attempt and the provider's answer: creates are slow at
+      // every provider the traffic uses, so applies in flight have their attempt row and no pay URL
+      // when the kill lands.
       await system.stack.setPspFaults({ createLatencyMs: 1500 });
+      await system.stack.setAlipayFaults({ createLatencyMs: 1500 });
       await sleep(700);
       await system.restart('payment-gateway', 'SIGKILL');
       const [halfMade] = await db.query(
@@ -34,6 +36,7 @@ describe('chaos: the money invariants hold under failures', () => {
       );
       expect(Number((halfMade as { n: number }[])[0]!.n)).toBeGreaterThan(0);
       await system.stack.setPspFaults(undefined);
+      await system.stack.setAlipayFaults(undefined);
       await sleep(2500);
 
       await system.restart('poller', 'SIGKILL');
