@@ -22,3 +22,12 @@ export function parseChinaDateTime(text: string): Date {
   if (Number.isNaN(at.getTime())) throw new RangeError(`not a China time: "${text}"`);
   return at;
 }
+
+/** An RFC 3339 time with its offset (`2026-12-01T10:03:04+08:00`) → the instant; refuses any other shape. */
+export function parseRfc3339(text: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text))
+    throw new RangeError(`not an RFC 3339 time: "${text}"`);
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime())) throw new RangeError(`not an RFC 3339 time: "${text}"`);
+  return at;
+}

@@ -6,6 +6,7 @@ import type { PaymentProvider } from './provider';
 import { providerKit, type ProviderEntry } from './registry-kit';
 import { alipayProvider } from './alipay/provider';
 import { sandboxProvider } from './sandbox/provider';
+import { wechatpayProvider } from './wechatpay/provider';
 
 export * from './payment-channel';
 export * from './provider';
@@ -19,9 +20,13 @@ export * from './alipay/status';
 export * from './alipay/channel';
 export * from './alipay/provider';
 export * from './alipay/test-keys';
+export * from './wechatpay/status';
+export * from './wechatpay/channel';
+export * from './wechatpay/provider';
+export * from './wechatpay/test-keys';
 
 /** Every provider we can take payments through: adding one is its folder and one line here. */
-export const PROVIDERS: readonly ProviderEntry[] = [sandboxProvider, alipayProvider];
+export const PROVIDERS: readonly ProviderEntry[] = [sandboxProvider, alipayProvider, wechatpayProvider];
 
 export const KNOWN_CHANNELS: readonly string[] = PROVIDERS.flatMap((entry) => entry.channels);
 

@@ -14,6 +14,11 @@ export function payActionTarget(action: PayAction): string {
   return action.type === 'qr' ? action.content : action.url;
 }
 
+/** Where `channel`'s provider notifies us: `<GATEWAY_PUBLIC_URL>/v1/notify/<route>`. */
+export function notifyUrlOf(channel: Pick<PaymentChannel, 'notifyRoute'>, gatewayPublicUrl: string): string {
+  return new URL(`/v1/notify/${channel.notifyRoute}`, gatewayPublicUrl).toString();
+}
+
 /** An attempt as a provider knows it: our out-trade-no, and the provider's own reference once known. */
 export interface AttemptRef {
   channelOrderNo: string;
@@ -50,7 +55,12 @@ export type CloseResult =
 export interface RefundRequest {
   refundNo: string;
   attempt: AttemptRef;
+  /** What is refunded. */
   money: Money;
+  /** What the attempt was paid (WeChat Pay asks for the order's total beside the refund). */
+  paid: Money;
+  /** Where the provider reports the refund's outcome, for providers that notify refunds. */
+  notifyUrl: string;
 }
 
 export type ProviderRefundStatus = 'PROCESSING' | 'SUCCESS' | 'FAILED';

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SANDBOX_WECHATPAY_APIV3_KEY } from '../channels/wechatpay/test-keys';
 import { SANDBOX_APP_PRIVATE_KEY } from '../channels/alipay/test-keys';
 import { ConfigError, databaseOptions, loadConfig } from '.';
 
@@ -77,7 +78,10 @@ describe('provider settings', () => {
       'sandbox-voucher',
       'alipay-qr',
       'alipay-page',
+      'wechat-native',
     ]);
+    expect(config.WECHATPAY_BASE_URL).toBe('http://127.0.0.1:8092/');
+    expect(config.WECHATPAY_APIV3_KEY).toBe(SANDBOX_WECHATPAY_APIV3_KEY);
   });
 
   it('take a key as one line with literal \\n, or from <NAME>_FILE', () => {
@@ -91,7 +95,10 @@ describe('provider settings', () => {
     );
   });
 
-  it('refuses a malformed app id, naming it', () => {
+  it('refuses a malformed app id, merchant id or APIv3 key, naming it', () => {
     expect(() => loadConfig({ ALIPAY_APP_ID: 'abc' })).toThrow(/ALIPAY_APP_ID/);
+    expect(() => loadConfig({ WECHATPAY_MCHID: 'm-1' })).toThrow(/WECHATPAY_MCHID/);
+    expect(() => loadConfig({ WECHATPAY_APPID: '1900000109' })).toThrow(/WECHATPAY_APPID/);
+    expect(() => loadConfig({ WECHATPAY_APIV3_KEY: 'a'.repeat(31) })).toThrow(/WECHATPAY_APIV3_KEY/);
   });
 });

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { SANDBOX_WECHATPAY_APIV3_KEY } from '../channels/wechatpay/test-keys';
 import { loadConfig } from '../config';
 import { createLogger, redactUrlCredentials } from './index';
 
@@ -53,10 +54,17 @@ describe('log redaction', () => {
     });
     log.info({ config }, 'configuration');
     const described = text();
-    for (const secret of ['sk_live_abc', 'psp-s3cret', 'o-s3cret', 'PRIVATE KEY'])
+    for (const secret of [
+      'sk_live_abc',
+      'psp-s3cret',
+      'o-s3cret',
+      'PRIVATE KEY',
+      SANDBOX_WECHATPAY_APIV3_KEY,
+    ])
       expect(described).not.toContain(secret);
     expect(described).toContain('PUBLIC KEY'); // Alipay's public key is no secret
     expect(described).toContain('"ALIPAY_PRIVATE_KEY":"[redacted]"');
+    expect(described).toContain('"WECHATPAY_APIV3_KEY":"[redacted]"');
     expect(described).toContain('127.0.0.1:8091');
   });
 

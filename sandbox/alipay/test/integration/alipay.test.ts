@@ -156,6 +156,8 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
       refundNo: `rf_${request.channelOrderNo}`,
       attempt: ref(request.channelOrderNo),
       money: request.money,
+      paid: request.money,
+      notifyUrl: request.notifyUrl,
     };
     expect(await qr().queryRefund(refund.refundNo, refund.attempt)).toBe('NOT_FOUND');
     expect(await qr().refund(refund)).toBe('SUCCESS');
@@ -310,6 +312,8 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
       refundNo: `rf_n_${sequence}`,
       attempt: ref(request.channelOrderNo),
       money: request.money,
+      paid: request.money,
+      notifyUrl: request.notifyUrl,
     });
     const refunded = await eventually('refund notification', async () =>
       receiver.for(request.channelOrderNo).find((entry) => entry.form.refund_fee),

@@ -555,6 +555,8 @@ describe('sandbox PSP over real HTTP', () => {
           refundNo: 'rf_a',
           attempt: ref(body.channelOrderNo),
           money: { amount: 1250, currency: 'EUR' },
+          paid: { amount: 1250, currency: 'EUR' },
+          notifyUrl: 'http://127.0.0.1:1/v1/notify/sandbox-wallet',
         }),
       ).toBe('PROCESSING');
       await eventually(

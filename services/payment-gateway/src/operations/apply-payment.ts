@@ -4,6 +4,7 @@ import {
   ChannelUnavailableError,
   closeAndSettle,
   errorMessage,
+  notifyUrlOf,
   payActionTarget,
   settleAttempt,
   type ApplyRequest,
@@ -179,7 +180,7 @@ async function createAtProvider(
       money: { amount: Number(payOrder.amount), currency: payOrder.currency },
       subject: request.subject,
       expireAt: new Date(payOrder.expire_at),
-      notifyUrl: new URL(`/v1/notify/${channel.notifyRoute}`, deps.config.GATEWAY_PUBLIC_URL).toString(),
+      notifyUrl: notifyUrlOf(channel, deps.config.GATEWAY_PUBLIC_URL),
       returnUrl: request.returnUrl,
     });
   } catch (error) {

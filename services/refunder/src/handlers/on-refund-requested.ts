@@ -3,6 +3,7 @@ import {
   ChannelRejectedError,
   ChannelUnavailableError,
   errorMessage,
+  notifyUrlOf,
   PermanentError,
   type Delivery,
   type EventEnvelope,
@@ -71,6 +72,8 @@ export async function onRefundRequested(
         refundNo: refund.refund_no,
         attempt: attemptRef(attempt),
         money: { amount: Number(refund.amount), currency: refund.currency },
+        paid: { amount: Number(attempt.amount), currency: attempt.currency },
+        notifyUrl: notifyUrlOf(channel, deps.config.GATEWAY_PUBLIC_URL),
       });
     } else {
       status = known;

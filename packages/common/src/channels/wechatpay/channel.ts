@@ -1,0 +1,195 @@
+/**
+ * WeChat Pay's channel `wechat-native` (Native payment: a `code_url` QR code the shopper scans
+ * in WeChat). Calls are keyed by our out_trade_no and out_refund_no; WeChat Pay's transaction_id
+ * is taken from its answers. Money crosses as integer fen.
+ */
+import { z } from 'zod';
+import type { ProviderOutcome } from '../../domain/settle';
+import { chinaRfc3339 } from '../china-time';
+import { ChannelRejectedError, ChannelUnavailableError } from '../errors';
+import type {
+  AttemptRef,
+  CloseResult,
+  CreatedTrade,
+  CreateTradeRequest,
+  Money,
+  PaymentChannel,
+  ProviderRefundStatus,
+  RefundRequest,
+} from '../payment-channel';
+import type { WechatAnswer, WechatpayClient } from './client';
+import {
+  meaningOfWechatError,
+  WECHATPAY_CURRENCY,
+  wechatRefundOutcome,
+  wechatRefundStatus,
+  wechatTradeOutcome,
+  wechatTransaction,
+} from './status';
+
+export const WECHATPAY_CHANNELS = ['wechat-native'] as const;
+
+const nativeAnswer = z.object({ code_url: z.string().min(1) });
+const refundAnswer = z.object({ out_refund_no: z.string(), status: wechatRefundStatus });
+
+/** An answer we cannot read is a provider failure: its outcome is unknown, never guessed. */
+function read<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success)
+    throw new ChannelUnavailableError(`WeChat Pay ${what} answer unreadable: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+function refused(what: string, answer: Extract<WechatAnswer, { ok: false }>): ChannelRejectedError {
+  return new ChannelRejectedError(`WeChat Pay refused the ${what}: ${answer.code} ${answer.message}`);
+}
+
+function fen(money: Money, what: string): number {
+  if (money.currency !== WECHATPAY_CURRENCY)
+    throw new ChannelRejectedError(
+      `WeChat Pay takes ${WECHATPAY_CURRENCY} only, not ${money.currency} (${what})`,
+    );
+  return money.amount;
+}
+
+/** WeChat Pay's `description` is at most 127 characters. */
+const description = (subject: string) => [...subject].slice(0, 127).join('');
+
+export class WechatNativeChannel implements PaymentChannel {
+  readonly name = 'wechat-native';
+  readonly provider = 'wechatpay';
+  readonly notifyRoute = 'wechatpay';
+  readonly closable = true;
+
+  constructor(private readonly client: WechatpayClient) {}
+
+  supportsCurrency(currency: string): boolean {
+    return currency === WECHATPAY_CURRENCY;
+  }
+
+  async createTrade(request: CreateTradeRequest): Promise<CreatedTrade> {
+    const answer = await this.client.call({
+      method: 'POST',
+      path: 'v3/pay/transactions/native',
+      body: {
+        appid: this.client.appid,
+        mchid: this.client.mchid,
+        description: description(request.subject),
+        out_trade_no: request.channelOrderNo,
+        // The order's validity passed on (seed rule): WeChat Pay refuses payment after it.
+        time_expire: chinaRfc3339(request.expireAt),
+        // The shop's own order number, returned with the transaction (at most 128).
+        attach: request.merchantOrderNo.slice(0, 128),
+        notify_url: request.notifyUrl,
+        amount: { total: fen(request.money, 'trade'), currency: WECHATPAY_CURRENCY },
+      },
+    });
+    if (!answer.ok) {
+      // WeChat Pay already has this order from a create whose answer we lost, and it was paid or
+      // closed since: what happened is the poller's to find out, never a failed attempt.
+      if (meaningOfWechatError(answer.code) === 'ORDER_SETTLED')
+        throw new ChannelUnavailableError(
+          `WeChat Pay already has order ${request.channelOrderNo}: ${answer.code}`,
+        );
+      throw refused('order', answer);
+    }
+    const created = read(nativeAnswer, answer.data, 'native order');
+    return { payAction: { type: 'qr', content: created.code_url }, providerTradeNo: null };
+  }
+
+  async queryTrade({ channelOrderNo }: AttemptRef): Promise<ProviderOutcome | 'NOT_FOUND'> {
+    const answer = await this.client.call({
+      method: 'GET',
+      path: 'v3/pay/transactions/out-trade-no/{out_trade_no}',
+      pathParams: { out_trade_no: channelOrderNo },
+      query: { mchid: this.client.mchid },
+    });
+    if (!answer.ok) {
+      if (meaningOfWechatError(answer.code) === 'NOT_FOUND') return 'NOT_FOUND';
+      throw refused('order query', answer);
+    }
+    const trade = read(wechatTransaction, answer.data, 'order query');
+    if (trade.out_trade_no !== channelOrderNo || trade.mchid !== this.client.mchid)
+      throw new ChannelUnavailableError(
+        `WeChat Pay answered for ${trade.mchid}/${trade.out_trade_no}, not ${channelOrderNo}`,
+      );
+    try {
+      return wechatTradeOutcome(trade);
+    } catch (error) {
+      throw new ChannelUnavailableError(
+        `WeChat Pay order query answer unreadable: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async closeTrade(attempt: AttemptRef): Promise<CloseResult> {
+    const answer = await this.client.call({
+      method: 'POST',
+      path: 'v3/pay/transactions/out-trade-no/{out_trade_no}/close',
+      pathParams: { out_trade_no: attempt.channelOrderNo },
+      body: { mchid: this.client.mchid },
+    });
+    if (answer.ok) return { result: 'CLOSED' };
+    if (meaningOfWechatError(answer.code) === 'NOT_FOUND') return { result: 'NOT_FOUND' };
+    // Paid (ORDERPAID), or in a state that refuses a close: the (signed) query says which.
+    const outcome = await this.queryTrade(attempt);
+    if (outcome === 'NOT_FOUND') return { result: 'NOT_FOUND' };
+    switch (outcome.status) {
+      case 'SUCCESS':
+        return { result: 'ALREADY_PAID', outcome };
+      case 'CLOSED':
+      case 'FAILED':
+        return { result: 'CLOSED' };
+      case 'PAYING': // the shopper is paying right now (USERPAYING): ask again later
+        throw new ChannelUnavailableError(
+          `WeChat Pay refused to close an order in payment: ${answer.code} ${answer.message}`,
+        );
+      default: {
+        const unknown: never = outcome;
+        throw new Error(`unknown outcome ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  async refund(request: RefundRequest): Promise<ProviderRefundStatus> {
+    const answer = await this.client.call({
+      method: 'POST',
+      path: 'v3/refund/domestic/refunds',
+      body: {
+        out_trade_no: request.attempt.channelOrderNo,
+        // Our refundNo is the idempotency key: the same request again refunds nothing more.
+        out_refund_no: request.refundNo,
+        reason: 'duplicate payment',
+        notify_url: request.notifyUrl,
+        amount: {
+          refund: fen(request.money, 'refund'),
+          total: fen(request.paid, 'paid total'),
+          currency: WECHATPAY_CURRENCY,
+        },
+      },
+    });
+    if (!answer.ok) throw refused('refund', answer);
+    const refund = read(refundAnswer, answer.data, 'refund');
+    if (refund.out_refund_no !== request.refundNo)
+      throw new ChannelUnavailableError(`WeChat Pay answered for refund ${refund.out_refund_no}`);
+    // Usually PROCESSING: its outcome comes by REFUND.* notification or by the refunder's query.
+    return wechatRefundOutcome(refund.status);
+  }
+
+  /** By out_refund_no alone: WeChat Pay needs no order to find a refund. */
+  async queryRefund(refundNo: string, _attempt?: AttemptRef): Promise<ProviderRefundStatus | 'NOT_FOUND'> {
+    const answer = await this.client.call({
+      method: 'GET',
+      path: 'v3/refund/domestic/refunds/{out_refund_no}',
+      pathParams: { out_refund_no: refundNo },
+    });
+    if (!answer.ok) {
+      if (meaningOfWechatError(answer.code) === 'NOT_FOUND') return 'NOT_FOUND';
+      throw refused('refund query', answer);
+    }
+    const refund = read(refundAnswer, answer.data, 'refund query');
+    if (refund.out_refund_no !== refundNo)
+      throw new ChannelUnavailableError(`WeChat Pay answered for refund ${refund.out_refund_no}`);
+    return wechatRefundOutcome(refund.status);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Our one WeChat Pay client: the official `wechatpay-axios-plugin` (APIv3, platform public-key
+ * mode) behind the provider's breaker. The plugin signs every request with the merchant key and
+ * verifies every 2xx answer's `Wechatpay-*` signature with WeChat Pay's public key; notifications
+ * are verified and decrypted here, with the plugin's own `Rsa`, `Formatter` and `Aes`.
+ */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type CircuitBreaker from 'opossum';
+import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
+import { ConfigError, type Config } from '../../config';
+import { breakerFailure, ChannelUnavailableError } from '../errors';
+import type { ProviderKit } from '../registry-kit';
+import { meaningOfWechatError } from './status';
+
+export type WechatAnswer =
+  | { ok: true; status: number; data: unknown }
+  /** WeChat Pay refused with a business error (4xx). Not signature-checked by the plugin: never proof on its own. */
+  | { ok: false; status: number; code: string; message: string };
+
+export interface WechatCall {
+  method: 'GET' | 'POST';
+  /** A path under the base URL, `{name}` placeholders filled from `path params` (`v3/pay/…/{out_trade_no}`). */
+  path: string;
+  pathParams?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: object;
+}
+
+type Settings = Pick<
+  Config,
+  | 'WECHATPAY_MCHID'
+  | 'WECHATPAY_APPID'
+  | 'WECHATPAY_SERIAL'
+  | 'WECHATPAY_PRIVATE_KEY'
+  | 'WECHATPAY_PUBLIC_KEY_ID'
+  | 'WECHATPAY_PUBLIC_KEY'
+  | 'WECHATPAY_APIV3_KEY'
+  | 'WECHATPAY_BASE_URL'
+>;
+
+/** How far a signed timestamp may be from our clock, as WeChat Pay and its SDKs allow. */
+export const WECHATPAY_MAX_CLOCK_OFFSET_S = 300;
+
+/** The encrypted `resource` of a notification (AEAD_AES_256_GCM with the APIv3 key). */
+export interface WechatResource {
+  algorithm: string;
+  ciphertext: string;
+  nonce: string;
+  associated_data?: string;
+}
+
+/** Checks the merchant's key parses as RSA; the plugin is given the PEM text itself. */
+function merchantKey(pem: string): string {
+  let key;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new ConfigError('invalid configuration: WECHATPAY_PRIVATE_KEY: not a PEM private key');
+  }
+  if (key.asymmetricKeyType !== 'rsa')
+    throw new ConfigError(
+      'invalid configuration: WECHATPAY_PRIVATE_KEY: must be an RSA key (apiclient_key.pem)',
+    );
+  return pem;
+}
+
+function platformKey(pem: string): KeyObject {
+  if (!pem.includes('-----BEGIN PUBLIC KEY-----'))
+    throw new ConfigError(
+      "invalid configuration: WECHATPAY_PUBLIC_KEY: must be WeChat Pay's public key as SPKI PEM (BEGIN PUBLIC KEY)",
+    );
+  try {
+    return createPublicKey(pem);
+  } catch {
+    throw new ConfigError('invalid configuration: WECHATPAY_PUBLIC_KEY: not a PEM public key');
+  }
+}
+
+/** The fields of an axios error we read (the plugin throws axios errors; axios is its dependency, not ours). */
+interface AxiosFailure {
+  isAxiosError?: boolean;
+  code?: string;
+  response?: { status?: number; data?: unknown };
+}
+
+export class WechatpayClient {
+  readonly mchid: string;
+  readonly appid: string;
+  private readonly wxpay: Wechatpay;
+  private readonly publicKeyId: string;
+  private readonly publicKey: KeyObject;
+  private readonly apiV3Key: Buffer;
+  private readonly breaker: CircuitBreaker<[WechatCall], WechatAnswer>;
+
+  constructor(settings: Settings, kit: ProviderKit) {
+    this.mchid = settings.WECHATPAY_MCHID;
+    this.appid = settings.WECHATPAY_APPID;
+    this.publicKeyId = settings.WECHATPAY_PUBLIC_KEY_ID;
+    this.publicKey = platformKey(settings.WECHATPAY_PUBLIC_KEY);
+    this.apiV3Key = Buffer.from(settings.WECHATPAY_APIV3_KEY, 'utf8');
+    this.wxpay = new Wechatpay({
+      mchid: settings.WECHATPAY_MCHID,
+      serial: settings.WECHATPAY_SERIAL,
+      privateKey: merchantKey(settings.WECHATPAY_PRIVATE_KEY),
+      // Platform public-key mode: answers signed under any other serial are refused by the plugin.
+      certs: { [settings.WECHATPAY_PUBLIC_KEY_ID]: settings.WECHATPAY_PUBLIC_KEY },
+      baseURL: settings.WECHATPAY_BASE_URL,
+      timeout: kit.callTimeoutMs,
+      httpAgent: new HttpAgent({ keepAlive: true }),
+      httpsAgent: new HttpsAgent({ keepAlive: true }),
+    });
+    this.breaker = kit.breaker('wechatpay', (call: WechatCall) => this.send(call));
+  }
+
+  /** One v3 call. Throws `ChannelUnavailableError` for every provider failure. */
+  async call(call: WechatCall): Promise<WechatAnswer> {
+    try {
+      return await this.breaker.fire(call);
+    } catch (error) {
+      throw breakerFailure(error);
+    }
+  }
+
+  /**
+   * Why a notification's `Wechatpay-*` headers do not prove it came from WeChat Pay, or null when
+   * they do: the serial is our public key's, the timestamp within 300 s, the signature over the raw body.
+   */
+  signatureProblem(
+    headers: Record<string, string | string[] | undefined>,
+    rawBody: string,
+    nowMs: number = Date.now(),
+  ): string | null {
+    const header = (name: string) => {
+      const value = headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const timestamp = header('wechatpay-timestamp');
+    const nonce = header('wechatpay-nonce');
+    const signature = header('wechatpay-signature');
+    const serial = header('wechatpay-serial');
+    if (!timestamp || !nonce || !signature || !serial) return 'a Wechatpay-* header is missing';
+    if (serial !== this.publicKeyId) return `signed under serial ${serial}, not our public key's`;
+    if (!/^\d{1,12}$/.test(timestamp)) return 'Wechatpay-Timestamp is not a number of seconds';
+    if (Math.abs(nowMs / 1000 - Number(timestamp)) > WECHATPAY_MAX_CLOCK_OFFSET_S)
+      return `Wechatpay-Timestamp is more than ${WECHATPAY_MAX_CLOCK_OFFSET_S} s off`;
+    let valid = false;
+    try {
+      valid = Rsa.verify(Formatter.response(timestamp, nonce, rawBody), signature, this.publicKey);
+    } catch {
+      valid = false; // a malformed signature
+    }
+    return valid ? null : 'Wechatpay-Signature does not verify';
+  }
+
+  /** The plaintext of an encrypted resource; throws when it was not encrypted under our APIv3 key. */
+  decrypt(resource: WechatResource): string {
+    if (resource.algorithm !== 'AEAD_AES_256_GCM') throw new Error(`algorithm ${resource.algorithm}`);
+    return Aes.AesGcm.decrypt(
+      resource.ciphertext,
+      this.apiV3Key,
+      resource.nonce,
+      resource.associated_data ?? '',
+    );
+  }
+
+  /** Inside the breaker: business errors are answers; failures (and WeChat Pay's own "try later") count against it. */
+  private async send(call: WechatCall): Promise<WechatAnswer> {
+    const endpoint = this.wxpay[call.path]!;
+    const config = { ...call.pathParams, ...(call.query ? { params: call.query } : {}) };
+    try {
+      const response =
+        call.method === 'GET' ? await endpoint.get(config) : await endpoint.post(call.body ?? {}, config);
+      return { ok: true, status: response.status, data: response.data };
+    } catch (error) {
+      const failure = error as AxiosFailure;
+      const status = failure.response?.status ?? 0;
+      // The plugin's own refusals of a 2xx answer: headers missing, clock off, unknown serial, bad signature.
+      if (failure.code?.startsWith('EV3_'))
+        throw new ChannelUnavailableError(`WeChat Pay ${call.path}: answer not believed (${failure.code})`);
+      const data = failure.response?.data as { code?: unknown; message?: unknown } | undefined;
+      if (status >= 400 && status < 500 && typeof data?.code === 'string') {
+        if (meaningOfWechatError(data.code) !== 'TRY_LATER')
+          return { ok: false, status, code: data.code, message: String(data.message ?? '').slice(0, 200) };
+      }
+      throw new ChannelUnavailableError(
+        `WeChat Pay ${call.path} failed: ${typeof data?.code === 'string' ? data.code : status ? `HTTP ${status}` : (failure.code ?? 'no answer')}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import {
+  createLogger,
+  errorMessage,
+  exitOnSignals,
+  loadConfigOrExit,
+  SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
+  SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
+} from '@payments/common';
+import { buildWechatpaySandbox } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const scale = Number(process.env.SANDBOX_NOTIFY_TIME_SCALE ?? 1);
+  if (!Number.isFinite(scale) || scale <= 0) {
+    process.stderr.write('invalid configuration: SANDBOX_NOTIFY_TIME_SCALE: must be a positive number\n');
+    process.exit(1);
+  }
+  const log = createLogger('sandbox-wechatpay', config.LOG_LEVEL);
+  const app = buildWechatpaySandbox({
+    mchid: config.WECHATPAY_MCHID,
+    appid: config.WECHATPAY_APPID,
+    merchantSerial: config.WECHATPAY_SERIAL,
+    // The sandbox's own published test keys (TEST ONLY): the merchant's public half, "WeChat Pay's" private half.
+    merchantPublicKey:
+      process.env.SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY ?? SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
+    publicKeyId: config.WECHATPAY_PUBLIC_KEY_ID,
+    platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
+    apiV3Key: config.WECHATPAY_APIV3_KEY,
+    log,
+    notifyTimeScale: scale,
+    publicUrl: process.env.SANDBOX_WECHATPAY_PUBLIC_URL,
+  });
+  exitOnSignals(log, () => app.close());
+  // All interfaces, so the sandbox is reachable from containers too (docker-compose).
+  await app.listen({ port: config.SANDBOX_WECHATPAY_PORT, host: '0.0.0.0' });
+  log.info({ port: config.SANDBOX_WECHATPAY_PORT }, 'sandbox wechatpay listening');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sandbox-wechatpay failed to start: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+/** The shopper's pages: what WeChat shows once the QR code is scanned, and the result. Plain HTML, no scripts. */
+import { toDecimalString } from '@payments/common';
+import type { Trade } from './state';
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} · WeChat Pay sandbox</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
+.amount{font-size:2rem}button{font-size:1.2rem;padding:.6rem 2rem}</style></head>
+<body><p><small>WeChat Pay sandbox: test money only</small></p>${body}</body></html>`;
+}
+
+/** The scanned order: a pay button while it can be paid, its state otherwise. */
+export function tradePage(trade: Trade, payable: boolean): string {
+  const amount = `¥${toDecimalString(trade.amount, 'CNY')}`;
+  const head = `<h1>${escape(trade.description)}</h1><p class="amount">${escape(amount)}</p>`;
+  if (trade.state === 'SUCCESS' || trade.state === 'REFUND')
+    return page('Paid', `${head}<p role="status">Paid. Thank you.</p>`);
+  if (!payable) return page('Closed', `${head}<p role="status">This order is closed or expired.</p>`);
+  const action = `/pay/${encodeURIComponent(trade.prepayToken)}`;
+  return page(
+    'Pay',
+    `${head}<form method="post" action="${escape(action)}"><button type="submit">Pay ${escape(amount)}</button></form>`,
+  );
+}
+
+export function errorPage(code: string, message: string): string {
+  return page('Error', `<h1>Payment error</h1><p>${escape(code)}: ${escape(message)}</p>`);
+}
