@@ -11,10 +11,11 @@ COPY services/refunder/package.json services/refunder/
 COPY sandbox/kit/package.json sandbox/kit/
 COPY sandbox/psp/package.json sandbox/psp/
 COPY sandbox/alipay/package.json sandbox/alipay/
+COPY sandbox/wechatpay/package.json sandbox/wechatpay/
 COPY sandbox/order-service/package.json sandbox/order-service/
 COPY tools/payctl/package.json tools/payctl/
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN node scripts/build.mjs sandbox/psp sandbox/alipay sandbox/order-service services/payment-gateway services/poller services/notifier services/refunder
+RUN node scripts/build.mjs sandbox/psp sandbox/alipay sandbox/wechatpay sandbox/order-service services/payment-gateway services/poller services/notifier services/refunder
 ENV NODE_ENV=production
 CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "services/payment-gateway/dist/main.js"]

@@ -114,6 +114,7 @@ async function main(): Promise<number> {
     benchProcess: [process.pid],
     sandboxPsp: [stack.pspPid],
     sandboxAlipay: [stack.alipayPid],
+    sandboxWechatpay: [stack.wechatpayPid],
     ...servers,
   });
   /** A phase with the CPU each process used during it. */
@@ -301,6 +302,26 @@ async function main(): Promise<number> {
     };
     await phase('close the alipay-qr phase orders (unmeasured)', 90_000, () =>
       closeOrders(stack, applyAlipay.merchantOrderNos),
+    );
+    // 8. Apply over HTTP for wechat-native: WeChat Pay's apply (the gateway signs the order and
+    // verifies the answer's Wechatpay-Signature, both RSA-SHA256; the sandbox does the other half).
+    const { value: applyWechat, cpu: applyWechatCpu } = await measured(
+      'apply over HTTP, wechat-native',
+      90_000,
+      () => applyOverHttp(stack, scaled(1000), 64, 'wx', 'wechat-native'),
+    );
+    const wechatCreated = Number(applyWechat.figures.created201);
+    result.applyHttpWechatpay = {
+      ...applyWechat.figures,
+      cpu: applyWechatCpu,
+      gatewayCpuMsPerApply: perApply(applyWechatCpu, 'payment-gateway', wechatCreated),
+      sandboxGatewayCpuMsPerApply: perApply(applyHttpCpu, 'payment-gateway', sandboxCreated),
+      providerCpuMsPerApply: perApply(applyWechatCpu, 'sandboxWechatpay', wechatCreated),
+      ratioToSandboxApplies: round(applyWechat.perSecond / applyHttp.perSecond, 3),
+      note: 'side by side with applyHttp in the same run; gateway CPU per apply includes signing the order request and verifying the signed answer',
+    };
+    await phase('close the wechat-native phase orders (unmeasured)', 90_000, () =>
+      closeOrders(stack, applyWechat.merchantOrderNos),
     );
 
     result.peakRssMiB = {

@@ -1,9 +1,10 @@
 /**
  * `npm run demo`: drives a realistic mix of orders through the public interfaces (double clicks,
- * channel switches, a voucher paid after a wallet, Alipay QR and a late-opened Alipay page,
+ * channel switches, a voucher paid after a wallet, Alipay QR and a late-opened Alipay page, WeChat
+ * Pay Native, the seeds' two-wallet case (WeChat Pay opened, Alipay paid, WeChat Pay paid too),
  * dropped callbacks, an order cancelled and then paid, a 10-second order-service outage), then
  * reports what happened and checks the money invariants of CONTRACT 8 for every order, across
- * both sandboxes' ledgers. Exits non-zero if any fails.
+ * every sandbox's ledger. Exits non-zero if any fails.
  *
  * Uses the stack at the configured URLs if it answers; otherwise starts one (with short schedules)
  * for the length of the demo.
@@ -25,7 +26,8 @@ const DEMO_SCHEDULES = {
   SWEEP_INTERVAL: '5s',
   // An open breaker defers notifications without calling; its trial call must come well within the schedule.
   BREAKER_RESET: '2s',
-  // Alipay's notification retries (4 min first) a hundredfold faster: 2.4 s, 6 s, ...
+  // Alipay's and WeChat Pay's notification retries a hundredfold faster (Alipay 2.4 s, 6 s, ...;
+  // WeChat Pay 150 ms, 150 ms, 300 ms, 1.8 s, ...), WeChat Pay's refunds settled in 30 ms.
   SANDBOX_NOTIFY_TIME_SCALE: '0.01',
   LOG_LEVEL: 'warn',
 };
@@ -36,12 +38,18 @@ function gatewayUrl(config: Config): string {
   return `http://127.0.0.1:${config.GATEWAY_PORT}`;
 }
 
+/** The WeChat Pay sandbox's own address (the API base without its trailing slash). */
+function wechatpayUrl(config: Config): string {
+  return config.WECHATPAY_BASE_URL.replace(/\/+$/, '');
+}
+
 async function stackAnswers(config: Config): Promise<boolean> {
   const checks = await Promise.all([
     answers(`${gatewayUrl(config)}/readyz`),
     answers(`${config.PSP_BASE_URL}/healthz`),
     answers(`${config.ORDER_SERVICE_URL}/healthz`),
     answers(`${config.ALIPAY_ENDPOINT}/healthz`),
+    answers(`${wechatpayUrl(config)}/healthz`),
     // Every worker kind (poller, notifier, refunder) on its default metrics port.
     ...(config.METRICS_PORT === undefined ? [9102, 9103, 9104] : [config.METRICS_PORT]).map((port) =>
       answers(`http://127.0.0.1:${port}/healthz`),
@@ -68,6 +76,7 @@ async function startOwnStack(config: Config): Promise<{ config: Config; children
     waitFor(`${gatewayUrl(demoConfig)}/readyz`, 60),
     waitFor(`${demoConfig.PSP_BASE_URL}/healthz`, 60),
     waitFor(`${demoConfig.ALIPAY_ENDPOINT}/healthz`, 60),
+    waitFor(`${wechatpayUrl(demoConfig)}/healthz`, 60),
     waitFor(`${demoConfig.ORDER_SERVICE_URL}/healthz`, 60),
     waitFor('http://127.0.0.1:9102/readyz', 60),
     waitFor('http://127.0.0.1:9103/readyz', 60),
@@ -113,7 +122,7 @@ async function main(): Promise<void> {
     gatewayUrl: gatewayUrl(config),
     apiKey: config.API_KEYS[0]!,
     pspUrl: config.PSP_BASE_URL,
-    otherSandboxUrls: [config.ALIPAY_ENDPOINT],
+    otherSandboxUrls: [config.ALIPAY_ENDPOINT, wechatpayUrl(config)],
     orderServiceUrl: config.ORDER_SERVICE_URL,
   };
   const driver = new TrafficDriver({
@@ -121,6 +130,7 @@ async function main(): Promise<void> {
     amqpUrl: config.AMQP_URL,
     commandsExchange: topologyFor(config).exchange('commands'),
     alipayUrl: config.ALIPAY_ENDPOINT,
+    wechatpayUrl: wechatpayUrl(config),
     abandonAfterMs: 5000,
     expireAfterMs: 60_000,
     label: `demo${Date.now().toString(36)}`,
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
 
   const results: TrafficResult[] = [];
   say(
-    `Driving ${ORDERS} orders (${SCENARIOS.join(', ')}), a third of callbacks dropped, one 10 s order-service outage…`,
+    `Driving ${ORDERS} orders (${SCENARIOS.join(', ')}), a third of callbacks dropped, WeChat Pay's close failing, one 10 s order-service outage…`,
   );
   const bar = new SingleBar(
     { format: ' orders [{bar}] {value}/{total} | {phase}', hideCursor: true },
@@ -149,6 +159,8 @@ async function main(): Promise<void> {
   bar.start(ORDERS, 0, { phase: 'driving' });
   await put(`${config.PSP_BASE_URL}/sandbox/faults`, { dropNotifyRate: 0.33 });
   await put(`${config.ALIPAY_ENDPOINT}/sandbox/faults`, { dropNotifyRate: 0.33 });
+  // While the orders are driven WeChat Pay's close fails, so every two-wallet shopper pays twice.
+  await put(`${wechatpayUrl(config)}/sandbox/faults`, { dropNotifyRate: 0.33, closeErrorRate: 1 });
   let next = 0;
   let outage: Promise<void> | undefined;
   const worker = async () => {
@@ -179,6 +191,7 @@ async function main(): Promise<void> {
   await outage;
   await fetch(`${config.PSP_BASE_URL}/sandbox/faults`, { method: 'DELETE' });
   await fetch(`${config.ALIPAY_ENDPOINT}/sandbox/faults`, { method: 'DELETE' });
+  await fetch(`${wechatpayUrl(config)}/sandbox/faults`, { method: 'DELETE' });
   await driver.close();
   bar.stop();
 

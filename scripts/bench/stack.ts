@@ -68,6 +68,8 @@ export class BenchStack {
   pspUrl = '';
   alipayPid = 0;
   alipayUrl = '';
+  wechatpayPid = 0;
+  wechatpayUrl = '';
   orderService!: FastifyInstance;
   orderServiceUrl = '';
   readonly running: RunningService[] = [];
@@ -108,6 +110,11 @@ export class BenchStack {
     }));
     // Alipay's sandbox likewise: it verifies each request's RSA2 signature and signs each answer.
     ({ pid: this.alipayPid, url: this.alipayUrl } = await this.startSandbox('alipay', 'SANDBOX_ALIPAY_PORT'));
+    // And WeChat Pay's: it verifies each request's signature and signs each answer (RSA-SHA256).
+    ({ pid: this.wechatpayPid, url: this.wechatpayUrl } = await this.startSandbox(
+      'wechatpay',
+      'SANDBOX_WECHATPAY_PORT',
+    ));
 
     this.orderService = buildOrderService({ secret: ORDER_SERVICE_SECRET });
     const route = /^\/orders\/([^/?]+)\/payment-result/;
@@ -125,6 +132,7 @@ export class BenchStack {
       PSP_BASE_URL: this.pspUrl,
       PSP_SECRET,
       ALIPAY_ENDPOINT: this.alipayUrl,
+      WECHATPAY_BASE_URL: `${this.wechatpayUrl}/`,
       ORDER_SERVICE_URL: this.orderServiceUrl,
       ORDER_SERVICE_SECRET,
       API_KEYS: API_KEY,

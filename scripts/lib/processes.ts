@@ -6,6 +6,7 @@ import { join } from 'node:path';
 export const PARTS = [
   'sandbox/psp',
   'sandbox/alipay',
+  'sandbox/wechatpay',
   'sandbox/order-service',
   'services/payment-gateway',
   'services/poller',

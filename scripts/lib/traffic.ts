@@ -16,6 +16,8 @@ export const SCENARIOS = [
   'by-queue',
   'alipay-qr',
   'alipay-page-late',
+  'wechat-native',
+  'two-wallets',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -38,6 +40,8 @@ export interface TrafficOptions extends Endpoints {
   label: string;
   /** The Alipay sandbox (its control API and pages): the shopper of the Alipay scenarios pays there. */
   alipayUrl: string;
+  /** The WeChat Pay sandbox, where the shopper of the WeChat Pay scenarios pays. */
+  wechatpayUrl: string;
   /**
    * Gateways to spread requests over, asked at each request (the chaos suite replaces killed
    * ones); `gatewayUrl` alone when absent.
@@ -149,7 +153,7 @@ export class TrafficDriver {
     );
   }
 
-  /** The shopper pays at a sandbox's control API (the PSP unless told; the Alipay sandbox for Alipay's channels). */
+  /** The shopper pays at a sandbox's control API (the PSP unless told; Alipay's or WeChat Pay's for their channels). */
   private async pay(channelOrderNo: string | undefined, sandboxUrl = this.options.pspUrl): Promise<boolean> {
     if (!channelOrderNo) return false;
     return (
@@ -267,6 +271,23 @@ export class TrafficDriver {
           await fetch(pageUrl);
           paid = (await this.pay(page.body.attempt?.channelOrderNo, this.options.alipayUrl)) || paid;
         }
+        break;
+      }
+      case 'wechat-native': {
+        const applied = await this.apply(merchantOrderNo, { amount, channel: 'wechat-native' });
+        expect(`wechat-native apply answered ${applied.status}`, applied.status === 201);
+        paid = await this.pay(applied.body.attempt?.channelOrderNo, this.options.wechatpayUrl);
+        break;
+      }
+      case 'two-wallets': {
+        // The seeds' double charge: WeChat Pay opened, the shopper goes back and pays with Alipay,
+        // then pays in WeChat as well (where its close failed): one payment kept, one refunded.
+        const wechat = await this.apply(merchantOrderNo, { amount, channel: 'wechat-native' });
+        expect(`wechat-native apply answered ${wechat.status}`, wechat.status === 201);
+        const alipay = await this.apply(merchantOrderNo, { amount, channel: 'alipay-qr' });
+        expect(`alipay-qr apply answered ${alipay.status}`, alipay.status === 201);
+        paid = await this.pay(alipay.body.attempt?.channelOrderNo, this.options.alipayUrl);
+        paid = (await this.pay(wechat.body.attempt?.channelOrderNo, this.options.wechatpayUrl)) || paid;
         break;
       }
       default: {

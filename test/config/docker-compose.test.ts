@@ -19,9 +19,9 @@ describe('docker-compose.yml', () => {
       }
     >;
   };
-  const apps = ['payment-gateway', 'poller', 'notifier', 'refunder', 'psp', 'order-service'];
+  const apps = ['payment-gateway', 'poller', 'notifier', 'refunder', 'psp', 'wechatpay', 'order-service'];
 
-  it('runs the whole stack: broker with management UI, Redis, MySQL 8, every service and both sandboxes', () => {
+  it('runs the whole stack: broker with management UI, Redis, MySQL 8, every service and every sandbox', () => {
     expect(Object.keys(compose.services)).toEqual(
       expect.arrayContaining(['rabbitmq', 'redis', 'mysql', 'migrate', ...apps]),
     );

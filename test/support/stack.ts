@@ -6,11 +6,19 @@ import {
   SANDBOX_ALIPAY_APP_ID,
   SANDBOX_ALIPAY_PRIVATE_KEY,
   SANDBOX_APP_PUBLIC_KEY,
+  SANDBOX_WECHATPAY_APIV3_KEY,
+  SANDBOX_WECHATPAY_APPID,
+  SANDBOX_WECHATPAY_MCHID,
+  SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
+  SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
+  SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
+  SANDBOX_WECHATPAY_SERIAL,
   type Config,
 } from '@payments/common';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildPspServer } from '../../sandbox/psp/src/server';
 import { buildAlipaySandbox } from '../../sandbox/alipay/src/server';
+import { buildWechatpaySandbox } from '../../sandbox/wechatpay/src/server';
 import { createGateway, type Gateway } from '../../services/payment-gateway/src/app';
 import { createPoller, type Poller } from '../../services/poller/src/app';
 import { createNotifier, type Notifier } from '../../services/notifier/src/app';
@@ -21,6 +29,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export const API_KEY = 'sk_test_local';
+
+/** The sandbox providers a stack runs: the PSP (sandbox channels), Alipay, WeChat Pay. */
+export type SandboxKind = 'psp' | 'alipay' | 'wechatpay';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +53,11 @@ export class GatewayStack {
   pspUrl!: string;
   alipay!: ReturnType<typeof buildAlipaySandbox>;
   alipayUrl!: string;
+  wechatpay!: ReturnType<typeof buildWechatpaySandbox>;
+  wechatpayUrl!: string;
   gateways: Gateway[] = [];
+  /** The first gateway's URL: where providers notify refunds the refunder sends (GATEWAY_PUBLIC_URL). */
+  notifyBaseUrl?: string;
   pollers: Poller[] = [];
   notifiers: Notifier[] = [];
   refunders: Refunder[] = [];
@@ -66,6 +81,19 @@ export class GatewayStack {
     });
     await this.alipay.listen({ port: 0, host: '127.0.0.1' });
     this.alipayUrl = `http://127.0.0.1:${(this.alipay.server.address() as { port: number }).port}`;
+    // WeChat Pay's retry schedule compressed a thousandfold: 15 ms, 15 ms, 30 ms, 180 ms, ...
+    this.wechatpay = buildWechatpaySandbox({
+      mchid: SANDBOX_WECHATPAY_MCHID,
+      appid: SANDBOX_WECHATPAY_APPID,
+      merchantSerial: SANDBOX_WECHATPAY_SERIAL,
+      merchantPublicKey: SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
+      publicKeyId: SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
+      platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
+      apiV3Key: SANDBOX_WECHATPAY_APIV3_KEY,
+      notifyTimeScale: 0.001,
+    });
+    await this.wechatpay.listen({ port: 0, host: '127.0.0.1' });
+    this.wechatpayUrl = `http://127.0.0.1:${(this.wechatpay.server.address() as { port: number }).port}`;
     this.orderService = buildOrderService({ secret: 'order_test_secret' });
     await this.orderService.listen({ port: 0, host: '127.0.0.1' });
     const orderAddress = this.orderService.server.address();
@@ -73,6 +101,7 @@ export class GatewayStack {
     this.env = await createTestEnv({
       PSP_BASE_URL: this.pspUrl,
       ALIPAY_ENDPOINT: this.alipayUrl,
+      WECHATPAY_BASE_URL: `${this.wechatpayUrl}/`,
       ORDER_SERVICE_URL: this.orderServiceUrl,
       BREAKER_TIMEOUT: '2s',
       ...overrides,
@@ -95,6 +124,7 @@ export class GatewayStack {
     const gateway = await createGateway(config, createLogger('gateway', config.LOG_LEVEL));
     await gateway.start(port);
     this.gateways.push(gateway);
+    this.notifyBaseUrl ??= `http://127.0.0.1:${port}`;
     return { gateway, url: `http://127.0.0.1:${port}` };
   }
 
@@ -110,6 +140,7 @@ export class GatewayStack {
       ORDER_SERVICE_URL: this.orderServiceUrl,
       BREAKER_TIMEOUT: '2s',
       METRICS_PORT: '0',
+      ...(this.notifyBaseUrl ? { GATEWAY_PUBLIC_URL: this.notifyBaseUrl } : {}),
       ...overrides,
     };
   }
@@ -179,26 +210,31 @@ export class GatewayStack {
     this.pollers = this.pollers.filter((candidate) => candidate !== poller);
   }
 
-  /** The shopper pays at the sandbox PSP (or, with `sandbox: 'alipay'`, at the Alipay sandbox). */
-  async pay(channelOrderNo: string, sandbox: 'psp' | 'alipay' = 'psp'): Promise<number> {
-    const base = sandbox === 'alipay' ? this.alipayUrl : this.pspUrl;
-    return (await fetch(`${base}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' })).status;
+  sandboxUrl(sandbox: SandboxKind): string {
+    return { psp: this.pspUrl, alipay: this.alipayUrl, wechatpay: this.wechatpayUrl }[sandbox];
   }
 
-  async setAlipayFaults(faults: Record<string, unknown> | undefined): Promise<void> {
-    await replaceFaults(this.alipayUrl, faults);
+  /** The shopper pays at a sandbox (the PSP unless told). */
+  async pay(channelOrderNo: string, sandbox: SandboxKind = 'psp'): Promise<number> {
+    return (
+      await fetch(`${this.sandboxUrl(sandbox)}/sandbox/trades/${channelOrderNo}/pay`, { method: 'POST' })
+    ).status;
   }
 
-  async alipayLedger(merchantOrderNo: string): Promise<Awaited<ReturnType<GatewayStack['ledger']>>> {
-    return ledgerAt(this.alipayUrl, merchantOrderNo);
+  /** Replaces a sandbox's faults with exactly these (none when undefined). */
+  async setFaults(sandbox: SandboxKind, faults: Record<string, unknown> | undefined): Promise<void> {
+    await replaceFaults(this.sandboxUrl(sandbox), faults);
   }
 
-  /** Replaces the PSP's faults with exactly these (none when undefined). */
   async setPspFaults(faults: Record<string, unknown> | undefined): Promise<void> {
-    await replaceFaults(this.pspUrl, faults);
+    await this.setFaults('psp', faults);
   }
 
-  async ledger(merchantOrderNo: string): Promise<{
+  /** A sandbox's ledger of one order's trades and refunds (the PSP's unless told). */
+  async ledger(
+    merchantOrderNo: string,
+    sandbox: SandboxKind = 'psp',
+  ): Promise<{
     trades: {
       channelOrderNo: string;
       merchantOrderNo: string;
@@ -209,7 +245,7 @@ export class GatewayStack {
     }[];
     refunds: { refundNo: string; channelOrderNo: string; amount: number; status: string }[];
   }> {
-    return ledgerAt(this.pspUrl, merchantOrderNo);
+    return ledgerAt(this.sandboxUrl(sandbox), merchantOrderNo);
   }
 
   /** Collects every event published under this prefix. */
@@ -245,6 +281,7 @@ export class GatewayStack {
     await this.amqp?.close().catch(() => undefined);
     await this.psp?.close();
     await this.alipay?.close();
+    await this.wechatpay?.close();
     await this.orderService?.close();
     await this.env?.cleanup();
   }

@@ -39,7 +39,7 @@ export class SystemStack {
       gatewayUrl: this.gatewayUrls[0]!,
       apiKey: API_KEY,
       pspUrl: this.stack.pspUrl,
-      otherSandboxUrls: [this.stack.alipayUrl],
+      otherSandboxUrls: [this.stack.alipayUrl, this.stack.wechatpayUrl],
       orderServiceUrl: this.stack.orderServiceUrl,
     };
   }
@@ -60,7 +60,11 @@ export class SystemStack {
       30_000,
       100,
     );
-    if (kind === 'payment-gateway') this.gatewayUrls.push(`http://127.0.0.1:${port}`);
+    if (kind === 'payment-gateway') {
+      this.gatewayUrls.push(`http://127.0.0.1:${port}`);
+      // The services spawned after it are told where providers notify (GATEWAY_PUBLIC_URL).
+      this.stack.notifyBaseUrl ??= `http://127.0.0.1:${port}`;
+    }
     return running;
   }
 
@@ -75,6 +79,7 @@ export class SystemStack {
       amqpUrl: config.AMQP_URL,
       commandsExchange: `${config.TOPOLOGY_PREFIX}.payments.commands`,
       alipayUrl: this.stack.alipayUrl,
+      wechatpayUrl: this.stack.wechatpayUrl,
       abandonAfterMs: 3000,
       expireAfterMs: 20_000,
       label: 'chaos',

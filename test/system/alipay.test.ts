@@ -29,7 +29,7 @@ describe('Alipay through the pipeline (real servers, alipay-sdk against the sand
       orderServiceUrl: stack.orderServiceUrl,
     };
   });
-  afterEach(() => stack.setAlipayFaults(undefined));
+  afterEach(() => stack.setFaults('alipay', undefined));
   afterAll(() => stack.stop());
 
   const alipayOrder = (no: string, overrides: Record<string, unknown> = {}) =>
@@ -117,7 +117,7 @@ describe('Alipay through the pipeline (real servers, alipay-sdk against the sand
   });
 
   it('all notifications dropped: paid by polling', async () => {
-    await stack.setAlipayFaults({ dropNotifyRate: 1 });
+    await stack.setFaults('alipay', { dropNotifyRate: 1 });
     const no = orderNo('ali-poll');
     const applied = await api(url, 'POST', '/v1/payments', alipayOrder(no));
     expect(await stack.pay(applied.body.attempt.channelOrderNo, 'alipay')).toBe(200);
@@ -126,14 +126,14 @@ describe('Alipay through the pipeline (real servers, alipay-sdk against the sand
   });
 
   it('bad answer signatures: nothing believed while they last, paid once they are fixed', async () => {
-    await stack.setAlipayFaults({ dropNotifyRate: 1 });
+    await stack.setFaults('alipay', { dropNotifyRate: 1 });
     const no = orderNo('ali-badsig');
     const applied = await api(url, 'POST', '/v1/payments', alipayOrder(no));
     expect(await stack.pay(applied.body.attempt.channelOrderNo, 'alipay')).toBe(200);
-    await stack.setAlipayFaults({ dropNotifyRate: 1, badResponseSignature: true });
+    await stack.setFaults('alipay', { dropNotifyRate: 1, badResponseSignature: true });
     await sleep(2500); // several polls, each answered with a signature that does not verify
     expect((await payment(no)).status).toBe('PAYING');
-    await stack.setAlipayFaults({ dropNotifyRate: 1 });
+    await stack.setFaults('alipay', { dropNotifyRate: 1 });
     await eventually('paid once answers verify', async () => (await payment(no)).status === 'PAID', 40_000);
   });
 
@@ -164,7 +164,7 @@ describe('Alipay through the pipeline (real servers, alipay-sdk against the sand
     ]);
     await eventually(
       'refunded at Alipay',
-      async () => (await stack.alipayLedger(no)).refunds.some((refund) => refund.status === 'SUCCESS'),
+      async () => (await stack.ledger(no, 'alipay')).refunds.some((refund) => refund.status === 'SUCCESS'),
       20_000,
     );
     const view = await payment(no);
@@ -176,7 +176,7 @@ describe('Alipay through the pipeline (real servers, alipay-sdk against the sand
     const no = orderNo('ali-usd');
     const answer = await api(url, 'POST', '/v1/payments', alipayOrder(no, { currency: 'USD' }));
     expect([answer.status, answer.body.error.code]).toEqual([400, 'UNSUPPORTED_CURRENCY']);
-    expect((await stack.alipayLedger(no)).trades).toEqual([]);
+    expect((await stack.ledger(no, 'alipay')).trades).toEqual([]);
   });
 
   it("Alipay down opens Alipay's breaker only; the PSP down opens only the sandbox's", async () => {

@@ -27,16 +27,16 @@ describe('chaos: the money invariants hold under failures', () => {
       // The gateway between recording an attempt and the provider's answer: creates are slow at
       // every provider the traffic uses, so applies in flight have their attempt row and no pay URL
       // when the kill lands.
-      await system.stack.setPspFaults({ createLatencyMs: 1500 });
-      await system.stack.setAlipayFaults({ createLatencyMs: 1500 });
+      for (const sandbox of ['psp', 'alipay', 'wechatpay'] as const)
+        await system.stack.setFaults(sandbox, { createLatencyMs: 1500 });
       await sleep(700);
       await system.restart('payment-gateway', 'SIGKILL');
       const [halfMade] = await db.query(
         "SELECT COUNT(*) AS n FROM channel_order WHERE status = 'PAYING' AND pay_url IS NULL",
       );
       expect(Number((halfMade as { n: number }[])[0]!.n)).toBeGreaterThan(0);
-      await system.stack.setPspFaults(undefined);
-      await system.stack.setAlipayFaults(undefined);
+      for (const sandbox of ['psp', 'alipay', 'wechatpay'] as const)
+        await system.stack.setFaults(sandbox, undefined);
       await sleep(2500);
 
       await system.restart('poller', 'SIGKILL');

@@ -2,6 +2,7 @@ import {
   countUnpublished,
   Counter,
   Gauge,
+  refundMetrics,
   type DataSource,
   settlementMetrics,
   type Registry,
@@ -31,6 +32,8 @@ export function createGatewayMetrics(registry: Registry, dataSource: DataSource)
   return {
     applied,
     callbacks,
+    /** Refunds finished by their provider's notification. */
+    refunds: refundMetrics(registry),
     /** Counts one settlement that changed something. */
     observeSettlement: settlementMetrics(registry),
   };

@@ -1,13 +1,8 @@
-import { Counter, type Registry } from '@payments/common';
+import { Counter, refundMetrics, type Registry } from '@payments/common';
 
 export function createRefunderMetrics(registry: Registry) {
   return {
-    refunds: new Counter({
-      name: 'refunds_total',
-      help: 'Refunds by reason and status reached',
-      labelNames: ['reason', 'status'],
-      registers: [registry],
-    }),
+    refunds: refundMetrics(registry),
     anomalies: new Counter({
       name: 'refund_anomalies_total',
       help: 'Refunds refused by the hard checks (a person must look)',

@@ -123,3 +123,17 @@ export function settlementMetrics(registry: Registry): (result: SettleResult | u
     if (kind === 'PAID_AFTER_CLOSE') duplicates.inc({ kind: 'paid_after_close' });
   };
 }
+
+/**
+ * `refunds_total{reason,status}`, for every service that finishes refunds: the refunder (its sends
+ * and polls) and the gateway (the providers' refund notifications). Count only a finish that changed
+ * the refund, so a refund settled by both is counted once.
+ */
+export function refundMetrics(registry: Registry): Counter<'reason' | 'status'> {
+  return new Counter({
+    name: 'refunds_total',
+    help: 'Refunds by reason and status reached',
+    labelNames: ['reason', 'status'],
+    registers: [registry],
+  });
+}

@@ -113,7 +113,12 @@ async function settleRefundNotification(
       status,
       status === 'FAILED' ? 'the provider failed the refund' : undefined,
     ));
-  if (settled) deps.relay.kick();
+  if (settled) {
+    deps.relay.kick();
+    deps.metrics.refunds.inc({ reason: refund.reason, status });
+    if (status === 'FAILED')
+      deps.log.error({ refundNo, route }, 'the provider failed the refund: a person must decide');
+  }
   await record(
     `REFUND_${status}`,
     refund.channel_order_no,
