@@ -26,6 +26,7 @@ import {
   controlError,
   draw,
   FaultBox,
+  firstSendDelayMs,
   inLedger,
   issuesOf,
   NotifySender,
@@ -200,7 +201,7 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
     });
     const copies = faults.current.duplicateNotifies ? 2 : 1;
     for (let copy = 0; copy < copies; copy += 1)
-      sender.send(trade.notifyUrl, notifyId, render, faults.current.notifyDelayMs);
+      sender.send(trade.notifyUrl, notifyId, render, firstSendDelayMs(faults.current));
   }
 
   function notifyPaid(trade: Trade): void {

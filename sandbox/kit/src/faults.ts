@@ -13,6 +13,8 @@ export const faultsPatchSchema = z
     duplicateNotifies: z.boolean(),
     /** Wait before the first send of a notify. */
     notifyDelayMs: delayMs,
+    /** Each notify's first send waits a further random time up to this: later ones may overtake earlier ones. */
+    reorderNotifiesMs: delayMs,
     queryErrorRate: rate,
     queryLatencyMs: delayMs,
     closeErrorRate: rate,
@@ -39,6 +41,7 @@ export const NO_FAULTS: Readonly<Faults> = {
   dropNotifyRate: 0,
   duplicateNotifies: false,
   notifyDelayMs: 0,
+  reorderNotifiesMs: 0,
   queryErrorRate: 0,
   queryLatencyMs: 0,
   closeErrorRate: 0,
@@ -49,6 +52,11 @@ export const NO_FAULTS: Readonly<Faults> = {
   refundFailRate: 0,
   badResponseSignature: false,
 };
+
+/** When a notification's first send goes out under these faults: its delay, plus a random share of the reordering window. */
+export function firstSendDelayMs(faults: Faults, random: () => number = Math.random): number {
+  return faults.notifyDelayMs + Math.floor(random() * faults.reorderNotifiesMs);
+}
 
 /** True with probability `rate`: 0 never, 1 always (Math.random() is below 1). */
 export function draw(rate: number, random: () => number = Math.random): boolean {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createLogger, errorMessage, type Logger } from '@payments/common';
-import { draw, FaultBox, inLedger, issuesOf, registerControlApi } from '@payments/sandbox-kit';
+import { draw, FaultBox, firstSendDelayMs, inLedger, issuesOf, registerControlApi } from '@payments/sandbox-kit';
 import { NotifySender } from './notify-sender';
 import { PspState, tradeStatus, type PspErrorCode, type PspFailure, type Refund, type Trade } from './state';
 
@@ -172,7 +172,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     // A duplicate is the same notification (same notifyId) delivered again, as real providers do.
     const copies = faults.current.duplicateNotifies ? 2 : 1;
     for (let copy = 0; copy < copies; copy += 1)
-      sender.send(trade.notifyUrl, notifyId, body, faults.current.notifyDelayMs);
+      sender.send(trade.notifyUrl, notifyId, body, firstSendDelayMs(faults.current));
   }
 
   function settleRefundLater(refundNo: string): void {

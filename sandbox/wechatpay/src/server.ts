@@ -20,6 +20,7 @@ import {
   controlError,
   draw,
   FaultBox,
+  firstSendDelayMs,
   inLedger,
   issuesOf,
   NotifySender,
@@ -226,7 +227,7 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
       body,
     });
     const copies = faults.current.duplicateNotifies ? 2 : 1;
-    for (let copy = 0; copy < copies; copy += 1) sender.send(url, id, render, faults.current.notifyDelayMs);
+    for (let copy = 0; copy < copies; copy += 1) sender.send(url, id, render, firstSendDelayMs(faults.current));
   }
 
   function pay(outTradeNo: string) {

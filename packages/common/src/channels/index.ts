@@ -6,6 +6,7 @@ import type { PaymentProvider } from './provider';
 import { providerKit, type ProviderEntry } from './registry-kit';
 import { alipayProvider } from './alipay/provider';
 import { sandboxProvider } from './sandbox/provider';
+import { stripeProvider } from './stripe/provider';
 import { wechatpayProvider } from './wechatpay/provider';
 
 export * from './payment-channel';
@@ -24,9 +25,18 @@ export * from './wechatpay/status';
 export * from './wechatpay/channel';
 export * from './wechatpay/provider';
 export * from './wechatpay/test-keys';
+export * from './stripe/status';
+export * from './stripe/channel';
+export * from './stripe/provider';
+export * from './stripe/test-keys';
 
 /** Every provider we can take payments through: adding one is its folder and one line here. */
-export const PROVIDERS: readonly ProviderEntry[] = [sandboxProvider, alipayProvider, wechatpayProvider];
+export const PROVIDERS: readonly ProviderEntry[] = [
+  sandboxProvider,
+  alipayProvider,
+  wechatpayProvider,
+  stripeProvider,
+];
 
 export const KNOWN_CHANNELS: readonly string[] = PROVIDERS.flatMap((entry) => entry.channels);
 

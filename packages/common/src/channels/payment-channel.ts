@@ -78,6 +78,13 @@ export interface PaymentChannel {
   /** The path segment under `/v1/notify/` its provider's notifications come to. */
   readonly notifyRoute: string;
   readonly closable: boolean;
+  /**
+   * Whether the provider can refund this channel's payments. When it cannot (Stripe refunds no
+   * Boleto payment), an extra payment is owed back by hand: its refund is `MANUAL_REQUIRED`.
+   */
+  readonly refundable: boolean;
+  /** Whether an apply must give a `returnUrl` (hosted checkouts send the shopper back to it). */
+  readonly needsReturnUrl?: boolean;
   /** Whether this channel takes payments in `currency` (checked at apply, before any provider call). */
   supportsCurrency(currency: string): boolean;
   createTrade(request: CreateTradeRequest): Promise<CreatedTrade>;

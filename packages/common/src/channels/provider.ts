@@ -11,7 +11,8 @@ export interface NotificationRequest {
 /** What a verified notification says (Medusa's webhook-to-action mapping is the model). */
 export type ProviderNotification =
   | { kind: 'payment'; channelOrderNo: string; providerTradeNo: string | null; outcome: ProviderOutcome }
-  | { kind: 'refund'; refundNo: string; status: ProviderRefundStatus }
+  /** What the provider says of our refunds (one notification may report several: Stripe's `charge.refunded`). */
+  | { kind: 'refund'; refunds: { refundNo: string; status: ProviderRefundStatus }[] }
   /** Verified, but nothing for us to act on (an event type we do not use). */
   | { kind: 'ignored'; reason: string };
 

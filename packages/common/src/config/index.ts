@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { alipaySettings } from '../channels/alipay/settings';
+import { stripeSettings } from '../channels/stripe/settings';
 import { wechatpaySettings } from '../channels/wechatpay/settings';
 import { commaList, fieldMeta, duration, minorUnits, port, schedule, secret, url } from './fields';
 
@@ -30,7 +31,7 @@ export const configSchema = z.object({
   API_KEYS: commaList('sk_test_local', 'needs at least one key').register(fieldMeta, { secret: true }),
   /** The channels this deployment takes (CONTRACT 9); each must be one a provider of ours serves. */
   CHANNELS: commaList(
-    'sandbox-wallet,sandbox-qr,sandbox-voucher,alipay-qr,alipay-page,wechat-native',
+    'sandbox-wallet,sandbox-qr,sandbox-voucher,alipay-qr,alipay-page,wechat-native,stripe-card,stripe-boleto',
     'needs at least one channel',
   ),
   PSP_BASE_URL: url('http://127.0.0.1:8090'),
@@ -61,6 +62,7 @@ export const configSchema = z.object({
   // Each provider's own section (CONTRACT 9).
   ...alipaySettings,
   ...wechatpaySettings,
+  ...stripeSettings,
 });
 
 export type Config = z.infer<typeof configSchema>;

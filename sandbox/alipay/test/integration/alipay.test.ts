@@ -321,8 +321,7 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
     expect(refunded.form.trade_status).toBe('TRADE_CLOSED');
     expect(await provider.verifyNotification(notification(refunded.rawBody))).toEqual({
       kind: 'refund',
-      refundNo: `rf_n_${sequence}`,
-      status: 'SUCCESS',
+      refunds: [{ refundNo: `rf_n_${sequence}`, status: 'SUCCESS' }],
     });
   });
 

@@ -255,8 +255,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     );
     expect(await provider.verifyNotification(notification(told.rawBody, told.headers))).toEqual({
       kind: 'refund',
-      refundNo: refund.refundNo,
-      status: 'SUCCESS',
+      refunds: [{ refundNo: refund.refundNo, status: 'SUCCESS' }],
     });
   });
 

@@ -36,6 +36,11 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
     );
   if (!channel.supportsCurrency(request.currency))
     throw new ApiError('UNSUPPORTED_CURRENCY', `channel ${channel.name} does not take ${request.currency}`);
+  if (channel.needsReturnUrl && !request.returnUrl)
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      `returnUrl: required for ${channel.name} (its provider sends the shopper back there)`,
+    );
   const expireAt = request.expireAt ? new Date(request.expireAt) : new Date(Date.now() + DEFAULT_VALIDITY_MS);
   if (expireAt.getTime() <= Date.now())
     throw new ApiError('VALIDATION_FAILED', 'expireAt: must be in the future');

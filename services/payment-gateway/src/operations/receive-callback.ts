@@ -95,36 +95,38 @@ async function settleRefundNotification(
   notification: Extract<ProviderNotification, { kind: 'refund' }>,
   record: Received['record'],
 ): Promise<NotificationVerdict> {
-  const { refundNo, status } = notification;
-  const refund = await findRefund(deps.dataSource, refundNo);
-  if (!refund || deps.channels.get(refund.channel)?.notifyRoute !== route) {
-    // A refund made outside us (the provider's merchant portal): kept as evidence and taken, since
-    // no retry of it could ever settle anything here.
-    const message = refund ? `refund ${refundNo} belongs to ${refund.channel}` : `no refund ${refundNo}`;
-    deps.log.warn({ route, refundNo }, `refund notification for a refund we did not make: ${message}`);
-    await record('UNKNOWN_REFUND', null, true, message);
-    return { accepted: true };
+  for (const { refundNo, status } of notification.refunds) {
+    const refund = await findRefund(deps.dataSource, refundNo);
+    if (!refund || deps.channels.get(refund.channel)?.notifyRoute !== route) {
+      // A refund made outside us (the provider's merchant portal): kept as evidence and taken, since
+      // no retry of it could ever settle anything here.
+      const message = refund ? `refund ${refundNo} belongs to ${refund.channel}` : `no refund ${refundNo}`;
+      deps.log.warn({ route, refundNo }, `refund notification for a refund we did not make: ${message}`);
+      await record('UNKNOWN_REFUND', null, true, message);
+      continue;
+    }
+    const settled =
+      status !== 'PROCESSING' &&
+      (await finishRefund(
+        deps.dataSource,
+        refund,
+        status,
+        status === 'FAILED' ? 'the provider failed the refund' : undefined,
+      ));
+    if (settled) {
+      deps.relay.kick();
+      deps.metrics.refunds.inc({ reason: refund.reason, status });
+      if (status === 'FAILED')
+        deps.log.error({ refundNo, route }, 'the provider failed the refund: a person must decide');
+    }
+    await record(
+      `REFUND_${status}`,
+      refund.channel_order_no,
+      true,
+      `refund ${refundNo}${settled ? ' settled' : ''}`,
+    );
   }
-  const settled =
-    status !== 'PROCESSING' &&
-    (await finishRefund(
-      deps.dataSource,
-      refund,
-      status,
-      status === 'FAILED' ? 'the provider failed the refund' : undefined,
-    ));
-  if (settled) {
-    deps.relay.kick();
-    deps.metrics.refunds.inc({ reason: refund.reason, status });
-    if (status === 'FAILED')
-      deps.log.error({ refundNo, route }, 'the provider failed the refund: a person must decide');
-  }
-  await record(
-    `REFUND_${status}`,
-    refund.channel_order_no,
-    true,
-    `refund ${refundNo}${settled ? ' settled' : ''}`,
-  );
+  if (notification.refunds.length === 0) await record('IGNORED', null, true, 'names none of our refunds');
   return { accepted: true };
 }
 

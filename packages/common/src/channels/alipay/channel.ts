@@ -54,6 +54,7 @@ export class AlipayChannel implements PaymentChannel {
   readonly provider = 'alipay';
   readonly notifyRoute = 'alipay';
   readonly closable = true;
+  readonly refundable = true;
 
   constructor(
     readonly name: AlipayChannelName,

@@ -49,7 +49,7 @@ export class AlipayProvider implements PaymentProvider {
     // About a refund (partial: TRADE_SUCCESS; full: TRADE_CLOSED): never un-pays or re-pays the order.
     if (form.refund_fee !== undefined || form.gmt_refund !== undefined) {
       return form.out_biz_no
-        ? { kind: 'refund', refundNo: form.out_biz_no, status: 'SUCCESS' }
+        ? { kind: 'refund', refunds: [{ refundNo: form.out_biz_no, status: 'SUCCESS' }] }
         : { kind: 'ignored', reason: `refund of ${form.out_trade_no} without out_biz_no` };
     }
     let outcome;

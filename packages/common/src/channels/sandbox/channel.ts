@@ -100,6 +100,7 @@ function errorCode(body: unknown): string | undefined {
 export class SandboxChannel implements PaymentChannel {
   readonly provider = 'sandbox';
   readonly closable: boolean;
+  readonly refundable = true;
   /** Each sandbox channel keeps its own route (CONTRACT 3). */
   readonly notifyRoute: string;
 

@@ -60,6 +60,7 @@ export class WechatNativeChannel implements PaymentChannel {
   readonly provider = 'wechatpay';
   readonly notifyRoute = 'wechatpay';
   readonly closable = true;
+  readonly refundable = true;
 
   constructor(private readonly client: WechatpayClient) {}
 

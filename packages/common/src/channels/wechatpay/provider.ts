@@ -108,8 +108,7 @@ export class WechatpayProvider implements PaymentProvider {
         );
       return {
         kind: 'refund',
-        refundNo: refund.out_refund_no,
-        status: wechatRefundOutcome(refund.refund_status),
+        refunds: [{ refundNo: refund.out_refund_no, status: wechatRefundOutcome(refund.refund_status) }],
       };
     }
     return { kind: 'ignored', reason: `event type ${event.event_type}` };

@@ -1,0 +1,136 @@
+/**
+ * Stripe as one provider (CONTRACT 9): one client, one breaker (`stripe`), one webhook route
+ * (`/v1/notify/stripe`, `Stripe-Signature` over the raw body), the channels `stripe-card` and
+ * `stripe-boleto`. Events may come in any order and more than once: each one is taken as a hint
+ * and the session (or refund) it names is read back from Stripe, so what settles is always
+ * Stripe's state now, never the order events happened to arrive in.
+ */
+import type Stripe from 'stripe';
+import type { Config } from '../../config';
+import {
+  NotifyRejectedError,
+  type NotificationAnswer,
+  type NotificationRequest,
+  type NotificationVerdict,
+  type PaymentProvider,
+  type ProviderNotification,
+} from '../provider';
+import type { ProviderEntry, ProviderKit } from '../registry-kit';
+import {
+  outcomeOf,
+  readSession,
+  STRIPE_CHANNELS,
+  StripeCheckoutChannel,
+  type StripeChannelName,
+} from './channel';
+import { StripeClient } from './client';
+import { stripeRefundOutcome, type StripeRefundState } from './status';
+
+/** The Checkout events of CONTRACT 9: each settles from the session as Stripe has it now. */
+const SESSION_EVENTS = new Set([
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+]);
+const REFUND_EVENTS = new Set(['refund.created', 'refund.updated', 'refund.failed']);
+
+export class StripeProvider implements PaymentProvider {
+  readonly name = 'stripe';
+  readonly notifyRoutes = ['stripe'] as const;
+  readonly channels: StripeCheckoutChannel[];
+  private readonly client: StripeClient;
+
+  constructor(config: Config, kit: ProviderKit, channelNames: readonly string[]) {
+    this.client = new StripeClient(config, kit);
+    this.channels = channelNames.map(
+      (name) => new StripeCheckoutChannel(name as StripeChannelName, this.client),
+    );
+  }
+
+  async verifyNotification(request: NotificationRequest): Promise<ProviderNotification> {
+    const signature = request.headers['stripe-signature'];
+    if (typeof signature !== 'string') throw new NotifyRejectedError(401, 'Stripe-Signature missing');
+    let event: Stripe.Event;
+    try {
+      event = this.client.constructEvent(request.rawBody, signature);
+    } catch (error) {
+      throw new NotifyRejectedError(401, `Stripe-Signature: ${(error as Error).message.slice(0, 160)}`);
+    }
+    const object = event.data.object as { id?: string; object?: string };
+    if (SESSION_EVENTS.has(event.type)) return this.sessionNotification(object as Stripe.Checkout.Session);
+    if (REFUND_EVENTS.has(event.type)) return this.refundNotification((object as Stripe.Refund).id);
+    if (event.type === 'charge.refunded') return this.chargeRefunds((object as Stripe.Charge).id);
+    return { kind: 'ignored', reason: `event ${event.id} of type ${event.type}` };
+  }
+
+  private async sessionNotification(hinted: Stripe.Checkout.Session): Promise<ProviderNotification> {
+    const session = await readSession(this.client, hinted.id);
+    if (session === 'NOT_FOUND') throw new NotifyRejectedError(400, `no session ${hinted.id} at Stripe`);
+    if (!session.client_reference_id) return { kind: 'ignored', reason: `session ${session.id} is not ours` };
+    return {
+      kind: 'payment',
+      channelOrderNo: session.client_reference_id,
+      providerTradeNo: session.id,
+      outcome: outcomeOf(session),
+    };
+  }
+
+  private async refundNotification(refundId: string | undefined): Promise<ProviderNotification> {
+    const answer = await this.client.call('refund read', (sdk) => sdk.refunds.retrieve(refundId ?? ''));
+    if (!answer.ok) throw new NotifyRejectedError(400, `no refund ${refundId} at Stripe`);
+    return { kind: 'refund', refunds: ours([answer.value]) };
+  }
+
+  private async chargeRefunds(chargeId: string | undefined): Promise<ProviderNotification> {
+    const answer = await this.client.call('refund list', (sdk) =>
+      sdk.refunds.list({ charge: chargeId, limit: 100 }),
+    );
+    if (!answer.ok) throw new NotifyRejectedError(400, `no charge ${chargeId} at Stripe`);
+    return { kind: 'refund', refunds: ours(answer.value.data) };
+  }
+
+  /** Webhook bodies are signed, but their ids are all we read unverified. */
+  describeUnverified(request: NotificationRequest) {
+    let reference: string | null = null;
+    try {
+      const object = JSON.parse(request.rawBody.toString('utf8'))?.data?.object;
+      reference = typeof object?.client_reference_id === 'string' ? object.client_reference_id : null;
+    } catch {
+      reference = null;
+    }
+    const signature = request.headers['stripe-signature'];
+    return { claimedReference: reference, signature: typeof signature === 'string' ? signature : null };
+  }
+
+  /** Stripe retries any answer but a 2xx. */
+  acknowledge(verdict: NotificationVerdict): NotificationAnswer {
+    return verdict.accepted
+      ? { status: 200, contentType: 'application/json', body: '{"received":true}' }
+      : {
+          status: verdict.status,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: verdict.code, message: verdict.message } }),
+        };
+  }
+}
+
+/** Refunds we made (they carry our refundNo), with what Stripe says of each. */
+function ours(refunds: Stripe.Refund[]) {
+  return refunds.flatMap((refund) =>
+    refund.metadata?.refundNo
+      ? [
+          {
+            refundNo: refund.metadata.refundNo,
+            status: stripeRefundOutcome(refund.status as StripeRefundState),
+          },
+        ]
+      : [],
+  );
+}
+
+export const stripeProvider: ProviderEntry = {
+  name: 'stripe',
+  channels: STRIPE_CHANNELS,
+  create: (config, kit, channels) => new StripeProvider(config, kit, channels),
+};

@@ -1,0 +1,2 @@
+/** For tests and scripts that run the Stripe sandbox in-process (the package's `main`). */
+export { buildStripeSandbox, type StripeSandboxOptions } from './server';

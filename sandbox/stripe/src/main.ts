@@ -1,0 +1,34 @@
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { buildStripeSandbox } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const scale = Number(process.env.SANDBOX_NOTIFY_TIME_SCALE ?? 1);
+  if (!Number.isFinite(scale) || scale <= 0) {
+    process.stderr.write('invalid configuration: SANDBOX_NOTIFY_TIME_SCALE: must be a positive number\n');
+    process.exit(1);
+  }
+  const log = createLogger('sandbox-stripe', config.LOG_LEVEL);
+  // The account's webhook endpoint: the gateway's Stripe route unless told otherwise.
+  const webhookUrl =
+    process.env.SANDBOX_STRIPE_WEBHOOK_URL ??
+    new URL('/v1/notify/stripe', config.GATEWAY_PUBLIC_URL).toString();
+  const app = buildStripeSandbox({
+    // The sandbox accepts the configured (by default its own published TEST-ONLY) key and secret.
+    secretKey: config.STRIPE_SECRET_KEY,
+    webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    webhookUrl: () => webhookUrl,
+    log,
+    notifyTimeScale: scale,
+    publicUrl: process.env.SANDBOX_STRIPE_PUBLIC_URL,
+  });
+  exitOnSignals(log, () => app.close());
+  // All interfaces, so the sandbox is reachable from containers too (docker-compose).
+  await app.listen({ port: config.SANDBOX_STRIPE_PORT, host: '0.0.0.0' });
+  log.info({ port: config.SANDBOX_STRIPE_PORT, webhookUrl }, 'sandbox stripe listening');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sandbox-stripe failed to start: ${errorMessage(error)}\n`);
+  process.exit(1);
+});
