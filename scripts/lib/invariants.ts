@@ -20,7 +20,13 @@ interface PaymentView {
   status: string;
   amount: number;
   attempts: { channelOrderNo: string; status: string }[];
-  refunds: { refundNo: string; status: string; amount: number }[];
+  refunds: {
+    refundNo: string;
+    status: string;
+    amount: number;
+    /** Paid back outside the provider (no ledger of ours shows it): the operator's record. */
+    settledManually?: { by: string; at: string; reference: string } | null;
+  }[];
   expireAt: string;
 }
 
@@ -55,7 +61,8 @@ export async function moneyOf(endpoints: Endpoints, merchantOrderNo: string) {
   // The PSP knows the merchant's order number; other providers may not (or keep only 32
   // characters of it): their ledgers are asked by our attempts' numbers.
   const others = endpoints.otherSandboxUrls ?? [];
-  const attempts = others.length > 0 ? ((await paymentOf(endpoints, merchantOrderNo))?.attempts ?? []) : [];
+  const payment = await paymentOf(endpoints, merchantOrderNo);
+  const attempts = others.length > 0 ? (payment?.attempts ?? []) : [];
   const queries = [
     `${endpoints.pspUrl}/sandbox/ledger?merchantOrderNo=${encodeURIComponent(merchantOrderNo)}`,
     ...(attempts.length > 0
@@ -73,7 +80,12 @@ export async function moneyOf(endpoints: Endpoints, merchantOrderNo: string) {
   const captured = body.trades
     .filter((trade) => trade.status === 'PAID')
     .reduce((sum, trade) => sum + trade.amount, 0);
-  const returned = body.refunds
+  // Money paid back by hand (a Boleto payment Stripe cannot refund) is returned once an operator
+  // recorded it: no provider's ledger can show it.
+  const manual = (payment?.refunds ?? []).filter(
+    (refund) => refund.status === 'SUCCESS' && refund.settledManually,
+  );
+  const returned = [...body.refunds, ...manual]
     .filter((refund) => refund.status === 'SUCCESS')
     .reduce((sum, refund) => sum + refund.amount, 0);
   return {
@@ -100,8 +112,11 @@ export async function isQuiet(endpoints: Endpoints, merchantOrderNo: string): Pr
   if (payment.refunds.some((refund) => refund.status === 'PROCESSING')) return false;
   const money = await moneyOf(endpoints, merchantOrderNo);
   const refundable = payment.status === 'PAID' ? money.captured - payment.amount : money.captured;
-  if (money.returned < refundable && !payment.refunds.some((refund) => refund.status === 'PENDING_APPROVAL'))
-    return false;
+  // A refund waiting for a person (approval, or paying back by hand) is as far as it goes by itself.
+  const waitsForPerson = payment.refunds.some(
+    (refund) => refund.status === 'PENDING_APPROVAL' || refund.status === 'MANUAL_REQUIRED',
+  );
+  if (money.returned < refundable && !waitsForPerson) return false;
   if (payment.status === 'PAID' && (await merchantViewOf(endpoints, merchantOrderNo))?.status !== 'PAID')
     return false;
   return true;
@@ -131,6 +146,10 @@ export async function checkOrder(endpoints: Endpoints, merchantOrderNo: string):
   } else if (merchant) {
     fail(`${payment.status} but the order service was told it was paid`);
   }
+  for (const refund of payment.refunds.filter((candidate) => candidate.status === 'MANUAL_REQUIRED'))
+    fail(
+      `owes ${refund.amount} by hand: refund ${refund.refundNo} is MANUAL_REQUIRED (payctl refund settle-manually)`,
+    );
   const stuck = payment.attempts.filter((attempt) => attempt.status === 'PAYING');
   if (stuck.length > 0 && Date.now() > new Date(payment.expireAt).getTime())
     fail(`${stuck.length} attempt(s) still PAYING after expiry`);

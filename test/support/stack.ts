@@ -13,12 +13,15 @@ import {
   SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
   SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
   SANDBOX_WECHATPAY_SERIAL,
+  SANDBOX_STRIPE_SECRET_KEY,
+  SANDBOX_STRIPE_WEBHOOK_SECRET,
   type Config,
 } from '@payments/common';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildPspServer } from '../../sandbox/psp/src/server';
 import { buildAlipaySandbox } from '../../sandbox/alipay/src/server';
 import { buildWechatpaySandbox } from '../../sandbox/wechatpay/src/server';
+import { buildStripeSandbox } from '../../sandbox/stripe/src/server';
 import { createGateway, type Gateway } from '../../services/payment-gateway/src/app';
 import { createPoller, type Poller } from '../../services/poller/src/app';
 import { createNotifier, type Notifier } from '../../services/notifier/src/app';
@@ -30,8 +33,8 @@ import { join } from 'node:path';
 
 export const API_KEY = 'sk_test_local';
 
-/** The sandbox providers a stack runs: the PSP (sandbox channels), Alipay, WeChat Pay. */
-export type SandboxKind = 'psp' | 'alipay' | 'wechatpay';
+/** The sandbox providers a stack runs: the PSP (sandbox channels), Alipay, WeChat Pay, Stripe. */
+export type SandboxKind = 'psp' | 'alipay' | 'wechatpay' | 'stripe';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,6 +58,8 @@ export class GatewayStack {
   alipayUrl!: string;
   wechatpay!: ReturnType<typeof buildWechatpaySandbox>;
   wechatpayUrl!: string;
+  stripe!: ReturnType<typeof buildStripeSandbox>;
+  stripeUrl!: string;
   gateways: Gateway[] = [];
   /** The first gateway's URL: where providers notify refunds the refunder sends (GATEWAY_PUBLIC_URL). */
   notifyBaseUrl?: string;
@@ -94,6 +99,15 @@ export class GatewayStack {
     });
     await this.wechatpay.listen({ port: 0, host: '127.0.0.1' });
     this.wechatpayUrl = `http://127.0.0.1:${(this.wechatpay.server.address() as { port: number }).port}`;
+    // Stripe's webhooks go to the account's endpoint: the stack's first gateway, once it runs.
+    this.stripe = buildStripeSandbox({
+      secretKey: SANDBOX_STRIPE_SECRET_KEY,
+      webhookSecret: SANDBOX_STRIPE_WEBHOOK_SECRET,
+      webhookUrl: () => this.notifyBaseUrl && `${this.notifyBaseUrl}/v1/notify/stripe`,
+      notifyTimeScale: 0.001,
+    });
+    await this.stripe.listen({ port: 0, host: '127.0.0.1' });
+    this.stripeUrl = `http://127.0.0.1:${(this.stripe.server.address() as { port: number }).port}`;
     this.orderService = buildOrderService({ secret: 'order_test_secret' });
     await this.orderService.listen({ port: 0, host: '127.0.0.1' });
     const orderAddress = this.orderService.server.address();
@@ -102,6 +116,7 @@ export class GatewayStack {
       PSP_BASE_URL: this.pspUrl,
       ALIPAY_ENDPOINT: this.alipayUrl,
       WECHATPAY_BASE_URL: `${this.wechatpayUrl}/`,
+      STRIPE_API_BASE: this.stripeUrl,
       ORDER_SERVICE_URL: this.orderServiceUrl,
       BREAKER_TIMEOUT: '2s',
       ...overrides,
@@ -211,7 +226,9 @@ export class GatewayStack {
   }
 
   sandboxUrl(sandbox: SandboxKind): string {
-    return { psp: this.pspUrl, alipay: this.alipayUrl, wechatpay: this.wechatpayUrl }[sandbox];
+    return { psp: this.pspUrl, alipay: this.alipayUrl, wechatpay: this.wechatpayUrl, stripe: this.stripeUrl }[
+      sandbox
+    ];
   }
 
   /** The shopper pays at a sandbox (the PSP unless told). */
@@ -282,6 +299,7 @@ export class GatewayStack {
     await this.psp?.close();
     await this.alipay?.close();
     await this.wechatpay?.close();
+    await this.stripe?.close();
     await this.orderService?.close();
     await this.env?.cleanup();
   }

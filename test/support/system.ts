@@ -39,7 +39,7 @@ export class SystemStack {
       gatewayUrl: this.gatewayUrls[0]!,
       apiKey: API_KEY,
       pspUrl: this.stack.pspUrl,
-      otherSandboxUrls: [this.stack.alipayUrl, this.stack.wechatpayUrl],
+      otherSandboxUrls: [this.stack.alipayUrl, this.stack.wechatpayUrl, this.stack.stripeUrl],
       orderServiceUrl: this.stack.orderServiceUrl,
     };
   }

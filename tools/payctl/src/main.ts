@@ -10,7 +10,7 @@ import {
   topologyFor,
   type Config,
 } from '@payments/common';
-import { approveRefund, listPendingRefunds } from './refunds';
+import { approveRefund, listRefunds, settleRefundManually } from './refunds';
 import { paymentTimeline } from './timeline';
 
 function positiveInt(value: string): number {
@@ -78,10 +78,10 @@ export function buildCli(config: Config): Command {
   refund
     .command('list')
     .option('--pending', 'only those waiting for approval')
-    .action(async (options: { pending?: boolean }) => {
-      print(
-        await withDatabase(config, (dataSource) => listPendingRefunds(dataSource, Boolean(options.pending))),
-      );
+    .option('--manual', 'only those owed back by hand (MANUAL_REQUIRED: the provider cannot refund them)')
+    .action(async (options: { pending?: boolean; manual?: boolean }) => {
+      const status = options.manual ? 'MANUAL_REQUIRED' : options.pending ? 'PENDING_APPROVAL' : undefined;
+      print(await withDatabase(config, (dataSource) => listRefunds(dataSource, status)));
     });
   refund
     .command('approve <refundNo>')
@@ -89,6 +89,18 @@ export function buildCli(config: Config): Command {
     .requiredOption('--by <name>', 'who approves it (recorded with the time)')
     .action(async (refundNo: string, options: { by: string }) => {
       print(await withDatabase(config, (dataSource) => approveRefund(dataSource, refundNo, options.by)));
+    });
+  refund
+    .command('settle-manually <refundNo>')
+    .description('record a refund owed by hand (MANUAL_REQUIRED) as paid back outside the provider')
+    .requiredOption('--by <name>', 'who paid it back (recorded with the time)')
+    .requiredOption('--reference <text>', 'the bank transfer or other proof of the payment back')
+    .action(async (refundNo: string, options: { by: string; reference: string }) => {
+      print(
+        await withDatabase(config, (dataSource) =>
+          settleRefundManually(dataSource, refundNo, options.by, options.reference),
+        ),
+      );
     });
 
   const outbox = program.command('outbox').description('transactional outbox');

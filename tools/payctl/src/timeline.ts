@@ -87,7 +87,19 @@ export async function paymentTimeline(
         detail: `${refund.refund_no} by ${refund.approved_by ?? 'unknown'}`,
       });
     }
-    if (refund.status !== 'PROCESSING' && refund.status !== 'PENDING_APPROVAL') {
+    if (refund.status === 'MANUAL_REQUIRED') {
+      entries.push({
+        at: iso(refund.updated_at),
+        what: 'refund owed by hand',
+        detail: `${refund.refund_no} (${refund.last_error ?? 'the provider cannot refund it'}): pay it back, then payctl refund settle-manually ${refund.refund_no}`,
+      });
+    } else if (refund.settled_manually_at) {
+      entries.push({
+        at: iso(refund.settled_manually_at),
+        what: 'refund settled manually',
+        detail: `${refund.refund_no} by ${refund.settled_manually_by}, reference ${refund.manual_reference}`,
+      });
+    } else if (refund.status !== 'PROCESSING' && refund.status !== 'PENDING_APPROVAL') {
       entries.push({
         at: iso(refund.finished_at ?? refund.updated_at),
         what: `refund ${refund.status}`,

@@ -79,7 +79,10 @@ describe('provider settings', () => {
       'alipay-qr',
       'alipay-page',
       'wechat-native',
+      'stripe-card',
+      'stripe-boleto',
     ]);
+    expect(config.STRIPE_API_BASE).toBe('http://127.0.0.1:8093');
     expect(config.WECHATPAY_BASE_URL).toBe('http://127.0.0.1:8092/');
     expect(config.WECHATPAY_APIV3_KEY).toBe(SANDBOX_WECHATPAY_APIV3_KEY);
   });
@@ -100,5 +103,6 @@ describe('provider settings', () => {
     expect(() => loadConfig({ WECHATPAY_MCHID: 'm-1' })).toThrow(/WECHATPAY_MCHID/);
     expect(() => loadConfig({ WECHATPAY_APPID: '1900000109' })).toThrow(/WECHATPAY_APPID/);
     expect(() => loadConfig({ WECHATPAY_APIV3_KEY: 'a'.repeat(31) })).toThrow(/WECHATPAY_APIV3_KEY/);
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: 'pk_live_abc' })).toThrow(/STRIPE_SECRET_KEY/);
   });
 });

@@ -36,7 +36,14 @@ export const ATTEMPT_STATUSES = ['PAYING', 'SUCCESS', 'FAILED', 'CLOSED'] as con
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 export const REFUND_REASONS = ['DUPLICATE_PAYMENT', 'PAID_AFTER_CLOSE', 'MANUAL'] as const;
 export type RefundReason = (typeof REFUND_REASONS)[number];
-export const REFUND_STATUSES = ['PENDING_APPROVAL', 'PROCESSING', 'SUCCESS', 'FAILED'] as const;
+export const REFUND_STATUSES = [
+  'PENDING_APPROVAL',
+  'PROCESSING',
+  'SUCCESS',
+  'FAILED',
+  /** Owed back by hand: the provider cannot refund it (CONTRACT 9). */
+  'MANUAL_REQUIRED',
+] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
 /** Error codes of CONTRACT 3, with their HTTP status. */

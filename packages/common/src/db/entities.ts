@@ -113,6 +113,9 @@ export interface RefundOrder {
   lastError: string | null;
   approvedAt: Date | null;
   approvedBy: string | null;
+  settledManuallyBy: string | null;
+  settledManuallyAt: Date | null;
+  manualReference: string | null;
   finishedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -136,6 +139,9 @@ export const RefundOrderEntity = new EntitySchema<RefundOrder>({
     approvedAt: { type: 'datetime', precision: 3, name: 'approved_at', nullable: true },
     approvedBy: { type: 'varchar', length: 64, name: 'approved_by', nullable: true },
     finishedAt: { type: 'datetime', precision: 3, name: 'finished_at', nullable: true },
+    settledManuallyBy: { type: 'varchar', length: 64, name: 'settled_manually_by', nullable: true },
+    settledManuallyAt: { type: 'datetime', precision: 3, name: 'settled_manually_at', nullable: true },
+    manualReference: { type: 'varchar', length: 255, name: 'manual_reference', nullable: true },
     ...timestamps,
   },
 });

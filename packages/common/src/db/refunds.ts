@@ -17,6 +17,9 @@ export interface RefundRow {
   last_error: string | null;
   approved_at: Date | null;
   approved_by: string | null;
+  settled_manually_by?: string | null;
+  settled_manually_at?: Date | null;
+  manual_reference?: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -123,5 +126,58 @@ export async function approveRefund(
     const approved = { ...refund, status: 'PROCESSING' as const, approved_by: by };
     await appendRefundEvent(manager, 'refund.requested', approved);
     return approved;
+  });
+}
+
+/**
+ * A PROCESSING refund its provider cannot make (the channel is not `refundable`): it is owed back
+ * by hand, `MANUAL_REQUIRED`, and nothing is ever sent to the provider. False if it was not
+ * PROCESSING (another worker, or an operator, got there first).
+ */
+export async function requireManualRefund(
+  dataSource: DataSource,
+  refund: RefundRow,
+  why: string,
+): Promise<boolean> {
+  const updated = await dataSource.query(
+    "UPDATE refund_order SET status = 'MANUAL_REQUIRED', last_error = ? WHERE id = ? AND status = 'PROCESSING'",
+    [why.slice(0, 512), refund.id],
+  );
+  return affectedRows(updated) === 1;
+}
+
+/**
+ * `payctl refund settle-manually`: a MANUAL_REQUIRED refund was paid back outside the provider.
+ * It becomes SUCCESS with who recorded it, when, and their reference (a bank transfer's id), and
+ * its `refund.succeeded` event. Throws if it is not MANUAL_REQUIRED or the input is bad.
+ */
+export async function settleRefundManually(
+  dataSource: DataSource,
+  refundNo: string,
+  settledBy: string,
+  reference: string,
+): Promise<RefundRow> {
+  const by = settledBy.trim();
+  const ref = reference.trim();
+  if (by.length === 0 || by.length > 64) throw new Error('who settled it (--by) must be 1-64 characters');
+  if (ref.length === 0 || ref.length > 255)
+    throw new Error('the reference (--reference) must be 1-255 characters');
+  return dataSource.transaction(async (manager) => {
+    const [refund] = (await manager.query('SELECT * FROM refund_order WHERE refund_no = ? FOR UPDATE', [
+      refundNo,
+    ])) as RefundRow[];
+    if (!refund) throw new Error(`no refund ${refundNo}`);
+    if (refund.status !== 'MANUAL_REQUIRED')
+      throw new Error(`refund ${refundNo} is ${refund.status}, not MANUAL_REQUIRED`);
+    const updated = await manager.query(
+      `UPDATE refund_order SET status = 'SUCCESS', settled_manually_by = ?, settled_manually_at = NOW(3),
+         manual_reference = ?, finished_at = NOW(3), last_error = NULL
+       WHERE id = ? AND status = 'MANUAL_REQUIRED'`,
+      [by, ref, refund.id],
+    );
+    if (affectedRows(updated) !== 1) throw new Error(`refund ${refundNo} changed while settling`);
+    const settled = { ...refund, status: 'SUCCESS' as const, settled_manually_by: by, manual_reference: ref };
+    await appendRefundEvent(manager, 'refund.succeeded', settled);
+    return settled;
   });
 }

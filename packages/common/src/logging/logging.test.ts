@@ -65,6 +65,9 @@ describe('log redaction', () => {
     expect(described).toContain('PUBLIC KEY'); // Alipay's public key is no secret
     expect(described).toContain('"ALIPAY_PRIVATE_KEY":"[redacted]"');
     expect(described).toContain('"WECHATPAY_APIV3_KEY":"[redacted]"');
+    expect(described).toContain('"STRIPE_SECRET_KEY":"[redacted]"');
+    expect(described).toContain('"STRIPE_WEBHOOK_SECRET":"[redacted]"');
+    expect(described).not.toContain('sk_test_51Sandbox');
     expect(described).toContain('127.0.0.1:8091');
   });
 

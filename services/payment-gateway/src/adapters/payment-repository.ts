@@ -20,6 +20,9 @@ export interface RefundRow {
   reason: string;
   amount: number;
   status: string;
+  settled_manually_by: string | null;
+  settled_manually_at: Date | null;
+  manual_reference: string | null;
 }
 
 /** Characters of an unverified callback's body kept in the callback log. */
@@ -124,7 +127,8 @@ export class PaymentRepository {
 
   async refundsOf(payOrderId: number): Promise<RefundRow[]> {
     return this.dataSource.query(
-      'SELECT refund_no, channel_order_no, reason, amount, status FROM refund_order WHERE pay_order_id = ? ORDER BY id',
+      `SELECT refund_no, channel_order_no, reason, amount, status, settled_manually_by, settled_manually_at, manual_reference
+         FROM refund_order WHERE pay_order_id = ? ORDER BY id`,
       [payOrderId],
     );
   }

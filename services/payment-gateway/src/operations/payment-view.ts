@@ -61,6 +61,14 @@ export function paymentBody(
       reason: refund.reason,
       amount: Number(refund.amount),
       status: refund.status,
+      /** Paid back outside the provider (CONTRACT 9), recorded by an operator. */
+      settledManually: refund.settled_manually_at
+        ? {
+            by: refund.settled_manually_by,
+            at: iso(refund.settled_manually_at),
+            reference: refund.manual_reference,
+          }
+        : null,
     })),
   };
 }

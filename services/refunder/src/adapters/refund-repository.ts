@@ -1,5 +1,6 @@
 import {
   findRefund,
+  requireManualRefund,
   finishRefund,
   appendRefundEvent,
   lockPayOrder,
@@ -122,6 +123,11 @@ export class RefundRepository {
   }
 
   /** Marks a PROCESSING refund as still being worked on (the sweep leaves it alone). */
+  /** The provider cannot make it: owed back by hand (MANUAL_REQUIRED). */
+  async requireManual(refund: RefundRow, why: string): Promise<boolean> {
+    return requireManualRefund(this.dataSource, refund, why);
+  }
+
   async touch(refund: RefundRow, lastError?: string): Promise<void> {
     await this.dataSource.query('UPDATE refund_order SET updated_at = NOW(3), last_error = ? WHERE id = ?', [
       lastError?.slice(0, 512) ?? null,

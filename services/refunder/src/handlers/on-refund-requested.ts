@@ -68,6 +68,27 @@ export async function onRefundRequested(
         deps.relay.kick();
         throw new PermanentError(`refund ${refund.refund_no} refused: ${problem}`);
       }
+      if (!channel.refundable) {
+        // Stripe refunds no Boleto payment: nothing is sent; a person pays it back and records it.
+        if (
+          await deps.refunds.requireManual(
+            refund,
+            `${channel.name} payments cannot be refunded through the provider`,
+          )
+        ) {
+          deps.metrics.refunds.inc({ reason: refund.reason, status: 'MANUAL_REQUIRED' });
+          delivery.log.error(
+            {
+              refundNo: refund.refund_no,
+              channelOrderNo: attempt.channel_order_no,
+              amount: Number(refund.amount),
+              currency: refund.currency,
+            },
+            `refund owed by hand: ${channel.name} cannot refund through its provider; pay it back and record it with payctl refund settle-manually`,
+          );
+        }
+        return;
+      }
       status = await channel.refund({
         refundNo: refund.refund_no,
         attempt: attemptRef(attempt),

@@ -3,6 +3,7 @@ import { SuccessSettledIndex1732400000000 } from './1732400000000-success-settle
 import { HostileReview1732500000000 } from './1732500000000-hostile-review';
 import { PayAction1732600000000 } from './1732600000000-pay-action';
 import { ProviderReference1732700000000 } from './1732700000000-provider-reference';
+import { ManualRefunds1732800000000 } from './1732800000000-manual-refunds';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   HostileReview1732500000000,
   PayAction1732600000000,
   ProviderReference1732700000000,
+  ManualRefunds1732800000000,
 ];

@@ -1,0 +1,105 @@
+import { sessionExpiresAt } from './channel';
+import {
+  fromStripeAmount,
+  meaningOfStripeError,
+  stripeRefundOutcome,
+  stripeSessionOutcome,
+  toStripeAmount,
+  type StripeIntentStatus,
+  type StripeSessionFacts,
+} from './status';
+
+describe('Stripe sessions, refunds, errors and money', () => {
+  const now = new Date('2026-12-01T00:00:00Z');
+  const session = (overrides: Partial<StripeSessionFacts> = {}): StripeSessionFacts => ({
+    id: 'cs_test_1',
+    status: 'open',
+    payment_status: 'unpaid',
+    amount_total: 1999,
+    currency: 'usd',
+    payment_intent: null,
+    ...overrides,
+  });
+  const paid = {
+    status: 'SUCCESS',
+    amount: 1999,
+    currency: 'USD',
+    paidAt: now,
+    providerTradeNo: 'cs_test_1',
+  };
+
+  it('maps a session: open in flight, complete+paid paid, expired closed', () => {
+    expect(stripeSessionOutcome(session(), now)).toEqual({ status: 'PAYING', providerTradeNo: 'cs_test_1' });
+    expect(stripeSessionOutcome(session({ status: 'complete', payment_status: 'paid' }), now)).toEqual(paid);
+    expect(stripeSessionOutcome(session({ status: 'expired' }), now)).toEqual({
+      status: 'CLOSED',
+      providerTradeNo: 'cs_test_1',
+    });
+  });
+
+  it.each<[StripeIntentStatus, string]>([
+    ['requires_action', 'PAYING'],
+    ['processing', 'PAYING'],
+    ['requires_confirmation', 'PAYING'],
+    ['requires_capture', 'PAYING'],
+    ['succeeded', 'SUCCESS'],
+    ['requires_payment_method', 'FAILED'],
+    ['canceled', 'FAILED'],
+  ])('complete but unpaid (a Boleto voucher) with its intent %s is %s', (intent, expected) => {
+    const outcome = stripeSessionOutcome(
+      session({ status: 'complete', payment_intent: { id: 'pi_1', status: intent } }),
+      now,
+    );
+    expect(outcome.status).toBe(expected);
+  });
+
+  it('refuses a session that asked for no payment, or a status it does not know', () => {
+    expect(() =>
+      stripeSessionOutcome(session({ status: 'complete', payment_status: 'no_payment_required' })),
+    ).toThrow();
+    expect(() => stripeSessionOutcome(session({ status: 'draft' as never }))).toThrow(/unknown/);
+  });
+
+  it('maps every refund status', () => {
+    expect(
+      (['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const).map(stripeRefundOutcome),
+    ).toEqual(['PROCESSING', 'PROCESSING', 'SUCCESS', 'FAILED', 'FAILED']);
+  });
+
+  it('reads errors by what to do about them', () => {
+    expect(
+      meaningOfStripeError({ type: 'StripeInvalidRequestError', code: 'resource_missing', statusCode: 404 }),
+    ).toBe('NOT_FOUND');
+    expect(
+      meaningOfStripeError({
+        type: 'StripeInvalidRequestError',
+        code: 'checkout_session_not_open',
+        statusCode: 400,
+      }),
+    ).toBe('WRONG_STATE');
+    expect(meaningOfStripeError({ type: 'StripeAPIError', statusCode: 500 })).toBe('TRY_LATER');
+    expect(meaningOfStripeError({ type: 'StripeConnectionError' })).toBe('TRY_LATER');
+    expect(meaningOfStripeError({ type: 'StripeRateLimitError', statusCode: 429 })).toBe('TRY_LATER');
+    expect(meaningOfStripeError({ type: 'StripeIdempotencyError', statusCode: 400 })).toBe('REFUSED');
+    expect(
+      meaningOfStripeError({ type: 'StripeInvalidRequestError', code: 'amount_too_small', statusCode: 400 }),
+    ).toBe('REFUSED');
+    expect(meaningOfStripeError({ type: 'StripeAuthenticationError', statusCode: 401 })).toBe('REFUSED');
+  });
+
+  it('sends minor units as they are, lower-case, for two- and zero-decimal currencies', () => {
+    expect(toStripeAmount({ amount: 1999, currency: 'USD' })).toEqual({ amount: 1999, currency: 'usd' });
+    expect(toStripeAmount({ amount: 500, currency: 'JPY' })).toEqual({ amount: 500, currency: 'jpy' });
+    expect(fromStripeAmount(500, 'jpy')).toEqual({ amount: 500, currency: 'JPY' });
+    expect(() => toStripeAmount({ amount: 1000, currency: 'KWD' })).toThrow(RangeError);
+    expect(() => toStripeAmount({ amount: 19.99, currency: 'USD' })).toThrow(RangeError);
+  });
+
+  it("raises a session's expiry to Stripe's 30 minutes and holds it under 24 hours", () => {
+    const at = new Date('2026-12-01T00:00:00Z');
+    const seconds = at.getTime() / 1000;
+    expect(sessionExpiresAt(new Date(at.getTime() + 5 * 60_000), at)).toBe(seconds + 31 * 60);
+    expect(sessionExpiresAt(new Date(at.getTime() + 3600_000), at)).toBe(seconds + 3600);
+    expect(sessionExpiresAt(new Date(at.getTime() + 30 * 3600_000), at)).toBe(seconds + 24 * 3600 - 60);
+  });
+});
