@@ -12,10 +12,11 @@ COPY sandbox/kit/package.json sandbox/kit/
 COPY sandbox/psp/package.json sandbox/psp/
 COPY sandbox/alipay/package.json sandbox/alipay/
 COPY sandbox/wechatpay/package.json sandbox/wechatpay/
+COPY sandbox/stripe/package.json sandbox/stripe/
 COPY sandbox/order-service/package.json sandbox/order-service/
 COPY tools/payctl/package.json tools/payctl/
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN node scripts/build.mjs sandbox/psp sandbox/alipay sandbox/wechatpay sandbox/order-service services/payment-gateway services/poller services/notifier services/refunder
+RUN node scripts/build.mjs sandbox/psp sandbox/alipay sandbox/wechatpay sandbox/stripe sandbox/order-service services/payment-gateway services/poller services/notifier services/refunder
 ENV NODE_ENV=production
 CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "services/payment-gateway/dist/main.js"]

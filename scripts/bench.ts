@@ -115,6 +115,7 @@ async function main(): Promise<number> {
     sandboxPsp: [stack.pspPid],
     sandboxAlipay: [stack.alipayPid],
     sandboxWechatpay: [stack.wechatpayPid],
+    sandboxStripe: [stack.stripePid],
     ...servers,
   });
   /** A phase with the CPU each process used during it. */
@@ -322,6 +323,26 @@ async function main(): Promise<number> {
     };
     await phase('close the wechat-native phase orders (unmeasured)', 90_000, () =>
       closeOrders(stack, applyWechat.merchantOrderNos),
+    );
+    // 9. Apply over HTTP for stripe-card: a Checkout Session per apply (form-encoded, no signatures
+    // either way: Stripe's answers are proven by TLS, which this bench does not run).
+    const { value: applyStripe, cpu: applyStripeCpu } = await measured(
+      'apply over HTTP, stripe-card',
+      90_000,
+      () => applyOverHttp(stack, scaled(1000), 64, 'st', 'stripe-card'),
+    );
+    const stripeCreated = Number(applyStripe.figures.created201);
+    result.applyHttpStripe = {
+      ...applyStripe.figures,
+      cpu: applyStripeCpu,
+      gatewayCpuMsPerApply: perApply(applyStripeCpu, 'payment-gateway', stripeCreated),
+      sandboxGatewayCpuMsPerApply: perApply(applyHttpCpu, 'payment-gateway', sandboxCreated),
+      providerCpuMsPerApply: perApply(applyStripeCpu, 'sandboxStripe', stripeCreated),
+      ratioToSandboxApplies: round(applyStripe.perSecond / applyHttp.perSecond, 3),
+      note: 'side by side with applyHttp in the same run; the stripe SDK builds and sends a form-encoded Checkout Session create per apply',
+    };
+    await phase('close the stripe-card phase orders (unmeasured)', 90_000, () =>
+      closeOrders(stack, applyStripe.merchantOrderNos),
     );
 
     result.peakRssMiB = {

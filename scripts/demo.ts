@@ -2,6 +2,8 @@
  * `npm run demo`: drives a realistic mix of orders through the public interfaces (double clicks,
  * channel switches, a voucher paid after a wallet, Alipay QR and a late-opened Alipay page, WeChat
  * Pay Native, the seeds' two-wallet case (WeChat Pay opened, Alipay paid, WeChat Pay paid too),
+ * Stripe cards, Paulo's case (a Boleto voucher, the order paid by card, the voucher paid too: a
+ * refund owed by hand, which the demo then settles as an operator would),
  * dropped callbacks, an order cancelled and then paid, a 10-second order-service outage), then
  * reports what happened and checks the money invariants of CONTRACT 8 for every order, across
  * every sandbox's ledger. Exits non-zero if any fails.
@@ -14,6 +16,7 @@ import { SingleBar } from 'cli-progress';
 import { listDlqs, loadConfigOrExit, migrate, topologyFor, type Config } from '@payments/common';
 import { ensureInfrastructure } from './infra';
 import { checkOrders, waitUntilQuiet, type Endpoints } from './lib/invariants';
+import { settleOwedByHand } from './lib/manual-refunds';
 import { answers, PARTS, startPart, stopAll, waitFor } from './lib/processes';
 import { SCENARIOS, TrafficDriver, type Scenario, type TrafficResult } from './lib/traffic';
 
@@ -50,6 +53,7 @@ async function stackAnswers(config: Config): Promise<boolean> {
     answers(`${config.ORDER_SERVICE_URL}/healthz`),
     answers(`${config.ALIPAY_ENDPOINT}/healthz`),
     answers(`${wechatpayUrl(config)}/healthz`),
+    answers(`${config.STRIPE_API_BASE}/healthz`),
     // Every worker kind (poller, notifier, refunder) on its default metrics port.
     ...(config.METRICS_PORT === undefined ? [9102, 9103, 9104] : [config.METRICS_PORT]).map((port) =>
       answers(`http://127.0.0.1:${port}/healthz`),
@@ -77,6 +81,7 @@ async function startOwnStack(config: Config): Promise<{ config: Config; children
     waitFor(`${demoConfig.PSP_BASE_URL}/healthz`, 60),
     waitFor(`${demoConfig.ALIPAY_ENDPOINT}/healthz`, 60),
     waitFor(`${wechatpayUrl(demoConfig)}/healthz`, 60),
+    waitFor(`${demoConfig.STRIPE_API_BASE}/healthz`, 60),
     waitFor(`${demoConfig.ORDER_SERVICE_URL}/healthz`, 60),
     waitFor('http://127.0.0.1:9102/readyz', 60),
     waitFor('http://127.0.0.1:9103/readyz', 60),
@@ -122,7 +127,7 @@ async function main(): Promise<void> {
     gatewayUrl: gatewayUrl(config),
     apiKey: config.API_KEYS[0]!,
     pspUrl: config.PSP_BASE_URL,
-    otherSandboxUrls: [config.ALIPAY_ENDPOINT, wechatpayUrl(config)],
+    otherSandboxUrls: [config.ALIPAY_ENDPOINT, wechatpayUrl(config), config.STRIPE_API_BASE],
     orderServiceUrl: config.ORDER_SERVICE_URL,
   };
   const driver = new TrafficDriver({
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
     commandsExchange: topologyFor(config).exchange('commands'),
     alipayUrl: config.ALIPAY_ENDPOINT,
     wechatpayUrl: wechatpayUrl(config),
+    stripeUrl: config.STRIPE_API_BASE,
     abandonAfterMs: 5000,
     expireAfterMs: 60_000,
     label: `demo${Date.now().toString(36)}`,
@@ -161,6 +167,7 @@ async function main(): Promise<void> {
   await put(`${config.ALIPAY_ENDPOINT}/sandbox/faults`, { dropNotifyRate: 0.33 });
   // While the orders are driven WeChat Pay's close fails, so every two-wallet shopper pays twice.
   await put(`${wechatpayUrl(config)}/sandbox/faults`, { dropNotifyRate: 0.33, closeErrorRate: 1 });
+  await put(`${config.STRIPE_API_BASE}/sandbox/faults`, { dropNotifyRate: 0.33 });
   let next = 0;
   let outage: Promise<void> | undefined;
   const worker = async () => {
@@ -192,6 +199,7 @@ async function main(): Promise<void> {
   await fetch(`${config.PSP_BASE_URL}/sandbox/faults`, { method: 'DELETE' });
   await fetch(`${config.ALIPAY_ENDPOINT}/sandbox/faults`, { method: 'DELETE' });
   await fetch(`${wechatpayUrl(config)}/sandbox/faults`, { method: 'DELETE' });
+  await fetch(`${config.STRIPE_API_BASE}/sandbox/faults`, { method: 'DELETE' });
   await driver.close();
   bar.stop();
 
@@ -204,6 +212,12 @@ async function main(): Promise<void> {
   const notQuiet = await waitUntilQuiet(endpoints, orders, 120_000, (quiet) => settle.update(quiet));
   settle.stop();
 
+  // Owed by hand (a Boleto payment Stripe cannot refund): shown as owing, then paid back and
+  // recorded by the operator, as `payctl refund settle-manually` records it.
+  const owedBefore = (await checkOrders(endpoints, orders)).filter((violation) =>
+    violation.problem.includes('by hand'),
+  );
+  const settledByHand = await settleOwedByHand(config.DATABASE_URL, orders, 'demo-operator');
   const violations = await checkOrders(endpoints, orders);
   const views = await Promise.all(
     orders.map(async (no) => {
@@ -237,6 +251,9 @@ async function main(): Promise<void> {
   );
   say(
     `  refunds waiting for approval       ${refunds.filter((refund) => refund.status === 'PENDING_APPROVAL').length}`,
+  );
+  say(
+    `  refunds owed by hand (Boleto)      ${owedBefore.length} orders owing before the operator paid them back; ${settledByHand.length} settled manually (${settledByHand.reduce((sum, refund) => sum + refund.amount, 0)} minor units, e.g. ${settledByHand[0]?.refundNo ?? 'none'})`,
   );
   say(
     `  payments found by polling          ${after.settledByPolling - before.settledByPolling} (callbacks dropped or late)`,

@@ -25,6 +25,8 @@ export function applyBody(merchantOrderNo: string, overrides: Record<string, unk
     currency: 'CNY',
     channel: 'sandbox-wallet',
     subject: 'Bench order',
+    // Hosted checkouts (Stripe) send the shopper back here; the others ignore it.
+    returnUrl: 'https://shop.example/back',
     ...overrides,
   };
 }

@@ -70,6 +70,10 @@ export class BenchStack {
   alipayUrl = '';
   wechatpayPid = 0;
   wechatpayUrl = '';
+  stripePid = 0;
+  stripeUrl = '';
+  /** The first gateway's port, known before it starts: Stripe's sandbox sends its webhooks there. */
+  private gatewayPort = 0;
   orderService!: FastifyInstance;
   orderServiceUrl = '';
   readonly running: RunningService[] = [];
@@ -110,6 +114,11 @@ export class BenchStack {
     }));
     // Alipay's sandbox likewise: it verifies each request's RSA2 signature and signs each answer.
     ({ pid: this.alipayPid, url: this.alipayUrl } = await this.startSandbox('alipay', 'SANDBOX_ALIPAY_PORT'));
+    // Stripe's: its API keys and idempotency keys, webhooks to the first gateway (HMAC-signed).
+    this.gatewayPort = await freePort();
+    ({ pid: this.stripePid, url: this.stripeUrl } = await this.startSandbox('stripe', 'SANDBOX_STRIPE_PORT', {
+      SANDBOX_STRIPE_WEBHOOK_URL: `http://127.0.0.1:${this.gatewayPort}/v1/notify/stripe`,
+    }));
     // And WeChat Pay's: it verifies each request's signature and signs each answer (RSA-SHA256).
     ({ pid: this.wechatpayPid, url: this.wechatpayUrl } = await this.startSandbox(
       'wechatpay',
@@ -133,6 +142,7 @@ export class BenchStack {
       PSP_SECRET,
       ALIPAY_ENDPOINT: this.alipayUrl,
       WECHATPAY_BASE_URL: `${this.wechatpayUrl}/`,
+      STRIPE_API_BASE: this.stripeUrl,
       ORDER_SERVICE_URL: this.orderServiceUrl,
       ORDER_SERVICE_SECRET,
       API_KEYS: API_KEY,
@@ -166,7 +176,9 @@ export class BenchStack {
 
   /** Starts one process of `kind` and waits until its /readyz answers 200. */
   async spawn(kind: ServiceKind, extraEnv: Record<string, string> = {}): Promise<RunningService> {
-    const port = await freePort();
+    const first = kind === 'payment-gateway' && this.gatewayPort > 0;
+    const port = first ? this.gatewayPort : await freePort();
+    if (first) this.gatewayPort = 0;
     const portEnv: Record<string, string> =
       kind === 'payment-gateway'
         ? { GATEWAY_PORT: String(port), GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}` }

@@ -7,6 +7,7 @@ export const PARTS = [
   'sandbox/psp',
   'sandbox/alipay',
   'sandbox/wechatpay',
+  'sandbox/stripe',
   'sandbox/order-service',
   'services/payment-gateway',
   'services/poller',

@@ -18,6 +18,8 @@ export const SCENARIOS = [
   'alipay-page-late',
   'wechat-native',
   'two-wallets',
+  'stripe-card',
+  'boleto-then-card',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -42,6 +44,8 @@ export interface TrafficOptions extends Endpoints {
   alipayUrl: string;
   /** The WeChat Pay sandbox, where the shopper of the WeChat Pay scenarios pays. */
   wechatpayUrl: string;
+  /** The Stripe sandbox: its Checkout pages and control API (card payments, Boleto vouchers). */
+  stripeUrl: string;
   /**
    * Gateways to spread requests over, asked at each request (the chaos suite replaces killed
    * ones); `gatewayUrl` alone when absent.
@@ -288,6 +292,33 @@ export class TrafficDriver {
         expect(`alipay-qr apply answered ${alipay.status}`, alipay.status === 201);
         paid = await this.pay(alipay.body.attempt?.channelOrderNo, this.options.alipayUrl);
         paid = (await this.pay(wechat.body.attempt?.channelOrderNo, this.options.wechatpayUrl)) || paid;
+        break;
+      }
+      case 'stripe-card': {
+        const applied = await this.apply(merchantOrderNo, {
+          amount,
+          currency: 'USD',
+          channel: 'stripe-card',
+          returnUrl: 'https://shop.example/back',
+        });
+        expect(`stripe-card apply answered ${applied.status}`, applied.status === 201);
+        paid = await this.pay(applied.body.attempt?.channelOrderNo, this.options.stripeUrl);
+        break;
+      }
+      case 'boleto-then-card': {
+        // Paulo's double charge: a Boleto voucher issued, the voucher office far away, the order
+        // paid by card, then the voucher paid on market day as well. Stripe refunds no Boleto
+        // payment: the extra one is owed back by hand (MANUAL_REQUIRED).
+        const order = { amount, currency: 'BRL', returnUrl: 'https://shop.example/back' };
+        const voucher = await this.apply(merchantOrderNo, { ...order, channel: 'stripe-boleto' });
+        expect(`stripe-boleto apply answered ${voucher.status}`, voucher.status === 201);
+        const voucherNo = voucher.body.attempt?.channelOrderNo;
+        if (voucherNo)
+          await fetch(`${this.options.stripeUrl}/sandbox/trades/${voucherNo}/voucher`, { method: 'POST' });
+        const card = await this.apply(merchantOrderNo, { ...order, channel: 'stripe-card' });
+        expect(`stripe-card apply answered ${card.status}`, card.status === 201);
+        paid = await this.pay(card.body.attempt?.channelOrderNo, this.options.stripeUrl);
+        paid = (await this.pay(voucherNo, this.options.stripeUrl)) || paid;
         break;
       }
       default: {

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { HEADERS, listDlqs, peekDlq, topologyFor } from '@payments/common';
 import { eventually } from '@payments/common/src/testing';
 import { checkOrders, waitUntilQuiet, type Endpoints, type Violation } from '../../scripts/lib/invariants';
+import { settleOwedByHand } from '../../scripts/lib/manual-refunds';
 import { SCENARIOS, TrafficDriver, type Scenario, type TrafficResult } from '../../scripts/lib/traffic';
 import { API_KEY, freePort, GatewayStack } from './stack';
 
@@ -80,6 +81,7 @@ export class SystemStack {
       commandsExchange: `${config.TOPOLOGY_PREFIX}.payments.commands`,
       alipayUrl: this.stack.alipayUrl,
       wechatpayUrl: this.stack.wechatpayUrl,
+      stripeUrl: this.stack.stripeUrl,
       abandonAfterMs: 3000,
       expireAfterMs: 20_000,
       label: 'chaos',
@@ -149,6 +151,8 @@ export class SystemStack {
     timeoutMs = 90_000,
   ): Promise<{ notQuiet: string[]; violations: Violation[]; dlqs: Record<string, string[]> }> {
     const notQuiet = await waitUntilQuiet(this.endpoints(), orders, timeoutMs);
+    // The operator pays back what no provider can refund (Boleto), as payctl refund settle-manually records.
+    await settleOwedByHand(this.stack.config.DATABASE_URL, orders, 'chaos-operator');
     const violations = await checkOrders(this.endpoints(), orders);
     const dlqs: Record<string, string[]> = {};
     for (const dlq of await listDlqs(this.stack.config.AMQP_URL, topologyFor(this.stack.config))) {

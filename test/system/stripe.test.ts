@@ -140,6 +140,25 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
     expect(await checkOrder(endpoints, no)).toEqual([]);
   });
 
+  it("the session (kept open 30 minutes by Stripe) is expired by us at the order's expiry: paying it then is refused", async () => {
+    const no = orderNo('st-expire');
+    const applied = await api(
+      url,
+      'POST',
+      '/v1/payments',
+      cardOrder(no, { expireAt: new Date(Date.now() + 1500).toISOString() }),
+    );
+    expect(applied.status).toBe(201);
+    await eventually(
+      'closed at expiry',
+      async () => (await payment(no)).attempts[0].status === 'CLOSED',
+      15_000,
+    );
+    expect(await stack.pay(applied.body.attempt.channelOrderNo, 'stripe')).toBe(409);
+    expect((await stack.ledger(no, 'stripe')).trades[0].status).toBe('CLOSED');
+    await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
+  });
+
   it('all webhooks dropped: paid by polling', async () => {
     await stack.setFaults('stripe', { dropNotifyRate: 1 });
     const no = orderNo('st-poll');
