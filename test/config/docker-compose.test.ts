@@ -19,7 +19,16 @@ describe('docker-compose.yml', () => {
       }
     >;
   };
-  const apps = ['payment-gateway', 'poller', 'notifier', 'refunder', 'psp', 'wechatpay', 'stripe', 'order-service'];
+  const apps = [
+    'payment-gateway',
+    'poller',
+    'notifier',
+    'refunder',
+    'psp',
+    'wechatpay',
+    'stripe',
+    'order-service',
+  ];
 
   it('runs the whole stack: broker with management UI, Redis, MySQL 8, every service and every sandbox', () => {
     expect(Object.keys(compose.services)).toEqual(

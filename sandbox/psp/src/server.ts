@@ -7,7 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createLogger, errorMessage, type Logger } from '@payments/common';
-import { draw, FaultBox, firstSendDelayMs, inLedger, issuesOf, registerControlApi } from '@payments/sandbox-kit';
+import {
+  draw,
+  FaultBox,
+  firstSendDelayMs,
+  inLedger,
+  issuesOf,
+  registerControlApi,
+} from '@payments/sandbox-kit';
 import { NotifySender } from './notify-sender';
 import { PspState, tradeStatus, type PspErrorCode, type PspFailure, type Refund, type Trade } from './state';
 

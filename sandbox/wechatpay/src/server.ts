@@ -227,7 +227,8 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
       body,
     });
     const copies = faults.current.duplicateNotifies ? 2 : 1;
-    for (let copy = 0; copy < copies; copy += 1) sender.send(url, id, render, firstSendDelayMs(faults.current));
+    for (let copy = 0; copy < copies; copy += 1)
+      sender.send(url, id, render, firstSendDelayMs(faults.current));
   }
 
   function pay(outTradeNo: string) {
