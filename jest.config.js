@@ -23,6 +23,12 @@ module.exports = {
       testMatch: ['<rootDir>/{packages,services,sandbox}/*/test/integration/**/*.test.ts'],
     },
     {
+      displayName: 'browser',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+    },
+    {
       displayName: 'system',
       transform,
       testEnvironment: 'node',

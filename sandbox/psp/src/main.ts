@@ -4,7 +4,11 @@ import { buildPspServer } from './server';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger('sandbox-psp', config.LOG_LEVEL);
-  const app = buildPspServer({ secret: config.PSP_SECRET, log });
+  const app = buildPspServer({
+    secret: config.PSP_SECRET,
+    log,
+    publicUrl: process.env.SANDBOX_PSP_PUBLIC_URL,
+  });
   exitOnSignals(log, () => app.close());
   // All interfaces, so the PSP is reachable from containers too (docker-compose).
   await app.listen({ port: config.SANDBOX_PSP_PORT, host: '0.0.0.0' });

@@ -16,6 +16,7 @@ import {
   registerControlApi,
 } from '@payments/sandbox-kit';
 import { NotifySender } from './notify-sender';
+import { errorPage, tradePage } from './pages';
 import { PspState, tradeStatus, type PspErrorCode, type PspFailure, type Refund, type Trade } from './state';
 
 export interface PspServerOptions {
@@ -23,6 +24,8 @@ export interface PspServerOptions {
   log?: Logger;
   /** How long a new refund stays PROCESSING. */
   refundDelayMs?: number;
+  /** Where a shopper's browser reaches this sandbox (pay pages); default: the Host its API was first called on. */
+  publicUrl?: string;
   /** Clock for expiry, paidAt and createdAt (ms); notify signatures always use the real clock. */
   now?: () => number;
 }
@@ -73,7 +76,7 @@ function httpStatus(code: PspErrorCode): number {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-function tradeView(trade: Trade, now: number) {
+function tradeView(trade: Trade, now: number, base: string) {
   return {
     channelOrderNo: trade.channelOrderNo,
     tradeNo: trade.tradeNo,
@@ -82,7 +85,7 @@ function tradeView(trade: Trade, now: number) {
     amount: trade.amount,
     currency: trade.currency,
     status: tradeStatus(trade, now),
-    payUrl: trade.payUrl,
+    payUrl: `${base}${trade.payPath}`,
     paidAt: iso(trade.paidAt),
     expireAt: iso(trade.expireAt),
   };
@@ -124,11 +127,23 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
   const faults = new FaultBox();
 
   const app = Fastify({ logger: false });
+  // Where a shopper's browser reaches this sandbox: told, or the Host its API was first called on.
+  let publicBase = options.publicUrl;
+  app.addHook('onRequest', async (request) => {
+    publicBase ??= `http://${request.headers.host}`;
+  });
+  const view = (trade: Trade) => tradeView(trade, now(), publicBase ?? '');
 
   // Tests and the demo often send `content-type: application/json` with no body on POSTs
   // (pay, close); treat that as no body instead of a 400.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
+  // The shopper's pay page posts a form with nothing in it.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, body),
+  );
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
@@ -151,7 +166,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
       httpStatus(failure.code),
       failure.code,
       failure.message,
-      failure.trade ? { trade: tradeView(failure.trade, now()) } : {},
+      failure.trade ? { trade: view(failure.trade) } : {},
     );
   const fault = (reply: FastifyReply, what: string) => {
     log.info({ outcome: 'fault', what }, 'sandbox fault injected');
@@ -223,14 +238,14 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
         { channelOrderNo: trade.channelOrderNo, merchantOrderNo: trade.merchantOrderNo, created },
         'trade created',
       );
-      return tradeView(trade, now());
+      return view(trade);
     });
 
     api.get<{ Params: { channelOrderNo: string } }>('/api/trades/:channelOrderNo', async (request, reply) => {
       if (faults.current.queryLatencyMs > 0) await sleep(faults.current.queryLatencyMs);
       if (draw(faults.current.queryErrorRate)) return fault(reply, 'query');
       const result = state.getTrade(request.params.channelOrderNo);
-      return result.ok ? tradeView(result.trade, now()) : fail(reply, result);
+      return result.ok ? view(result.trade) : fail(reply, result);
     });
 
     api.post<{ Params: { channelOrderNo: string } }>(
@@ -243,7 +258,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
           { channelOrderNo: request.params.channelOrderNo, outcome: result.ok ? 'closed' : result.code },
           'close',
         );
-        return result.ok ? tradeView(result.trade, now()) : fail(reply, result);
+        return result.ok ? view(result.trade) : fail(reply, result);
       },
     );
 
@@ -268,22 +283,43 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     });
   });
 
+  /** The shopper pays (on the page, or through the control API). */
+  function pay(channelOrderNo: string) {
+    const result = state.payTrade(channelOrderNo, now());
+    if (result.ok) notifyPaid(result.trade);
+    return result;
+  }
+
+  // The shopper's page: what the wallet's pay URL opens and the QR code's content points at.
+  app.get<{ Params: { channelOrderNo: string } }>('/pay/:channelOrderNo', async (request, reply) => {
+    const result = state.getTrade(request.params.channelOrderNo);
+    reply.type('text/html; charset=utf-8');
+    if (!result.ok) return reply.code(404).send(errorPage(result.message));
+    return reply.send(tradePage(result.trade, tradeStatus(result.trade, now())));
+  });
+  app.post<{ Params: { channelOrderNo: string } }>('/pay/:channelOrderNo', async (request, reply) => {
+    const result = pay(request.params.channelOrderNo);
+    reply.type('text/html; charset=utf-8');
+    if (!result.ok && !result.trade) return reply.code(404).send(errorPage(result.message));
+    const trade = result.ok ? result.trade : result.trade!;
+    return reply.code(result.ok ? 200 : 409).send(tradePage(trade, tradeStatus(trade, now())));
+  });
+
   // Test control API (the kit's): no auth, it stands for the shopper and the test harness.
   registerControlApi(
     app,
     {
       pay(channelOrderNo) {
-        const result = state.payTrade(channelOrderNo, now());
+        const result = pay(channelOrderNo);
         if (!result.ok)
           return {
             status: httpStatus(result.code),
             body: {
               error: { code: result.code, message: result.message },
-              ...(result.trade ? { trade: tradeView(result.trade, now()) } : {}),
+              ...(result.trade ? { trade: view(result.trade) } : {}),
             },
           };
-        notifyPaid(result.trade);
-        return { status: 200, body: tradeView(result.trade, now()) };
+        return { status: 200, body: view(result.trade) };
       },
       ledger(filter) {
         const at = now();

@@ -38,7 +38,7 @@ describe('creating trades', () => {
     const { trade, created } = ok(state.createTrade(tradeInput()));
     expect(created).toBe(true);
     expect(tradeStatus(trade, T0)).toBe('WAITING');
-    expect(trade.payUrl).toBe('http://sandbox.local/pay/co_1');
+    expect(trade.payPath).toBe('/pay/co_1');
     expect(trade.tradeNo).toMatch(/^sbx_[0-9a-f]{16}$/);
     expect(trade.paidAt).toBeNull();
   });
@@ -77,11 +77,9 @@ describe('creating trades', () => {
     expect(state.ledger().trades).toHaveLength(0);
   });
 
-  it('gives the QR channel its own scheme', () => {
+  it('gives the QR channel the same page: the code holds its address', () => {
     const state = new PspState();
-    expect(ok(state.createTrade(tradeInput({ channel: 'sandbox-qr' }))).trade.payUrl).toBe(
-      'sandbox-qr://pay/co_1',
-    );
+    expect(ok(state.createTrade(tradeInput({ channel: 'sandbox-qr' }))).trade.payPath).toBe('/pay/co_1');
   });
 });
 

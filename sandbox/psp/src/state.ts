@@ -20,7 +20,8 @@ export interface Trade {
   subject: string;
   expireAt: number;
   notifyUrl: string;
-  payUrl: string;
+  /** Where the shopper pays (the sandbox's own page), under the sandbox's public address. */
+  payPath: string;
   /** Stored status; EXPIRED is never stored, it is read from the clock (`tradeStatus`). */
   state: 'WAITING' | 'PAID' | 'CLOSED';
   paidAt: number | null;
@@ -96,9 +97,9 @@ export function tradeStatus(trade: Trade, now: number): TradeStatus {
   return trade.state;
 }
 
-function payUrlFor(channel: Channel, channelOrderNo: string): string {
-  const id = encodeURIComponent(channelOrderNo);
-  return channel === 'sandbox-qr' ? `sandbox-qr://pay/${id}` : `http://sandbox.local/pay/${id}`;
+/** Every channel's shopper pays on the same page: the wallet's opened, the QR code's scanned. */
+function payPathFor(channelOrderNo: string): string {
+  return `/pay/${encodeURIComponent(channelOrderNo)}`;
 }
 
 export class PspState {
@@ -126,7 +127,7 @@ export class PspState {
       ...input,
       channel,
       tradeNo: `sbx_${randomBytes(8).toString('hex')}`,
-      payUrl: payUrlFor(channel, input.channelOrderNo),
+      payPath: payPathFor(input.channelOrderNo),
       state: 'WAITING',
       paidAt: null,
     };

@@ -73,6 +73,8 @@ export type ProviderRefundStatus = 'PROCESSING' | 'SUCCESS' | 'FAILED';
  */
 export interface PaymentChannel {
   readonly name: string;
+  /** What the cashier page calls it (the shopper's words: "WeChat Pay", "Card"). */
+  readonly label: string;
   /** The provider serving it (its breaker's `circuit`). */
   readonly provider: string;
   /** The path segment under `/v1/notify/` its provider's notifications come to. */

@@ -122,7 +122,7 @@ describe('sandbox PSP over real HTTP', () => {
         amount: 1250,
         currency: 'EUR',
         status: 'WAITING',
-        payUrl: `http://sandbox.local/pay/${body.channelOrderNo}`,
+        payUrl: `${base}/pay/${body.channelOrderNo}`,
         expireAt: body.expireAt,
         paidAt: null,
       });

@@ -112,6 +112,47 @@ export class PaymentRepository {
     return row as PayOrderRow | undefined;
   }
 
+  async findPayOrderById(id: number): Promise<(PayOrderRow & { subject: string }) | undefined> {
+    const [row] = await this.dataSource.query('SELECT * FROM pay_order WHERE id = ?', [id]);
+    return row as (PayOrderRow & { subject: string }) | undefined;
+  }
+
+  /** A pay order with no attempt yet (the cashier's: the shopper picks the channel); undefined if it exists. */
+  async createPayOrder(
+    order: { merchantOrderNo: string; amount: number; currency: string; subject: string; returnUrl: string },
+    expireAt: Date,
+  ): Promise<PayOrderRow | undefined> {
+    const payOrderNo = newNumber('po');
+    try {
+      const inserted = await this.dataSource.query(
+        `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at, version)
+         VALUES (?, ?, ?, ?, ?, ?, 'UNPAID', ?, 1)`,
+        [
+          payOrderNo,
+          order.merchantOrderNo,
+          order.amount,
+          order.currency,
+          order.subject,
+          order.returnUrl,
+          expireAt,
+        ],
+      );
+      return {
+        id: insertId(inserted),
+        pay_order_no: payOrderNo,
+        merchant_order_no: order.merchantOrderNo,
+        amount: order.amount,
+        currency: order.currency,
+        status: 'UNPAID',
+        paid_channel_order_no: null,
+        expire_at: expireAt,
+      };
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+  }
+
   async attemptsOf(payOrderId: number): Promise<AttemptRow[]> {
     return this.dataSource.query('SELECT * FROM channel_order WHERE pay_order_id = ? ORDER BY id', [
       payOrderId,

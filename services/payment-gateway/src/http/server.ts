@@ -17,6 +17,9 @@ import { applyPayment } from '../operations/apply-payment';
 import { closePayment } from '../operations/close-payment';
 import { getPayment } from '../operations/get-payment';
 import { receiveNotification } from '../operations/receive-callback';
+import { startCheckout } from '../cashier/checkout';
+import { registerCashier } from '../cashier/routes';
+import { redactCashierPath } from '../cashier/tokens';
 import { apiKeyChecker } from './api-keys';
 import { toApiError } from './errors';
 
@@ -65,7 +68,7 @@ export function buildHttpServer(
     }
     const apiError = toApiError(error);
     if (apiError.status >= 500 && apiError.status !== 502)
-      deps.log.warn({ err: fastifyError.message, url: request.url }, 'request failed');
+      deps.log.warn({ err: fastifyError.message, url: redactCashierPath(request.url) }, 'request failed');
     return reply.code(apiError.status).send(apiError.toBody());
   });
 
@@ -93,6 +96,11 @@ export function buildHttpServer(
         deps.metrics.applied.inc({ result: toApiError(error).code });
         throw error;
       }
+    });
+
+    merchant.post('/v1/checkout', async (request, reply) => {
+      const answer = await startCheckout(deps, request.body);
+      return reply.code(answer.status).send(answer.body);
     });
 
     merchant.get('/v1/payments/:merchantOrderNo', async (request) =>
@@ -124,6 +132,7 @@ export function buildHttpServer(
     });
   });
 
+  registerCashier(app, deps);
   registerOpsRoutes(app, registry, ready, reachedOpsAddress(deps.config.OPS_HOST));
   return app;
 }

@@ -23,6 +23,19 @@ export interface ApplyAnswer {
   body: ReturnType<typeof applyBody>;
 }
 
+/** An order's expiry as asked (or 15 minutes from now), refused in the past or beyond MAX_ORDER_VALIDITY. */
+export function orderExpiry(deps: Pick<GatewayDeps, 'config'>, asked: string | undefined): Date {
+  const expireAt = asked ? new Date(asked) : new Date(Date.now() + DEFAULT_VALIDITY_MS);
+  if (expireAt.getTime() <= Date.now())
+    throw new ApiError('VALIDATION_FAILED', 'expireAt: must be in the future');
+  if (expireAt.getTime() > Date.now() + deps.config.MAX_ORDER_VALIDITY)
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      `expireAt: must be at most ${deps.config.MAX_ORDER_VALIDITY / 60_000} minutes ahead (MAX_ORDER_VALIDITY)`,
+    );
+  return expireAt;
+}
+
 /**
  * Apply for payment (HTTP and queue alike): under the order's Redis lock, refuse, reuse the
  * same channel's attempt, or close the other channels' attempts and create a new one.
@@ -41,14 +54,7 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
       'VALIDATION_FAILED',
       `returnUrl: required for ${channel.name} (its provider sends the shopper back there)`,
     );
-  const expireAt = request.expireAt ? new Date(request.expireAt) : new Date(Date.now() + DEFAULT_VALIDITY_MS);
-  if (expireAt.getTime() <= Date.now())
-    throw new ApiError('VALIDATION_FAILED', 'expireAt: must be in the future');
-  if (expireAt.getTime() > Date.now() + deps.config.MAX_ORDER_VALIDITY)
-    throw new ApiError(
-      'VALIDATION_FAILED',
-      `expireAt: must be at most ${deps.config.MAX_ORDER_VALIDITY / 60_000} minutes ahead (MAX_ORDER_VALIDITY)`,
-    );
+  const expireAt = orderExpiry(deps, request.expireAt);
 
   await refuseFinalFromCache(deps, request.merchantOrderNo);
   const outcome = await deps.lock.withLock(

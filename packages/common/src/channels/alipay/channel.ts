@@ -55,11 +55,14 @@ export class AlipayChannel implements PaymentChannel {
   readonly notifyRoute = 'alipay';
   readonly closable = true;
   readonly refundable = true;
+  readonly label: string;
 
   constructor(
     readonly name: AlipayChannelName,
     private readonly client: AlipayClient,
-  ) {}
+  ) {
+    this.label = name === 'alipay-qr' ? 'Alipay (scan a code)' : 'Alipay';
+  }
 
   supportsCurrency(currency: string): boolean {
     return currency === ALIPAY_CURRENCY;

@@ -101,6 +101,7 @@ export class SandboxChannel implements PaymentChannel {
   readonly provider = 'sandbox';
   readonly closable: boolean;
   readonly refundable = true;
+  readonly label: string;
   /** Each sandbox channel keeps its own route (CONTRACT 3). */
   readonly notifyRoute: string;
 
@@ -109,6 +110,12 @@ export class SandboxChannel implements PaymentChannel {
     private readonly breaker: CircuitBreaker<Parameters<ProviderCall>, ProviderResponse>,
   ) {
     this.closable = name !== 'sandbox-voucher';
+    this.label =
+      {
+        'sandbox-wallet': 'Sandbox wallet',
+        'sandbox-qr': 'Sandbox QR',
+        'sandbox-voucher': 'Sandbox voucher',
+      }[name] ?? name;
     this.notifyRoute = name;
   }
 

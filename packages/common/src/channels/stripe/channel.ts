@@ -111,6 +111,7 @@ export class StripeCheckoutChannel implements PaymentChannel {
   readonly closable = true;
   readonly refundable: boolean;
   readonly needsReturnUrl = true;
+  readonly label: string;
 
   constructor(
     readonly name: StripeChannelName,
@@ -118,6 +119,7 @@ export class StripeCheckoutChannel implements PaymentChannel {
   ) {
     // Stripe refunds no Boleto payment, in full or in part: an extra one is paid back by hand.
     this.refundable = name === 'stripe-card';
+    this.label = name === 'stripe-card' ? 'Card' : 'Boleto';
   }
 
   supportsCurrency(currency: string): boolean {

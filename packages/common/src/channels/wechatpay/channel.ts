@@ -57,6 +57,7 @@ const description = (subject: string) => [...subject].slice(0, 127).join('');
 
 export class WechatNativeChannel implements PaymentChannel {
   readonly name = 'wechat-native';
+  readonly label = 'WeChat Pay';
   readonly provider = 'wechatpay';
   readonly notifyRoute = 'wechatpay';
   readonly closable = true;

@@ -4,6 +4,7 @@ import { HostileReview1732500000000 } from './1732500000000-hostile-review';
 import { PayAction1732600000000 } from './1732600000000-pay-action';
 import { ProviderReference1732700000000 } from './1732700000000-provider-reference';
 import { ManualRefunds1732800000000 } from './1732800000000-manual-refunds';
+import { CheckoutTokens1732900000000 } from './1732900000000-checkout-tokens';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   PayAction1732600000000,
   ProviderReference1732700000000,
   ManualRefunds1732800000000,
+  CheckoutTokens1732900000000,
 ];

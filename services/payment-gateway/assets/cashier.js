@@ -1,0 +1,154 @@
+// The cashier page's script (CONTRACT 10): follows the pay order live (server-sent events, polling
+// as fallback), applies for the chosen channel once (buttons disabled while it is in flight),
+// shows a QR code or goes to the provider in this same window, and once paid says so and returns
+// to the shop. Plain browser JavaScript: no framework, nothing from another origin.
+'use strict';
+(function () {
+  var root = document.getElementById('cashier');
+  var path = root.getAttribute('data-path');
+  var isReturn = root.getAttribute('data-return') === '1';
+  var statusText = {
+    UNPAID: 'Choose how to pay.',
+    PAYING: 'Waiting for your payment…',
+    PAID: 'Paid. Thank you.',
+    CLOSED: 'This order is closed or has expired. Nothing can be paid.',
+  };
+  var state = null;
+  var applying = false;
+  // Seen unpaid by this page: a payment it then sees is one to take the shopper back from.
+  var sawOpen = false;
+  var leaving = false;
+  var polling = null;
+
+  function el(id) {
+    return document.getElementById(id);
+  }
+
+  function render(next) {
+    if (!next) return;
+    state = next;
+    var open = next.status === 'UNPAID' || next.status === 'PAYING';
+    var status = el('status');
+    status.setAttribute('data-status', next.status);
+    status.textContent = applying ? 'Contacting the payment provider…' : statusText[next.status];
+    el('paid').hidden = next.status !== 'PAID';
+    var buttons = document.querySelectorAll('button[data-channel]');
+    for (var i = 0; i < buttons.length; i += 1) {
+      var button = buttons[i];
+      button.hidden = !open;
+      button.disabled = !open || applying;
+      button.setAttribute(
+        'aria-pressed',
+        String(Boolean(next.attempt && next.attempt.channel === button.getAttribute('data-channel'))),
+      );
+    }
+    var qr = next.attempt && next.attempt.type === 'qr' && open ? next.attempt : null;
+    el('qr').hidden = !qr;
+    var image = el('qr-image');
+    image.setAttribute('data-qr-content', qr ? qr.target : '');
+    if (qr) image.src = qr.qrImage;
+    else image.removeAttribute('src');
+    el('back').hidden = !next.returnUrl;
+    if (next.returnUrl) el('back-link').href = next.returnUrl;
+    if (open) sawOpen = true;
+    if (next.status === 'PAID' && (sawOpen || isReturn) && !leaving) {
+      leaving = true;
+      // Back from the shop lands on the plain cashier, which shows the paid prompt and stays.
+      if (isReturn) history.replaceState(null, '', path);
+      setTimeout(function () {
+        location.assign(next.returnUrl);
+      }, 1500);
+    }
+  }
+
+  function showError(message) {
+    var error = el('error');
+    error.textContent = message || '';
+    error.hidden = !message;
+  }
+
+  function refresh() {
+    return fetch(path + '/state', { cache: 'no-store' })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(render, function () {});
+  }
+
+  function choose(channel) {
+    if (applying || !state) return;
+    applying = true;
+    showError('');
+    render(state);
+    fetch(path + '/pay', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: channel }),
+    })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          return { ok: response.ok, body: body };
+        });
+      })
+      .then(
+        function (answer) {
+          applying = false;
+          var body = answer.body || {};
+          if (!answer.ok)
+            showError(
+              body.error && body.error.code === 'ORDER_ALREADY_PAID' ? '' : body.error && body.error.message,
+            );
+          if (body.state) render(body.state);
+          else refresh();
+          if (answer.ok && body.payAction && body.payAction.type === 'redirect') {
+            applying = true; // leaving for the provider's page: nothing more to press here
+            render(state);
+            location.assign(body.payAction.url);
+          }
+        },
+        function () {
+          applying = false;
+          showError('The payment could not be started. Please try again.');
+          refresh();
+        },
+      );
+  }
+
+  root.addEventListener('click', function (event) {
+    var target = event.target.closest ? event.target.closest('button[data-channel]') : null;
+    if (target && !target.disabled) choose(target.getAttribute('data-channel'));
+  });
+
+  function poll() {
+    if (!polling) polling = setInterval(refresh, 2000);
+  }
+
+  function follow() {
+    if (!window.EventSource) return poll();
+    var source = new EventSource(path + '/events');
+    source.onmessage = function (event) {
+      render(JSON.parse(event.data));
+    };
+    source.onerror = function () {
+      // EventSource reconnects by itself; poll meanwhile so the page never goes stale.
+      poll();
+    };
+    source.onopen = function () {
+      if (polling) {
+        clearInterval(polling);
+        polling = null;
+      }
+    };
+  }
+
+  // Back to this page from the shop or the provider (the browser's back-forward cache): read it afresh.
+  window.addEventListener('pageshow', function (event) {
+    if (event.persisted) {
+      leaving = false;
+      applying = false;
+      refresh();
+    }
+  });
+
+  refresh().then(follow);
+})();

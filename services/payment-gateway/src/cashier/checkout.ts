@@ -1,0 +1,112 @@
+/**
+ * The cashier's operations (CONTRACT 10): `POST /v1/checkout` makes the pay order (no attempt yet)
+ * and a token for its page; the page's choice of a channel applies through `applyPayment`, the
+ * same code and rules as `POST /v1/payments`.
+ */
+import { z } from 'zod';
+import { ApiError, applyRequestSchema, describeZodError, type PayAction } from '@payments/common';
+import type { GatewayDeps } from '../deps';
+import { applyPayment, orderExpiry } from '../operations/apply-payment';
+import { cashierState, type CashierState } from './view';
+import { findToken, mintToken, storeToken, type CheckoutRow } from './tokens';
+
+export const checkoutRequestSchema = applyRequestSchema.omit({ channel: true, returnUrl: true }).extend({
+  returnUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(512),
+  channels: z.array(z.string().min(1).max(32)).min(1).max(16).optional(),
+});
+export type CheckoutRequest = z.infer<typeof checkoutRequestSchema>;
+
+/** Where the cashier of a token is, under the gateway's public address. */
+export const cashierUrl = (deps: Pick<GatewayDeps, 'config'>, token: string, suffix = '') =>
+  new URL(`/cashier/${token}${suffix}`, deps.config.GATEWAY_PUBLIC_URL).toString();
+
+export async function startCheckout(deps: GatewayDeps, body: unknown) {
+  const parsed = checkoutRequestSchema.safeParse(body ?? {});
+  if (!parsed.success) throw new ApiError('VALIDATION_FAILED', describeZodError(parsed.error));
+  const request = parsed.data;
+  const channels = request.channels ?? [...deps.channels.keys()];
+  for (const name of channels) {
+    const channel = deps.channels.get(name);
+    if (!channel) throw new ApiError('UNKNOWN_CHANNEL', `unknown channel "${name}"`);
+    if (!channel.supportsCurrency(request.currency)) {
+      if (request.channels)
+        throw new ApiError('UNSUPPORTED_CURRENCY', `channel ${name} does not take ${request.currency}`);
+    }
+  }
+  // Offered by default: every enabled channel that takes the order's currency.
+  const offered = channels.filter((name) => deps.channels.get(name)!.supportsCurrency(request.currency));
+  if (offered.length === 0)
+    throw new ApiError('UNSUPPORTED_CURRENCY', `no enabled channel takes ${request.currency}`);
+  const expireAt = orderExpiry(deps, request.expireAt);
+  let created = true;
+  let order = await deps.repository.createPayOrder(request, expireAt);
+  if (!order) {
+    created = false;
+    order = await deps.repository.findPayOrder(request.merchantOrderNo);
+    if (!order) throw new ApiError('PAYMENT_IN_PROGRESS', 'the order is being created; try again');
+    if (Number(order.amount) !== request.amount || order.currency !== request.currency)
+      throw new ApiError(
+        'AMOUNT_MISMATCH',
+        `this order was applied for ${order.amount} ${order.currency}, not ${request.amount} ${request.currency}`,
+      );
+  }
+  const token = mintToken();
+  await storeToken(deps.dataSource, token, order.id, offered, request.returnUrl);
+  return {
+    status: created ? 201 : 200,
+    body: {
+      payOrderNo: order.pay_order_no,
+      merchantOrderNo: order.merchant_order_no,
+      url: cashierUrl(deps, token),
+      expiresAt: new Date(order.expire_at).toISOString(),
+    },
+  };
+}
+
+export type CashierLookup =
+  { found: true; checkout: CheckoutRow; state: CashierState } | { found: false; status: 404 | 410 };
+
+/** A token's page is gone a day after its order's expiry (the order is long final by then). */
+const TOKEN_GRACE_MS = 24 * 3600_000;
+
+export async function lookUpCashier(deps: GatewayDeps, token: string): Promise<CashierLookup> {
+  const checkout = await findToken(deps.dataSource, token);
+  if (!checkout) return { found: false, status: 404 };
+  const order = await deps.repository.findPayOrderById(checkout.pay_order_id);
+  if (!order) return { found: false, status: 404 };
+  if (Date.now() > new Date(order.expire_at).getTime() + TOKEN_GRACE_MS) return { found: false, status: 410 };
+  const attempts = await deps.repository.attemptsOf(order.id);
+  return { found: true, checkout, state: cashierState(deps, checkout, order, attempts) };
+}
+
+/**
+ * The shopper chose a channel: applied for through the same code as `POST /v1/payments` (a
+ * repeat reuses the attempt, another channel closes or supersedes the first). Providers send
+ * the shopper back to the cashier's return page, never to the merchant directly.
+ */
+export async function payAtCashier(
+  deps: GatewayDeps,
+  token: string,
+  lookup: Extract<CashierLookup, { found: true }>,
+  channel: string,
+): Promise<{ payAction: PayAction | null; state: CashierState }> {
+  const { state, checkout } = lookup;
+  if (!checkout.channels.includes(channel))
+    throw new ApiError('UNKNOWN_CHANNEL', `channel "${channel}" is not offered for this order`);
+  if (state.status === 'PAID') throw new ApiError('ORDER_ALREADY_PAID', 'this order is already paid');
+  if (state.status === 'CLOSED') throw new ApiError('ORDER_CLOSED', 'this order is closed or expired');
+  const answer = await applyPayment(deps, {
+    merchantOrderNo: state.merchantOrderNo,
+    amount: state.amount,
+    currency: state.currency,
+    subject: state.subject,
+    channel,
+    expireAt: state.expiresAt,
+    returnUrl: cashierUrl(deps, token, '/return'),
+  });
+  const after = await lookUpCashier(deps, token);
+  return {
+    payAction: answer.body.attempt?.payAction ?? null,
+    state: after.found ? after.state : state,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The cashier's tokens (CONTRACT 10): 256 random bits, base64url, bound to one pay order; the only
+ * credential a shopper's browser holds. Only their SHA-256 is stored; logs show a prefix.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { DataSource } from '@payments/common';
+
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export function mintToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** A token's first characters, enough to tell two apart in a log, never enough to use. */
+export function tokenHint(token: string): string {
+  return `${token.slice(0, 6)}…`;
+}
+
+/** Any `/cashier/<token>` in a URL, cut to its hint (for logs). */
+export function redactCashierPath(url: string): string {
+  return url.replace(/\/cashier\/([A-Za-z0-9_-]{6})[A-Za-z0-9_-]+/g, '/cashier/$1…');
+}
+
+export interface CheckoutRow {
+  pay_order_id: number;
+  channels: string[];
+  return_url: string;
+}
+
+export async function storeToken(
+  dataSource: DataSource,
+  token: string,
+  payOrderId: number,
+  channels: readonly string[],
+  returnUrl: string,
+): Promise<void> {
+  await dataSource.query(
+    'INSERT INTO checkout_token (token_hash, pay_order_id, channels, return_url) VALUES (?, ?, ?, ?)',
+    [hashOf(token), payOrderId, channels.join(','), returnUrl],
+  );
+}
+
+/** The checkout a well-formed token names, or undefined. */
+export async function findToken(dataSource: DataSource, token: string): Promise<CheckoutRow | undefined> {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const [row] = (await dataSource.query(
+    'SELECT pay_order_id, channels, return_url FROM checkout_token WHERE token_hash = ?',
+    [hashOf(token)],
+  )) as { pay_order_id: number; channels: string; return_url: string }[];
+  return row && { ...row, channels: row.channels.split(',').filter(Boolean) };
+}

@@ -1,0 +1,77 @@
+/** What the cashier page shows of a pay order: its state now, as the page and its live stream read it. */
+import qrcode from 'qrcode-generator';
+import { toDecimalString, type AttemptRow, type PayOrderRow } from '@payments/common';
+import type { GatewayDeps } from '../deps';
+import type { CheckoutRow } from './tokens';
+
+export interface CashierState {
+  merchantOrderNo: string;
+  subject: string;
+  amount: number;
+  currency: string;
+  /** The amount as the shopper reads it: ¥19.99, R$150.00, $19.99, ¥500. */
+  amountText: string;
+  /** The pay order's status, an unpaid one past its expiry shown as CLOSED (the sweep may lag). */
+  status: 'UNPAID' | 'PAYING' | 'PAID' | 'CLOSED';
+  expiresAt: string;
+  channels: { name: string; label: string }[];
+  /** The attempt the shopper is paying with, once it has a pay action. */
+  attempt: { channel: string; type: 'qr' | 'redirect'; target: string; qrImage: string | null } | null;
+  /** Where the shopper goes back to once paid (the merchant's returnUrl, told the outcome). */
+  returnUrl: string | null;
+}
+
+/** Exact minor units, formatted for the currency by the platform's own rules (the string keeps it exact). */
+export function amountText(amount: number, currency: string): string {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).format(
+    toDecimalString(amount, currency) as unknown as number,
+  );
+}
+
+/** A QR code drawn here, as an SVG data URL: the page loads nothing from anyone else. */
+export function qrImage(content: string): string {
+  const qr = qrcode(0, 'M');
+  qr.addData(content, 'Byte');
+  qr.make();
+  return `data:image/svg+xml;base64,${Buffer.from(qr.createSvgTag({ cellSize: 5, margin: 4, scalable: true })).toString('base64')}`;
+}
+
+export function cashierState(
+  deps: Pick<GatewayDeps, 'channels'>,
+  checkout: CheckoutRow,
+  order: PayOrderRow & { subject: string },
+  attempts: AttemptRow[],
+  now: Date = new Date(),
+): CashierState {
+  const open = order.status === 'UNPAID' || order.status === 'PAYING';
+  const status = open && now.getTime() >= new Date(order.expire_at).getTime() ? 'CLOSED' : order.status;
+  const live =
+    open && status !== 'CLOSED'
+      ? attempts.filter((attempt) => attempt.status === 'PAYING' && attempt.pay_url).at(-1)
+      : undefined;
+  const back = new URL(checkout.return_url);
+  back.searchParams.set('merchantOrderNo', order.merchant_order_no);
+  back.searchParams.set('status', 'PAID');
+  return {
+    merchantOrderNo: order.merchant_order_no,
+    subject: order.subject,
+    amount: Number(order.amount),
+    currency: order.currency,
+    amountText: amountText(Number(order.amount), order.currency),
+    status,
+    expiresAt: new Date(order.expire_at).toISOString(),
+    channels: checkout.channels.flatMap((name) => {
+      const channel = deps.channels.get(name);
+      return channel ? [{ name, label: channel.label }] : [];
+    }),
+    attempt: live
+      ? {
+          channel: live.channel,
+          type: live.pay_action_type === 'qr' ? 'qr' : 'redirect',
+          target: live.pay_url!,
+          qrImage: live.pay_action_type === 'qr' ? qrImage(live.pay_url!) : null,
+        }
+      : null,
+    returnUrl: status === 'PAID' ? back.toString() : null,
+  };
+}
