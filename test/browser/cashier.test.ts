@@ -242,6 +242,22 @@ describe('the cashier page in Chromium', () => {
     expect((await fetch(`${url}/cashier/not-a-token`)).status).toBe(404);
   });
 
+  it('stays live on whichever gateway instance the browser reached: paid through another one, it shows paid', async () => {
+    const other = (await stack.startGateway()).url;
+    const no = orderNo('cash-two');
+    const { url: cashier } = await checkout(no, { channels: ['alipay-qr'] });
+    const page = await newPage();
+    // The page (and its event stream) from the second instance; Alipay notifies the first.
+    await page.goto(cashier.replace(url, other));
+    await page.click('button[data-channel="alipay-qr"]');
+    await page.waitForSelector('[data-qr-content^="http"]');
+    const qrContent = (await page.getAttribute('#qr-image', 'data-qr-content'))!;
+    expect((await fetch(qrContent)).status).toBe(200); // the shopper scans it
+    expect(await stack.pay((await payment(no)).attempts[0].channelOrderNo, 'alipay')).toBe(200);
+    await page.waitForSelector('[data-status="PAID"]', { timeout: 10_000 });
+    expect(await page.isVisible('text=already paid')).toBe(true);
+  });
+
   it('answers with a restrictive CSP, no framing, nothing cached; the API key opens nothing there', async () => {
     const { url: cashier } = await checkout(orderNo('cash-headers'));
     const response = await fetch(cashier);
