@@ -59,6 +59,38 @@ const GOALS = {
   peakRssMiB: 150,
 };
 
+/** `a / b`, or null when either is unknown or b is 0. */
+function ratioOf(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : round(a / b, 2);
+}
+
+/** The per-operation CPU of each process, one line per phase, on stderr (the JSON has it too). */
+function printCpuTable(
+  table: Record<string, { operations: number; msPerOperation: Record<string, number> }>,
+) {
+  const columns = [
+    'payment-gateway',
+    'poller',
+    'notifier',
+    'refunder',
+    'mariadb',
+    'rabbitmq',
+    'redis',
+    'floorGateway',
+    'floorStub',
+    'sandboxPsp',
+    'sandboxAlipay',
+    'sandboxWechatpay',
+    'sandboxStripe',
+  ];
+  const lines = [`CPU ms per operation | ${columns.join(' | ')}`];
+  for (const [phaseName, row] of Object.entries(table))
+    lines.push(
+      `${phaseName} (${row.operations}) | ${columns.map((column) => row.msPerOperation[column] ?? '-').join(' | ')}`,
+    );
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
 function machine() {
   const cpus = os.cpus();
   return {
@@ -104,6 +136,20 @@ async function main(): Promise<number> {
   };
 
   const servers = serverPids();
+  let floor: Awaited<ReturnType<BenchStack['startFloor']>> | undefined;
+  /** CPU per operation of every process, per phase (ms): each change is judged on the process it touches. */
+  const cpuPerOperation: Record<string, { operations: number; msPerOperation: Record<string, number> }> = {};
+  const perOperation = (phaseName: string, cpu: CpuReport, operations: number) => {
+    if (operations <= 0) return;
+    cpuPerOperation[phaseName] = {
+      operations,
+      msPerOperation: Object.fromEntries(
+        Object.entries(cpu.cpuMs)
+          .filter(([, ms]) => ms > 0)
+          .map(([group, ms]) => [group, round(ms / operations, 3)]),
+      ),
+    };
+  };
   const cpuGroups = (): Record<string, number[]> => ({
     ...Object.fromEntries(
       SERVICE_KINDS.map((kind) => [
@@ -116,6 +162,8 @@ async function main(): Promise<number> {
     sandboxAlipay: [stack.alipayPid],
     sandboxWechatpay: [stack.wechatpayPid],
     sandboxStripe: [stack.stripePid],
+    floorGateway: floor ? [floor.gatewayPid] : [],
+    floorStub: floor ? [floor.stubPid] : [],
     ...servers,
   });
   /** A phase with the CPU each process used during it. */
@@ -177,9 +225,55 @@ async function main(): Promise<number> {
       goalRatio: GOALS.applyRatioToRawDb,
       meetsGoal: applyHttp.perSecond / rawDbPerSecond >= GOALS.applyRatioToRawDb,
     };
+    perOperation('apply over HTTP (per apply)', applyHttpCpu, Number(applyHttp.figures.created201));
     const closedHttp = await phase('close the HTTP phase orders (unmeasured)', 90_000, () =>
       closeOrders(stack, applyHttp.merchantOrderNos),
     );
+
+    // 2b. The floor, beside it: the least a gateway can do with the same guards (a fastify route,
+    // the Redis lock, a transaction of three inserts, one keep-alive call to a provider stub, a
+    // transaction of an update and an outbox insert), under the same 64 clients.
+    floor = await phase('start the floor gateway and its provider stub', 60_000, async () => {
+      const started = await stack.startFloor();
+      // Warmed like ours was (JIT, pools): not measured.
+      await applyOverHttp(stack, scaled(400), 16, 'floorwarm', 'sandbox-wallet', started.url);
+      return started;
+    });
+    const { value: floorApply, cpu: floorCpu } = await measured('floor: apply over HTTP', 90_000, () =>
+      applyOverHttp(stack, scaled(2000), 64, 'floor', 'sandbox-wallet', floor!.url),
+    );
+    const floorCreated = Number(floorApply.figures.created201);
+    const ourCreated = Number(applyHttp.figures.created201);
+    const msPer = (cpu: CpuReport, group: string, count: number) =>
+      count > 0 ? round((cpu.cpuMs[group] ?? 0) / count, 3) : null;
+    result.floor = {
+      ...floorApply.figures,
+      cpu: floorCpu,
+      gatewayCpuMsPerApply: msPer(floorCpu, 'floorGateway', floorCreated),
+      mariadbCpuMsPerApply: msPer(floorCpu, 'mariadb', floorCreated),
+      redisCpuMsPerApply: msPer(floorCpu, 'redis', floorCreated),
+      providerStubCpuMsPerApply: msPer(floorCpu, 'floorStub', floorCreated),
+      ours: {
+        gatewayCpuMsPerApply: msPer(applyHttpCpu, 'payment-gateway', ourCreated),
+        mariadbCpuMsPerApply: msPer(applyHttpCpu, 'mariadb', ourCreated),
+        rabbitmqCpuMsPerApply: msPer(applyHttpCpu, 'rabbitmq', ourCreated),
+        pollerCpuMsPerApply: msPer(applyHttpCpu, 'poller', ourCreated),
+      },
+      ratios: {
+        gatewayCpuToFloor: ratioOf(
+          msPer(applyHttpCpu, 'payment-gateway', ourCreated),
+          msPer(floorCpu, 'floorGateway', floorCreated),
+        ),
+        mariadbCpuToFloor: ratioOf(
+          msPer(applyHttpCpu, 'mariadb', ourCreated),
+          msPer(floorCpu, 'mariadb', floorCreated),
+        ),
+        appliesPerSecondToFloor: round(applyHttp.perSecond / floorApply.perSecond, 3),
+      },
+      goals: { gatewayCpuToFloor: 1.3, mariadbCpuToFloor: 1.3, appliesPerSecondToFloor: 0.6 },
+      note: 'measured right after "apply over HTTP", in the same run; the floor writes its outbox rows as sent, so no relay publishes them',
+    };
+    perOperation('floor: apply over HTTP (per apply)', floorCpu, floorCreated);
 
     // 3. Apply over AMQP.
     const { value: applyAmqp, cpu: applyAmqpCpu } = await measured('apply over AMQP', 90_000, () =>
@@ -193,6 +287,7 @@ async function main(): Promise<number> {
       goalRatio: GOALS.applyRatioToRawDb,
       meetsGoal: applyAmqp.perSecond / rawDbPerSecond >= GOALS.applyRatioToRawDb,
     };
+    perOperation('apply over AMQP (per apply)', applyAmqpCpu, Number(applyAmqp.figures.created201));
     const closedAmqp = await phase('close the AMQP phase orders (unmeasured)', 90_000, () =>
       closeOrders(stack, applyAmqp.merchantOrderNos),
     );
@@ -220,6 +315,12 @@ async function main(): Promise<number> {
     const measuredP99s = paysOnlyP99s.filter((p99): p99 is number => p99 !== null);
     // A window with no payment notified has no p99: then there is no median to judge either.
     const paysOnlyMedianP99 = measuredP99s.length === paysOnlyP99s.length ? median(measuredP99s) : null;
+    perOperation('lifecycle at max rate (per payment notified)', maxRate.cpu, Number(maxRate.value.notified));
+    perOperation(
+      'lifecycle at a steady 200/s (per payment notified)',
+      steady.cpu,
+      Number(steady.value.notified),
+    );
     result.lifecycle = {
       what: 'apply → pay at the sandbox → callback → settled → notifier → order service; callbackToNotified = from the pay call returning to the order service accepting the payment-result',
       maxRate: { ...maxRate.value, cpu: maxRate.cpu },
@@ -332,6 +433,9 @@ async function main(): Promise<number> {
       () => applyOverHttp(stack, scaled(1000), 64, 'st', 'stripe-card'),
     );
     const stripeCreated = Number(applyStripe.figures.created201);
+    perOperation('apply over HTTP, alipay-qr (per apply)', applyAlipayCpu, alipayCreated);
+    perOperation('apply over HTTP, wechat-native (per apply)', applyWechatCpu, wechatCreated);
+    perOperation('apply over HTTP, stripe-card (per apply)', applyStripeCpu, stripeCreated);
     result.applyHttpStripe = {
       ...applyStripe.figures,
       cpu: applyStripeCpu,
@@ -345,6 +449,8 @@ async function main(): Promise<number> {
       closeOrders(stack, applyStripe.merchantOrderNos),
     );
 
+    result.cpuPerOperation = cpuPerOperation;
+    printCpuTable(cpuPerOperation);
     result.peakRssMiB = {
       ...peaks,
       pollerBeforeRestart: stack.retiredPeakRss.poller ? round(stack.retiredPeakRss.poller, 1) : null,

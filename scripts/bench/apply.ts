@@ -52,6 +52,8 @@ export async function applyOverHttp(
   clients: number,
   label: string,
   channel = 'sandbox-wallet',
+  /** Another gateway to apply at (the floor's); ours by default. */
+  gatewayUrl?: string,
 ): Promise<ApplyPhaseResult> {
   const statuses = new Tally();
   const latencies: number[] = [];
@@ -61,9 +63,10 @@ export async function applyOverHttp(
     const merchantOrderNo = orderNo(label);
     merchantOrderNos.push(merchantOrderNo);
     const began = performance.now();
-    const answer = await applyHttp(stack.gatewayUrl, applyBody(merchantOrderNo, { channel })).catch(
-      (error: unknown) => ({ status: 0, body: String(error) }) as HttpAnswer,
-    );
+    const answer = await applyHttp(
+      gatewayUrl ?? stack.gatewayUrl,
+      applyBody(merchantOrderNo, { channel }),
+    ).catch((error: unknown) => ({ status: 0, body: String(error) }) as HttpAnswer);
     latencies.push(performance.now() - began);
     statuses.add(answer.status === 0 ? 'networkError' : answer.status);
   });

@@ -169,6 +169,30 @@ export class BenchStack {
     return { pid: child.pid!, url };
   }
 
+  /** The floor's provider stub and gateway (scripts/bench/floor), each its own process. */
+  async startFloor(): Promise<{ gatewayPid: number; stubPid: number; url: string }> {
+    const dir = join(ROOT, 'scripts', 'bench', 'floor');
+    const start = async (role: string, env: Record<string, string>) => {
+      const port = await freePort();
+      const child = spawn(process.execPath, partArgs(dir), {
+        cwd: dir,
+        env: { ...process.env, FLOOR_ROLE: role, FLOOR_PORT: String(port), ...env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      this.children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await this.waitReady(`floor ${role}`, child, `${url}/healthz`);
+      return { pid: child.pid!, url };
+    };
+    const stub = await start('stub', {});
+    const gateway = await start('gateway', {
+      DATABASE_URL: this.env.config.DATABASE_URL,
+      REDIS_URL: this.env.config.REDIS_URL,
+      FLOOR_STUB_URL: stub.url,
+    });
+    return { gatewayPid: gateway.pid, stubPid: stub.pid, url: gateway.url };
+  }
+
   async startServices(): Promise<void> {
     // One at a time: four start-ups at once on two cores only make each slower.
     for (const kind of SERVICE_KINDS) await this.spawn(kind);
