@@ -2,6 +2,9 @@ import amqplib from 'amqplib';
 import { cleanHeaders, HEADERS } from './headers';
 import { DLQ_SUFFIX, type Topology } from './topology';
 
+/** Set on every message `replayDlq` puts back: a person sent it again. */
+export const REPLAYED_AT_HEADER = 'x-replayed-at';
+
 /** Our position headers: a replayed message starts its retries (and schedules) over. */
 const RESET_ON_REPLAY = /^x-(retry-count|notify-step|poll-|dead-letter|last-error|attempts|dead-lettered-at)/;
 
@@ -105,7 +108,7 @@ export async function replayDlq(
           message.content,
           {
             ...message.properties,
-            headers: { ...headers, 'x-replayed-at': new Date().toISOString() },
+            headers: { ...headers, [REPLAYED_AT_HEADER]: new Date().toISOString() },
             persistent: true,
           },
           (error) => (error ? reject(error) : resolve()),

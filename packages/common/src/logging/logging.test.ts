@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { SANDBOX_WECHATPAY_APIV3_KEY } from '../channels/wechatpay/test-keys';
 import { loadConfig } from '../config';
-import { createLogger, redactUrlCredentials } from './index';
+import { createLogger, messageLogger, redactUrlCredentials } from './index';
 
-function capture() {
+function capture(level = 'info') {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -11,7 +11,7 @@ function capture() {
       done();
     },
   });
-  return { log: createLogger('test', 'info', stream), text: () => lines.join('') };
+  return { log: createLogger('test', level, stream), text: () => lines.join('') };
 }
 
 describe('log redaction', () => {
@@ -74,5 +74,24 @@ describe('log redaction', () => {
   it('leaves URLs without credentials and e-mail-like text alone', () => {
     expect(redactUrlCredentials('http://127.0.0.1:8080/v1/notify')).toBe('http://127.0.0.1:8080/v1/notify');
     expect(redactUrlCredentials('ops@example.com')).toBe('ops@example.com');
+  });
+});
+
+describe('message loggers', () => {
+  it('make their child only when a line is written at an enabled level, with every binding', () => {
+    const { log, text } = capture('warn');
+    const child = jest.spyOn(log, 'child');
+    const outer = messageLogger(log, { messageId: 'm-1' });
+    const inner = messageLogger(outer, { eventId: 'e-1', merchantOrderNo: undefined });
+    inner.info({ step: 1 }, 'dropped: info is off');
+    inner.debug('dropped too');
+    expect(child).not.toHaveBeenCalled();
+    expect(text()).toBe('');
+    inner.warn({ step: 2 }, 'kept');
+    expect(child).toHaveBeenCalledTimes(1);
+    const line = JSON.parse(text());
+    expect(line).toMatchObject({ messageId: 'm-1', eventId: 'e-1', step: 2, msg: 'kept', level: 40 });
+    expect(line).not.toHaveProperty('merchantOrderNo');
+    expect(inner.isLevelEnabled('info')).toBe(false);
   });
 });

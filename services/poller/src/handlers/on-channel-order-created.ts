@@ -6,6 +6,7 @@ import {
   errorMessage,
   meaningOfNotFound,
   PermanentError,
+  REPLAYED_AT_HEADER,
   settleAttempt,
   type Delivery,
   type EventEnvelope,
@@ -30,8 +31,10 @@ export async function onChannelOrderCreated(
   const position = readPosition(delivery.message.properties.headers);
   if (!position) {
     // An attempt parked for review comes back here when a person replays its dead letter: it
-    // gets a fresh schedule (and a fresh close at expiry) from its current poll_count.
-    const parked = await deps.attempts.find(channelOrderNo);
+    // gets a fresh schedule (and a fresh close at expiry) from its current poll_count. Only a
+    // replayed message can be one; a new attempt's event needs no read.
+    const replayed = delivery.message.properties.headers?.[REPLAYED_AT_HEADER] !== undefined;
+    const parked = replayed ? await deps.attempts.find(channelOrderNo) : undefined;
     if (parked?.status === 'PAYING' && parked.needs_review) {
       if (!(await deps.attempts.resumeAfterReview(parked.id, parked.poll_count, schedule[0]!))) return;
       delivery.log.info({ channelOrderNo }, 'attempt taken back from review; polling again');
