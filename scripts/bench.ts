@@ -380,74 +380,53 @@ async function main(): Promise<number> {
     }
     const memoryNow: Record<string, unknown> = {};
     for (const service of stack.running) memoryNow[service.kind] = await memoryOf(service.url);
-    // 7. Apply over HTTP for alipay-qr: the RSA2 cost of a real provider's apply (the gateway signs
-    // the precreate and verifies Alipay's answer; the sandbox does the other half). Last, because its
-    // attempts stay in flight until they expire (an unscanned Alipay trade cannot be closed), and
-    // their polls must not load the phases above.
-    const { value: applyAlipay, cpu: applyAlipayCpu } = await measured(
-      'apply over HTTP, alipay-qr',
-      90_000,
-      () => applyOverHttp(stack, scaled(1000), 64, 'ali', 'alipay-qr'),
-    );
-    const perApply = (cpu: CpuReport, group: string, created: number) =>
-      created > 0 ? round((cpu.cpuMs[group] ?? 0) / created, 3) : null;
+    // 7-9. Apply over HTTP through each real provider's SDK, against its sandbox (its own process),
+    // side by side with the sandbox PSP's applies above. Last, because Alipay's attempts stay in
+    // flight until they expire (an unscanned Alipay trade cannot be closed), and their polls must
+    // not load the phases above.
+    const providerRows = [
+      {
+        key: 'applyHttpAlipay',
+        channel: 'alipay-qr',
+        label: 'ali',
+        sandbox: 'sandboxAlipay',
+        note: 'gateway CPU per apply includes RSA2 signing of the precreate and verification of the answer',
+      },
+      {
+        key: 'applyHttpWechatpay',
+        channel: 'wechat-native',
+        label: 'wx',
+        sandbox: 'sandboxWechatpay',
+        note: 'gateway CPU per apply includes signing the order request and verifying the signed answer (RSA-SHA256 both)',
+      },
+      {
+        key: 'applyHttpStripe',
+        channel: 'stripe-card',
+        label: 'st',
+        sandbox: 'sandboxStripe',
+        note: 'the stripe SDK builds and sends a form-encoded Checkout Session create per apply; no signatures either way (TLS is their proof, not run here)',
+      },
+    ] as const;
     const sandboxCreated = Number(applyHttp.figures.created201);
-    const alipayCreated = Number(applyAlipay.figures.created201);
-    result.applyHttpAlipay = {
-      ...applyAlipay.figures,
-      cpu: applyAlipayCpu,
-      gatewayCpuMsPerApply: perApply(applyAlipayCpu, 'payment-gateway', alipayCreated),
-      sandboxGatewayCpuMsPerApply: perApply(applyHttpCpu, 'payment-gateway', sandboxCreated),
-      providerCpuMsPerApply: perApply(applyAlipayCpu, 'sandboxAlipay', alipayCreated),
-      ratioToSandboxApplies: round(applyAlipay.perSecond / applyHttp.perSecond, 3),
-      note: 'side by side with applyHttp in the same run; gateway CPU per apply includes RSA2 signing of the precreate and verification of the answer',
-    };
-    await phase('close the alipay-qr phase orders (unmeasured)', 90_000, () =>
-      closeOrders(stack, applyAlipay.merchantOrderNos),
-    );
-    // 8. Apply over HTTP for wechat-native: WeChat Pay's apply (the gateway signs the order and
-    // verifies the answer's Wechatpay-Signature, both RSA-SHA256; the sandbox does the other half).
-    const { value: applyWechat, cpu: applyWechatCpu } = await measured(
-      'apply over HTTP, wechat-native',
-      90_000,
-      () => applyOverHttp(stack, scaled(1000), 64, 'wx', 'wechat-native'),
-    );
-    const wechatCreated = Number(applyWechat.figures.created201);
-    result.applyHttpWechatpay = {
-      ...applyWechat.figures,
-      cpu: applyWechatCpu,
-      gatewayCpuMsPerApply: perApply(applyWechatCpu, 'payment-gateway', wechatCreated),
-      sandboxGatewayCpuMsPerApply: perApply(applyHttpCpu, 'payment-gateway', sandboxCreated),
-      providerCpuMsPerApply: perApply(applyWechatCpu, 'sandboxWechatpay', wechatCreated),
-      ratioToSandboxApplies: round(applyWechat.perSecond / applyHttp.perSecond, 3),
-      note: 'side by side with applyHttp in the same run; gateway CPU per apply includes signing the order request and verifying the signed answer',
-    };
-    await phase('close the wechat-native phase orders (unmeasured)', 90_000, () =>
-      closeOrders(stack, applyWechat.merchantOrderNos),
-    );
-    // 9. Apply over HTTP for stripe-card: a Checkout Session per apply (form-encoded, no signatures
-    // either way: Stripe's answers are proven by TLS, which this bench does not run).
-    const { value: applyStripe, cpu: applyStripeCpu } = await measured(
-      'apply over HTTP, stripe-card',
-      90_000,
-      () => applyOverHttp(stack, scaled(1000), 64, 'st', 'stripe-card'),
-    );
-    const stripeCreated = Number(applyStripe.figures.created201);
-    perOperation('apply over HTTP, alipay-qr (per apply)', applyAlipayCpu, alipayCreated);
-    perOperation('apply over HTTP, wechat-native (per apply)', applyWechatCpu, wechatCreated);
-    perOperation('apply over HTTP, stripe-card (per apply)', applyStripeCpu, stripeCreated);
-    result.applyHttpStripe = {
-      ...applyStripe.figures,
-      cpu: applyStripeCpu,
-      gatewayCpuMsPerApply: perApply(applyStripeCpu, 'payment-gateway', stripeCreated),
-      sandboxGatewayCpuMsPerApply: perApply(applyHttpCpu, 'payment-gateway', sandboxCreated),
-      providerCpuMsPerApply: perApply(applyStripeCpu, 'sandboxStripe', stripeCreated),
-      ratioToSandboxApplies: round(applyStripe.perSecond / applyHttp.perSecond, 3),
-      note: 'side by side with applyHttp in the same run; the stripe SDK builds and sends a form-encoded Checkout Session create per apply',
-    };
-    await phase('close the stripe-card phase orders (unmeasured)', 90_000, () =>
-      closeOrders(stack, applyStripe.merchantOrderNos),
-    );
+    for (const row of providerRows) {
+      const { value: applied, cpu } = await measured(`apply over HTTP, ${row.channel}`, 90_000, () =>
+        applyOverHttp(stack, scaled(1000), 64, row.label, row.channel),
+      );
+      const created = Number(applied.figures.created201);
+      perOperation(`apply over HTTP, ${row.channel} (per apply)`, cpu, created);
+      result[row.key] = {
+        ...applied.figures,
+        cpu,
+        gatewayCpuMsPerApply: msPer(cpu, 'payment-gateway', created),
+        sandboxGatewayCpuMsPerApply: msPer(applyHttpCpu, 'payment-gateway', sandboxCreated),
+        providerCpuMsPerApply: msPer(cpu, row.sandbox, created),
+        ratioToSandboxApplies: round(applied.perSecond / applyHttp.perSecond, 3),
+        note: `side by side with applyHttp in the same run; ${row.note}`,
+      };
+      await phase(`close the ${row.channel} phase orders (unmeasured)`, 90_000, () =>
+        closeOrders(stack, applied.merchantOrderNos),
+      );
+    }
 
     result.cpuPerOperation = cpuPerOperation;
     printCpuTable(cpuPerOperation);

@@ -6,15 +6,12 @@ import {
   SANDBOX_ALIPAY_PRIVATE_KEY,
   SANDBOX_APP_PUBLIC_KEY,
 } from '@payments/common';
+import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
 import { buildAlipaySandbox } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const scale = Number(process.env.SANDBOX_NOTIFY_TIME_SCALE ?? 1);
-  if (!Number.isFinite(scale) || scale <= 0) {
-    process.stderr.write('invalid configuration: SANDBOX_NOTIFY_TIME_SCALE: must be a positive number\n');
-    process.exit(1);
-  }
+  const scale = notifyTimeScaleFromEnv();
   const log = createLogger('sandbox-alipay', config.LOG_LEVEL);
   const app = buildAlipaySandbox({
     appId: config.ALIPAY_APP_ID,

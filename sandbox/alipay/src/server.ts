@@ -9,7 +9,7 @@
  * - notifications: form POSTs signed RSA2, retried on Alipay's schedule until answered `success`;
  * - the sandbox control API of CONTRACT 6 (the kit's).
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -29,9 +29,11 @@ import {
   firstSendDelayMs,
   inLedger,
   issuesOf,
+  keepRawBodies,
   NotifySender,
   registerControlApi,
   scaledSchedule,
+  strangerKey,
   type Ledger,
 } from '@payments/sandbox-kit';
 import { errorPage, tradePage } from './pages';
@@ -120,24 +122,11 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
     received: (_status, body) => body === 'success',
   });
   // Signs answers while the badResponseSignature fault is on: valid RSA2, but not Alipay's key.
-  // Made when first needed: generating an RSA key takes a tenth of a second at every start.
-  let strangerPem: string | undefined;
-  const stranger = () =>
-    (strangerPem ??= generateKeyPairSync('rsa', { modulusLength: 2048 })
-      .privateKey.export({ type: 'pkcs8', format: 'pem' })
-      .toString());
+  const stranger = strangerKey();
 
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   // Signatures cover the exact bytes: bodies stay strings until verified.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
-    done(null, body),
-  );
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request, body, done) => done(null, body),
-  );
+  keepRawBodies(app);
 
   /** A v3 answer, signed (or signed wrongly under the fault). */
   function answer(reply: FastifyReply, status: number, body: object) {

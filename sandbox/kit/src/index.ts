@@ -2,3 +2,5 @@
 export * from './faults';
 export * from './notify-sender';
 export * from './control-api';
+export * from './pages';
+export * from './setup';

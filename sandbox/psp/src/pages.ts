@@ -1,18 +1,10 @@
 /** The shopper's page of a sandbox trade (wallet opened, QR code scanned, voucher shown). Plain HTML, no scripts. */
 import { toDecimalString } from '@payments/common';
+import { escapeHtml, sandboxPage } from '@payments/sandbox-kit';
 import type { Trade } from './state';
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · Sandbox PSP</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
-.amount{font-size:2rem}button{font-size:1.2rem;padding:.6rem 2rem}</style></head>
-<body><p><small>Sandbox PSP: test money only</small></p>${body}</body></html>`;
-}
+const escape = escapeHtml;
+const page = (title: string, body: string) => sandboxPage('Sandbox PSP', title, body);
 
 /** A pay button while the trade can be paid; its state otherwise. */
 export function tradePage(trade: Trade, status: string): string {

@@ -1,13 +1,10 @@
 import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
 import { buildStripeSandbox } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const scale = Number(process.env.SANDBOX_NOTIFY_TIME_SCALE ?? 1);
-  if (!Number.isFinite(scale) || scale <= 0) {
-    process.stderr.write('invalid configuration: SANDBOX_NOTIFY_TIME_SCALE: must be a positive number\n');
-    process.exit(1);
-  }
+  const scale = notifyTimeScaleFromEnv();
   const log = createLogger('sandbox-stripe', config.LOG_LEVEL);
   // The account's webhook endpoint: the gateway's Stripe route unless told otherwise.
   const webhookUrl =

@@ -1,18 +1,10 @@
 /** The shopper's pages: the hosted Checkout stand-in and the Boleto voucher. Plain HTML, no scripts. */
 import { toDecimalString } from '@payments/common';
+import { escapeHtml, sandboxPage } from '@payments/sandbox-kit';
 import type { Intent, Session } from './state';
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · Stripe sandbox</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
-.amount{font-size:2rem}button{font-size:1.2rem;padding:.6rem 2rem}label{display:block;margin:.8rem 0}</style></head>
-<body><p><small>Stripe sandbox: test money only</small></p>${body}</body></html>`;
-}
+const escape = escapeHtml;
+const page = (title: string, body: string) => sandboxPage('Stripe sandbox', title, body);
 
 export const amountText = (amount: number, currency: string) =>
   `${currency.toUpperCase()} ${toDecimalString(amount, currency.toUpperCase())}`;

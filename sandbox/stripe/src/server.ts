@@ -20,6 +20,7 @@ import {
   FaultBox,
   firstSendDelayMs,
   inLedger,
+  keepRawBodies,
   NotifySender,
   registerControlApi,
   scaledSchedule,
@@ -117,9 +118,7 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
   });
 
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
-  app.removeContentTypeParser('application/json');
-  for (const type of ['application/json', 'application/x-www-form-urlencoded'])
-    app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  keepRawBodies(app);
 
   let publicBase = options.publicUrl;
   const sessionUrl = (session: Session) => `${publicBase}/c/pay/${session.id}`;

@@ -1,18 +1,10 @@
 /** The shopper's pages: what WeChat shows once the QR code is scanned, and the result. Plain HTML, no scripts. */
 import { toDecimalString } from '@payments/common';
+import { escapeHtml, sandboxPage } from '@payments/sandbox-kit';
 import type { Trade } from './state';
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · WeChat Pay sandbox</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
-.amount{font-size:2rem}button{font-size:1.2rem;padding:.6rem 2rem}</style></head>
-<body><p><small>WeChat Pay sandbox: test money only</small></p>${body}</body></html>`;
-}
+const escape = escapeHtml;
+const page = (title: string, body: string) => sandboxPage('WeChat Pay sandbox', title, body);
 
 /** The scanned order: a pay button while it can be paid, its state otherwise. */
 export function tradePage(trade: Trade, payable: boolean): string {

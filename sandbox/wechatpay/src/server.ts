@@ -11,7 +11,7 @@
  *   schedule until answered 2xx; refunds settle asynchronously and notify too;
  * - the sandbox control API of CONTRACT 6 (the kit's).
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -23,9 +23,11 @@ import {
   firstSendDelayMs,
   inLedger,
   issuesOf,
+  keepRawBodies,
   NotifySender,
   registerControlApi,
   scaledSchedule,
+  strangerKey,
   type Ledger,
 } from '@payments/sandbox-kit';
 import { errorPage, tradePage } from './pages';
@@ -107,23 +109,11 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
     stopAfterSchedule: true,
   });
   // Signs answers while the badResponseSignature fault is on: valid RSA, but not the platform key.
-  let strangerPem: string | undefined;
-  const stranger = () =>
-    (strangerPem ??= generateKeyPairSync('rsa', { modulusLength: 2048 })
-      .privateKey.export({ type: 'pkcs8', format: 'pem' })
-      .toString());
+  const stranger = strangerKey();
 
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   // Signatures cover the exact bytes: bodies stay strings until verified.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
-    done(null, body),
-  );
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request, body, done) => done(null, body),
-  );
+  keepRawBodies(app);
 
   /** A v3 answer, signed (or signed wrongly under the fault). A 204 has an empty body, signed too. */
   function answer(reply: FastifyReply, status: number, body?: object) {
