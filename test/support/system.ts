@@ -23,6 +23,8 @@ export class SystemStack {
   readonly running: Running[] = [];
   gatewayUrls: string[] = [];
   traffic!: TrafficDriver;
+  /** Every load started, so that `stop` ends it even when a test failed before it could. */
+  private readonly loads: { stop: () => Promise<TrafficResult[]> }[] = [];
 
   async start(overrides: Record<string, string> = {}): Promise<void> {
     // Retries outlast a lock left by a killed gateway (its lease, ORDER_LOCK.ttlMs, must run out first).
@@ -136,13 +138,15 @@ export class SystemStack {
       }
     };
     const workers = Array.from({ length: concurrency }, worker);
-    return {
+    const running = {
       stop: async () => {
         stopping = true;
         await Promise.all(workers);
         return results;
       },
     };
+    this.loads.push(running);
+    return running;
   }
 
   /** Waits for quiet, then CONTRACT 8 for every order, and every dlq empty. */
@@ -167,6 +171,8 @@ export class SystemStack {
   }
 
   async stop(): Promise<void> {
+    // A test that failed midway left its traffic running: it would open new connections forever.
+    for (const load of this.loads) await load.stop();
     await this.traffic?.close();
     for (const running of this.running) running.child.kill('SIGTERM');
     await Promise.all(

@@ -8,6 +8,9 @@ import { SystemStack } from '../support/system';
  * Whole-system scenarios: the real services as processes, traffic of every kind, failures injected,
  * then CONTRACT 8 checked for every order touched.
  */
+/** Every provider the traffic applies through: all of them slow, so applies are in flight at a kill. */
+const SANDBOXES = ['psp', 'alipay', 'wechatpay', 'stripe'] as const;
+
 describe('chaos: the money invariants hold under failures', () => {
   const expectInvariants = (outcome: Awaited<ReturnType<SystemStack['verify']>>) => {
     expect(outcome.notQuiet).toEqual([]);
@@ -27,16 +30,14 @@ describe('chaos: the money invariants hold under failures', () => {
       // The gateway between recording an attempt and the provider's answer: creates are slow at
       // every provider the traffic uses, so applies in flight have their attempt row and no pay URL
       // when the kill lands.
-      for (const sandbox of ['psp', 'alipay', 'wechatpay'] as const)
-        await system.stack.setFaults(sandbox, { createLatencyMs: 1500 });
-      await sleep(700);
+      for (const sandbox of SANDBOXES) await system.stack.setFaults(sandbox, { createLatencyMs: 1500 });
+      await sleep(1000);
       await system.restart('payment-gateway', 'SIGKILL');
       const [halfMade] = await db.query(
         "SELECT COUNT(*) AS n FROM channel_order WHERE status = 'PAYING' AND pay_url IS NULL",
       );
       expect(Number((halfMade as { n: number }[])[0]!.n)).toBeGreaterThan(0);
-      for (const sandbox of ['psp', 'alipay', 'wechatpay'] as const)
-        await system.stack.setFaults(sandbox, undefined);
+      for (const sandbox of SANDBOXES) await system.stack.setFaults(sandbox, undefined);
       await sleep(2500);
 
       await system.restart('poller', 'SIGKILL');
