@@ -1,7 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { HEADERS, listDlqs, peekDlq, topologyFor } from '@payments/common';
 import { eventually } from '@payments/common/src/testing';
-import { checkOrders, waitUntilQuiet, type Endpoints, type Violation } from '../../scripts/lib/invariants';
+import {
+  checkOrders,
+  paymentOf,
+  waitUntilQuiet,
+  type Endpoints,
+  type Violation,
+} from '../../scripts/lib/invariants';
 import { settleOwedByHand } from '../../scripts/lib/manual-refunds';
 import { SCENARIOS, TrafficDriver, type Scenario, type TrafficResult } from '../../scripts/lib/traffic';
 import { API_KEY, freePort, GatewayStack } from './stack';
@@ -154,6 +160,7 @@ export class SystemStack {
     orders: string[],
     timeoutMs = 90_000,
   ): Promise<{ notQuiet: string[]; violations: Violation[]; dlqs: Record<string, string[]> }> {
+    await this.expireOutstandingVouchers(orders);
     const notQuiet = await waitUntilQuiet(this.endpoints(), orders, timeoutMs);
     // The operator pays back what no provider can refund (Boleto), as payctl refund settle-manually records.
     await settleOwedByHand(this.stack.config.DATABASE_URL, orders, 'chaos-operator');
@@ -168,6 +175,22 @@ export class SystemStack {
       );
     }
     return { notQuiet, violations, dlqs };
+  }
+
+  /**
+   * A Boleto voucher issued and never paid (its shopper's scenario was cut short by a kill) stays
+   * in flight until its own expiry, three days out: here that day comes at once, as the sandbox's
+   * `expire-voucher` lets it, so the order can end.
+   */
+  private async expireOutstandingVouchers(orders: string[]): Promise<void> {
+    for (const no of orders) {
+      const payment = await paymentOf(this.endpoints(), no);
+      for (const attempt of payment?.attempts ?? [])
+        if ((attempt as { channel?: string }).channel === 'stripe-boleto' && attempt.status === 'PAYING')
+          await fetch(`${this.stack.stripeUrl}/sandbox/trades/${attempt.channelOrderNo}/expire-voucher`, {
+            method: 'POST',
+          });
+    }
   }
 
   async stop(): Promise<void> {

@@ -25,7 +25,6 @@ async function main(): Promise<void> {
     apiV3Key: config.WECHATPAY_APIV3_KEY,
     log,
     notifyTimeScale: scale,
-    publicUrl: process.env.SANDBOX_WECHATPAY_PUBLIC_URL,
   });
   exitOnSignals(log, () => app.close());
   // All interfaces, so the sandbox is reachable from containers too (docker-compose).

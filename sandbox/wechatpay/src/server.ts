@@ -48,8 +48,6 @@ export interface WechatpaySandboxOptions {
   log?: Logger;
   /** Compresses WeChat Pay's notification schedule and refund settling for tests: 0.001 → 15 ms, … */
   notifyTimeScale?: number;
-  /** Where a shopper's browser reaches this sandbox (the scanned QR page); default: the Host the API was called on. */
-  publicUrl?: string;
   now?: () => number;
 }
 
