@@ -236,11 +236,11 @@ async function main(): Promise<number> {
     floor = await phase('start the floor gateway and its provider stub', 60_000, async () => {
       const started = await stack.startFloor();
       // Warmed like ours was (JIT, pools): not measured.
-      await applyOverHttp(stack, scaled(400), 16, 'floorwarm', 'sandbox-wallet', started.url);
+      await applyOverHttp(stack, scaled(200), 16, 'floorwarm', 'sandbox-wallet', started.url);
       return started;
     });
     const { value: floorApply, cpu: floorCpu } = await measured('floor: apply over HTTP', 90_000, () =>
-      applyOverHttp(stack, scaled(2000), 64, 'floor', 'sandbox-wallet', floor!.url),
+      applyOverHttp(stack, scaled(1000), 64, 'floor', 'sandbox-wallet', floor!.url),
     );
     const floorCreated = Number(floorApply.figures.created201);
     const ourCreated = Number(applyHttp.figures.created201);
@@ -410,7 +410,7 @@ async function main(): Promise<number> {
     const sandboxCreated = Number(applyHttp.figures.created201);
     for (const row of providerRows) {
       const { value: applied, cpu } = await measured(`apply over HTTP, ${row.channel}`, 90_000, () =>
-        applyOverHttp(stack, scaled(1000), 64, row.label, row.channel),
+        applyOverHttp(stack, scaled(500), 64, row.label, row.channel),
       );
       const created = Number(applied.figures.created201);
       perOperation(`apply over HTTP, ${row.channel} (per apply)`, cpu, created);
