@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { PermanentError, TransientError } from '../errors';
 
 /** The provider failed, timed out, or its breaker is open: try again later. */
@@ -26,4 +27,15 @@ export function breakerFailure(error: unknown): ChannelUnavailableError {
     cause: error,
     mayHaveReachedProvider: (error as { code?: string }).code !== 'EOPENBREAKER',
   });
+}
+
+/**
+ * A provider's answer as `schema` reads it. One we cannot read is a provider failure: its outcome
+ * is unknown, never guessed. `what` names the call (`"Alipay query"`).
+ */
+export function readAnswer<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success)
+    throw new ChannelUnavailableError(`${what} answer unreadable: ${parsed.error.message}`);
+  return parsed.data;
 }

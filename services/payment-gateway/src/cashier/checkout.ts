@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ApiError, applyRequestSchema, describeZodError, type PayAction } from '@payments/common';
 import type { GatewayDeps } from '../deps';
+import { refuseIfOtherMoney } from '../domain/apply-decision';
 import { applyPayment, orderExpiry } from '../operations/apply-payment';
 import { cashierState, type CashierState } from './view';
 import { findToken, mintToken, storeToken, type CheckoutRow } from './tokens';
@@ -28,12 +29,10 @@ export async function startCheckout(deps: GatewayDeps, body: unknown) {
   for (const name of channels) {
     const channel = deps.channels.get(name);
     if (!channel) throw new ApiError('UNKNOWN_CHANNEL', `unknown channel "${name}"`);
-    if (!channel.supportsCurrency(request.currency)) {
-      if (request.channels)
-        throw new ApiError('UNSUPPORTED_CURRENCY', `channel ${name} does not take ${request.currency}`);
-    }
+    // Named by the merchant, a channel must take the currency; by default those that do not are left out.
+    if (request.channels && !channel.supportsCurrency(request.currency))
+      throw new ApiError('UNSUPPORTED_CURRENCY', `channel ${name} does not take ${request.currency}`);
   }
-  // Offered by default: every enabled channel that takes the order's currency.
   const offered = channels.filter((name) => deps.channels.get(name)!.supportsCurrency(request.currency));
   if (offered.length === 0)
     throw new ApiError('UNSUPPORTED_CURRENCY', `no enabled channel takes ${request.currency}`);
@@ -44,11 +43,7 @@ export async function startCheckout(deps: GatewayDeps, body: unknown) {
     created = false;
     order = await deps.repository.findPayOrder(request.merchantOrderNo);
     if (!order) throw new ApiError('PAYMENT_IN_PROGRESS', 'the order is being created; try again');
-    if (Number(order.amount) !== request.amount || order.currency !== request.currency)
-      throw new ApiError(
-        'AMOUNT_MISMATCH',
-        `this order was applied for ${order.amount} ${order.currency}, not ${request.amount} ${request.currency}`,
-      );
+    refuseIfOtherMoney({ amount: Number(order.amount), currency: order.currency }, request);
   }
   const token = mintToken();
   await storeToken(deps.dataSource, token, order.id, offered, request.returnUrl);

@@ -28,8 +28,21 @@ export function amountText(amount: number, currency: string): string {
   );
 }
 
+/** Codes drawn lately: an open page's stream reads its state every second, the code stays the same. */
+const drawn = new Map<string, string>();
+const DRAWN_KEPT = 256;
+
 /** A QR code drawn here, as an SVG data URL: the page loads nothing from anyone else. */
 export function qrImage(content: string): string {
+  const known = drawn.get(content);
+  if (known) return known;
+  const image = drawQr(content);
+  if (drawn.size >= DRAWN_KEPT) drawn.delete(drawn.keys().next().value!);
+  drawn.set(content, image);
+  return image;
+}
+
+function drawQr(content: string): string {
   const qr = qrcode(0, 'M');
   qr.addData(content, 'Byte');
   qr.make();

@@ -27,6 +27,18 @@ export function refuseIfFinal(status: PayOrderStatus): void {
   if (status === 'CLOSED') throw closedError();
 }
 
+/** The same order number for other money is refused: its first amount and currency stand. */
+export function refuseIfOtherMoney(
+  order: { amount: number; currency: string },
+  request: { amount: number; currency: string },
+): void {
+  if (order.amount !== request.amount || order.currency !== request.currency)
+    throw new ApiError(
+      'AMOUNT_MISMATCH',
+      `this order was applied for ${order.amount} ${order.currency}, not ${request.amount} ${request.currency}`,
+    );
+}
+
 /**
  * DESIGN rule 2, pure: refuse (throws `ApiError`), reuse the same channel's attempt in flight
  * (one QR code per order and channel however many clicks), or create a new one.
@@ -40,12 +52,7 @@ export function decideApply(
   if (!order) return { action: 'CREATE', closeFirst: [] };
   refuseIfFinal(order.status);
   if (order.expireAt.getTime() <= now.getTime()) throw closedError();
-  if (order.amount !== request.amount || order.currency !== request.currency) {
-    throw new ApiError(
-      'AMOUNT_MISMATCH',
-      `this order was applied for ${order.amount} ${order.currency}, not ${request.amount} ${request.currency}`,
-    );
-  }
+  refuseIfOtherMoney(order, request);
   const paying = inflight.filter((attempt) => attempt.status === 'PAYING');
   const sameChannel = paying.find(
     (attempt) => attempt.channel === request.channel && attempt.expireAt.getTime() > now.getTime(),

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ProviderOutcome } from '../../domain/settle';
 import { toDecimalString } from '../../money';
 import { chinaDateTime } from '../china-time';
-import { ChannelRejectedError, ChannelUnavailableError } from '../errors';
+import { ChannelRejectedError, ChannelUnavailableError, readAnswer } from '../errors';
 import type {
   AttemptRef,
   CloseResult,
@@ -38,13 +38,8 @@ const refundQueryAnswer = z.object({
   refund_amount: z.string().optional(),
 });
 
-/** An answer we cannot read is a provider failure: its outcome is unknown, never guessed. */
-function read<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
-  const parsed = schema.safeParse(data);
-  if (!parsed.success)
-    throw new ChannelUnavailableError(`Alipay ${what} answer unreadable: ${parsed.error.message}`);
-  return parsed.data;
-}
+const read = <T>(schema: z.ZodType<T>, data: unknown, what: string): T =>
+  readAnswer(schema, data, `Alipay ${what}`);
 
 function refused(what: string, answer: Extract<AlipayAnswer, { ok: false }>): ChannelRejectedError {
   return new ChannelRejectedError(`Alipay refused the ${what}: ${answer.code} ${answer.message}`);

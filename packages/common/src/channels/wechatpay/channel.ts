@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { ProviderOutcome } from '../../domain/settle';
 import { chinaRfc3339 } from '../china-time';
-import { ChannelRejectedError, ChannelUnavailableError } from '../errors';
+import { ChannelRejectedError, ChannelUnavailableError, readAnswer } from '../errors';
 import type {
   AttemptRef,
   CloseResult,
@@ -32,13 +32,8 @@ export const WECHATPAY_CHANNELS = ['wechat-native'] as const;
 const nativeAnswer = z.object({ code_url: z.string().min(1) });
 const refundAnswer = z.object({ out_refund_no: z.string(), status: wechatRefundStatus });
 
-/** An answer we cannot read is a provider failure: its outcome is unknown, never guessed. */
-function read<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
-  const parsed = schema.safeParse(data);
-  if (!parsed.success)
-    throw new ChannelUnavailableError(`WeChat Pay ${what} answer unreadable: ${parsed.error.message}`);
-  return parsed.data;
-}
+const read = <T>(schema: z.ZodType<T>, data: unknown, what: string): T =>
+  readAnswer(schema, data, `WeChat Pay ${what}`);
 
 function refused(what: string, answer: Extract<WechatAnswer, { ok: false }>): ChannelRejectedError {
   return new ChannelRejectedError(`WeChat Pay refused the ${what}: ${answer.code} ${answer.message}`);
