@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createConnection as tcpConnect } from 'node:net';
-import { databaseOptions, ensureDatabase, loadConfigOrExit, type Config } from '@payments/common';
+import { amqpNodes, databaseOptions, ensureDatabase, loadConfigOrExit, type Config } from '@payments/common';
 
 type Server = { name: string; host: string; port: number; startLocal: string[][] };
 
@@ -55,7 +55,7 @@ function dockerWorks(): boolean {
 }
 
 function servers(config: Config): Server[] {
-  const amqp = new URL(config.AMQP_URL.replace(/^amqps?:/, 'http:'));
+  const amqp = new URL(amqpNodes(config.AMQP_URL)[0]!.replace(/^amqps?:/, 'http:'));
   const redis = new URL(config.REDIS_URL.replace(/^rediss?:/, 'http:'));
   const db = databaseOptions(config.DATABASE_URL);
   return [
@@ -120,7 +120,7 @@ async function ensureServer(server: Server): Promise<'running' | 'started' | 'do
 }
 
 async function ensureManagementPlugin(config: Config): Promise<void> {
-  const amqp = new URL(config.AMQP_URL.replace(/^amqps?:/, 'http:'));
+  const amqp = new URL(amqpNodes(config.AMQP_URL)[0]!.replace(/^amqps?:/, 'http:'));
   if (await portOpen(amqp.hostname, 15672)) return;
   if (!isLocal(amqp.hostname) || !commandExists('rabbitmq-plugins')) {
     say('management UI not reachable on port 15672 and cannot enable it from here (not a local broker)');

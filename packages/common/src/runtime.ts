@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { Broker } from './amqp/broker';
 import { Topology } from './amqp/topology';
-import type { Config } from './config';
+import { quorumGroupSize, type Config } from './config';
 import { errorMessage } from './errors';
 import type { ReadinessCheck } from './http/ops-server';
 import type { Logger } from './logging';
@@ -20,7 +20,7 @@ export function allTierDurations(config: Config): number[] {
 }
 
 export function topologyFor(config: Config): Topology {
-  return new Topology(config.TOPOLOGY_PREFIX, allTierDurations(config));
+  return new Topology(config.TOPOLOGY_PREFIX, allTierDurations(config), quorumGroupSize(config));
 }
 
 /**

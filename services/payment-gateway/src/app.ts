@@ -7,6 +7,7 @@ import {
   createProviders,
   createLogger,
   createRedis,
+  redisTarget,
   createRegistry,
   openDataSource,
   OutboxRelay,
@@ -46,7 +47,7 @@ export async function createGateway(
   // First: a channel or provider setting that is wrong stops the start before any connection opens.
   const { providers, channels } = createProviders(config, registry, log);
   const dataSource: DataSource = await openDataSource(config.DATABASE_URL);
-  const redis: Redis = createRedis(config.REDIS_URL);
+  const redis: Redis = createRedis(redisTarget(config));
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis error'));
   await redisReady(redis).catch(() =>
     log.warn('redis not reachable at start; applies answer 503 until it is'),

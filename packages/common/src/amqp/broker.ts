@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import amqplib, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type Options,
+} from 'amqplib';
+import { amqpNodes } from '../config';
 import type { Logger } from '../logging';
 import { UnroutableError } from '../errors';
 import { cleanHeaders, HEADERS } from './headers';
@@ -20,18 +27,68 @@ export interface PublishProps {
 
 const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
 
-/** Declares every exchange, queue and binding of the topology; safe to run again. */
-export async function declareTopology(channel: ConfirmChannel, topology: Topology): Promise<void> {
-  for (const exchange of topology.exchanges()) {
-    await channel.assertExchange(exchange.name, exchange.type, {
-      durable: true,
-      arguments: exchange.arguments,
-    });
+/** A queue the broker already holds with other arguments than ours (RabbitMQ's 406 says which). */
+export interface QueueDrift {
+  queue: string;
+  reason: string;
+}
+
+/**
+ * Declares every exchange, queue and binding of the topology; safe to run again. A queue that
+ * exists with other arguments (a classic delay tier from before CONTRACT 12, another quorum group
+ * size) is not redeclared: the broker refuses that, and the queue keeps working as it is. It is
+ * returned as drift, for `npm run queues -- migrate` (drain, delete, declare anew) to mend.
+ * A refused declaration closes its channel, so this works on channels of its own.
+ */
+export async function declareTopology(connection: ChannelModel, topology: Topology): Promise<QueueDrift[]> {
+  const drift: QueueDrift[] = [];
+  let channel = await openQuietChannel(connection);
+  try {
+    for (const exchange of topology.exchanges()) {
+      await channel.assertExchange(exchange.name, exchange.type, {
+        durable: true,
+        arguments: exchange.arguments,
+      });
+    }
+    for (const queue of topology.queues()) {
+      try {
+        await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
+      } catch (error) {
+        if ((error as { code?: number }).code !== PRECONDITION_FAILED) throw error;
+        drift.push({
+          queue: queue.name,
+          reason: (error as Error).message.replace(/^.*PRECONDITION_FAILED - /, ''),
+        });
+        channel = await openQuietChannel(connection);
+      }
+      for (const binding of queue.bindings)
+        await channel.bindQueue(queue.name, binding.exchange, binding.key);
+    }
+  } finally {
+    await channel.close().catch(() => undefined);
   }
-  for (const queue of topology.queues()) {
-    await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
-    for (const binding of queue.bindings) await channel.bindQueue(queue.name, binding.exchange, binding.key);
+  return drift;
+}
+
+const PRECONDITION_FAILED = 406;
+
+async function openQuietChannel(connection: ChannelModel): Promise<Channel> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined); // a refusal closes it; the caller sees the rejection
+  return channel;
+}
+
+/** A plain connection to the first node of `AMQP_URL` that answers (operator tools, tests). */
+export async function connectToAnyNode(amqpUrl: string): Promise<ChannelModel> {
+  let lastError: unknown;
+  for (const node of amqpNodes(amqpUrl)) {
+    try {
+      return await amqplib.connect(node);
+    } catch (error) {
+      lastError = error;
+    }
   }
+  throw lastError;
 }
 
 /**
@@ -41,6 +98,8 @@ export async function declareTopology(channel: ConfirmChannel, topology: Topolog
 export class Broker {
   readonly connection: AmqpConnectionManager;
   readonly publisher: ChannelWrapper;
+  /** Queues found declared otherwise at the last (re)connection; logged, and mended by `npm run queues`. */
+  drift: QueueDrift[] = [];
   private readonly returned = new Set<string>();
 
   private constructor(
@@ -48,11 +107,17 @@ export class Broker {
     readonly topology: Topology,
     private readonly log: Logger,
   ) {
-    this.connection = amqp.connect([url], { heartbeatIntervalInSeconds: 10, reconnectTimeInSeconds: 1 });
+    // Every node of the cluster: the manager connects to one and moves to the next when it goes.
+    this.connection = amqp.connect(amqpNodes(url), {
+      heartbeatIntervalInSeconds: 10,
+      reconnectTimeInSeconds: 1,
+    });
     this.connection.on('disconnect', ({ err }) =>
       this.log.warn({ err: err?.message }, 'broker disconnected'),
     );
-    this.connection.on('connect', () => this.log.info('broker connected'));
+    this.connection.on('connect', ({ url: node }) =>
+      this.log.info({ node: typeof node === 'string' ? new URL(node).host : undefined }, 'broker connected'),
+    );
     this.publisher = this.connection.createChannel({
       name: 'publisher',
       confirm: true,
@@ -61,7 +126,14 @@ export class Broker {
           const publishId = message.properties.headers?.[HEADERS.publishId];
           if (typeof publishId === 'string') this.returned.add(publishId);
         });
-        await declareTopology(channel, topology);
+        const connection = this.connection.connection;
+        if (!connection) throw new Error('broker connection lost while declaring the topology');
+        this.drift = await declareTopology(connection, topology);
+        for (const { queue, reason } of this.drift)
+          this.log.warn(
+            { queue, reason },
+            'queue declared otherwise on the broker; run `npm run queues -- migrate`',
+          );
       },
     });
   }

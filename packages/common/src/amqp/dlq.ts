@@ -1,4 +1,5 @@
-import amqplib from 'amqplib';
+import type amqplib from 'amqplib';
+import { connectToAnyNode } from './broker';
 import { cleanHeaders, HEADERS } from './headers';
 import { DLQ_SUFFIX, type Topology } from './topology';
 
@@ -25,7 +26,7 @@ async function withChannel<T>(
   amqpUrl: string,
   work: (channel: amqplib.ConfirmChannel) => Promise<T>,
 ): Promise<T> {
-  const connection = await amqplib.connect(amqpUrl);
+  const connection = await connectToAnyNode(amqpUrl);
   connection.on('error', () => undefined); // a refused operation closes its channel; the caller sees the rejection
   try {
     const channel = await connection.createConfirmChannel();

@@ -3,3 +3,4 @@ export * from './headers';
 export * from './broker';
 export * from './consumer';
 export * from './dlq';
+export * from './migrate-queues';

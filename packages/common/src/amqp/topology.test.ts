@@ -28,10 +28,28 @@ describe('Topology', () => {
       't1.payments.delay.3s',
     ]);
     const tier = tiers.find((queue) => queue.name.endsWith('3s'))!;
-    expect(tier.arguments).toEqual({ 'x-message-ttl': 3000, 'x-dead-letter-exchange': 't1.payments.retry' });
+    expect(tier.arguments).toEqual({
+      'x-queue-type': 'quorum',
+      'x-quorum-initial-group-size': 1,
+      'x-message-ttl': 3000,
+      'x-dead-letter-exchange': 't1.payments.retry',
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+    });
     expect(topology.delayRoutingKey(3000, 't1.payments.poller.attempts')).toBe(
       '3s.t1.payments.poller.attempts',
     );
+  });
+
+  it('replicates every queue a payment can wait in to the group size it was given', () => {
+    const clustered = new Topology('t1', [3000], 3);
+    for (const queue of clustered.queues()) {
+      if (queue.name === 't1.payments.unrouted') {
+        expect(queue.arguments['x-queue-type']).toBeUndefined(); // may stay classic (CONTRACT 12)
+        continue;
+      }
+      expect(queue.arguments).toMatchObject({ 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 3 });
+    }
   });
 
   it('gives the events exchange an alternate exchange', () => {

@@ -73,6 +73,11 @@ export class Topology {
     readonly prefix: string,
     /** Delay tiers in milliseconds; every service passes the same set (all configured schedules). */
     readonly tierDurations: readonly number[],
+    /**
+     * Members of every quorum queue (`x-quorum-initial-group-size`): every service passes the same
+     * (`quorumGroupSize(config)`), since RabbitMQ refuses a redeclaration with another.
+     */
+    readonly quorumGroupSize = 1,
   ) {}
 
   named(base: string): string {
@@ -131,12 +136,13 @@ export class Topology {
 
   queues(): QueueDeclaration[] {
     const declarations: QueueDeclaration[] = [];
+    const quorum = { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': this.quorumGroupSize };
     for (const queue of Object.values(WORK_QUEUES)) {
       const name = this.named(queue.name);
       declarations.push({
         name,
         arguments: {
-          'x-queue-type': 'quorum',
+          ...quorum,
           'x-delivery-limit': DELIVERY_LIMIT,
           'x-dead-letter-exchange': this.exchange('deadLetter'),
           'x-dead-letter-routing-key': this.dlq(name),
@@ -152,14 +158,23 @@ export class Topology {
       });
       declarations.push({
         name: this.dlq(name),
-        arguments: { 'x-queue-type': 'quorum' },
+        arguments: quorum,
         bindings: [{ exchange: this.exchange('deadLetter'), key: this.dlq(name) }],
       });
     }
     for (const delayMs of [...new Set(this.tierDurations)]) {
       declarations.push({
         name: this.tierQueue(delayMs),
-        arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': this.exchange('retry') },
+        // A quorum tier too: a node lost while a message waits here loses nothing. It dead-letters
+        // at least once (the retry exchange confirms the copy before the tier drops it), which
+        // needs `reject-publish` overflow.
+        arguments: {
+          ...quorum,
+          'x-message-ttl': delayMs,
+          'x-dead-letter-exchange': this.exchange('retry'),
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
+        },
         bindings: [{ exchange: this.exchange('delay'), key: `${this.tierName(delayMs)}.#` }],
       });
     }

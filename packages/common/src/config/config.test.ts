@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SANDBOX_WECHATPAY_APIV3_KEY } from '../channels/wechatpay/test-keys';
 import { SANDBOX_APP_PRIVATE_KEY } from '../channels/alipay/test-keys';
-import { ConfigError, databaseOptions, loadConfig } from '.';
+import { amqpNodes, ConfigError, databaseOptions, loadConfig, quorumGroupSize, redisTarget } from '.';
 
 describe('loadConfig', () => {
   it('gives the contract defaults for an empty environment', () => {
@@ -46,6 +46,10 @@ describe('loadConfig', () => {
     ['SWEEP_INTERVAL', 'soon'],
     ['GATEWAY_PORT', '70000'],
     ['AMQP_URL', 'http://x'],
+    ['AMQP_URL', 'amqp://a:5672,http://b'],
+    ['QUORUM_GROUP_SIZE', '0'],
+    ['REDIS_SENTINELS', 'a:26379,b'],
+    ['REDIS_SENTINELS', 'a:99999'],
     ['DATABASE_URL', 'postgres://x/y'],
     ['TOPOLOGY_PREFIX', 'a.b'],
     ['LOG_LEVEL', 'loud'],
@@ -54,6 +58,33 @@ describe('loadConfig', () => {
   ])('stops on a bad %s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('reads a cluster: the broker nodes, the quorum group size, and Sentinels in place of REDIS_URL', () => {
+    const single = loadConfig({});
+    expect(amqpNodes(single.AMQP_URL)).toEqual(['amqp://guest:guest@127.0.0.1:5672']);
+    expect(quorumGroupSize(single)).toBe(1);
+    expect(redisTarget(single)).toEqual({ url: 'redis://127.0.0.1:6379/0' });
+
+    const cluster = loadConfig({
+      AMQP_URL: 'amqp://a:5672, amqp://b:5672,amqp://c:5672,amqp://d:5672',
+      REDIS_SENTINELS: 's1:26379, s2:26380',
+    });
+    expect(amqpNodes(cluster.AMQP_URL)).toEqual([
+      'amqp://a:5672',
+      'amqp://b:5672',
+      'amqp://c:5672',
+      'amqp://d:5672',
+    ]);
+    expect(quorumGroupSize(cluster)).toBe(3);
+    expect(quorumGroupSize({ ...cluster, QUORUM_GROUP_SIZE: 5 })).toBe(5);
+    expect(redisTarget(cluster)).toEqual({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      name: 'mymaster',
+    });
   });
 
   it('splits DATABASE_URL', () => {

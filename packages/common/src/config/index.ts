@@ -10,14 +10,29 @@ export * from './fields';
 
 /** Every variable of CONTRACT 2, with its default. Parsed once at start by `loadConfig`. */
 export const configSchema = z.object({
+  /** One node, or the nodes of one cluster comma-separated (CONTRACT 12); `amqpNodes` splits it. */
   AMQP_URL: z
     .string()
-    .regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://')
-    .default('amqp://guest:guest@127.0.0.1:5672'),
+    .default('amqp://guest:guest@127.0.0.1:5672')
+    .refine(
+      (text) => amqpNodes(text).length > 0 && amqpNodes(text).every((node) => /^amqps?:\/\//.test(node)),
+      'must be amqp:// or amqps:// URLs, comma-separated',
+    ),
+  /** Members of each quorum queue; unset: as many nodes as AMQP_URL lists, up to 3 (CONTRACT 12). */
+  QUORUM_GROUP_SIZE: z.coerce.number().int().min(1).max(9).optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379/0'),
+  /** `host:port,…` of Redis Sentinels: when set, they name the primary and REDIS_URL is not used. */
+  REDIS_SENTINELS: z
+    .string()
+    .optional()
+    .refine(
+      (text) => text === undefined || sentinelAddresses(text).length > 0,
+      'must be host:port pairs, comma-separated',
+    ),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
   DATABASE_URL: z
     .string()
     .regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_]+$/, 'must look like mysql://user[:password]@host:port/database')
@@ -111,6 +126,49 @@ export function loadConfigOrExit(env: Record<string, string | undefined> = proce
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(1);
   }
+}
+
+/** The nodes `AMQP_URL` lists (one for a single broker), in the order they are tried. */
+export function amqpNodes(amqpUrl: string): string[] {
+  return amqpUrl
+    .split(',')
+    .map((node) => node.trim())
+    .filter(Boolean);
+}
+
+/** Members each quorum queue is declared with: QUORUM_GROUP_SIZE, else min(3, nodes listed). */
+export function quorumGroupSize(config: Pick<Config, 'AMQP_URL' | 'QUORUM_GROUP_SIZE'>): number {
+  return config.QUORUM_GROUP_SIZE ?? Math.min(3, amqpNodes(config.AMQP_URL).length);
+}
+
+export interface SentinelAddress {
+  host: string;
+  port: number;
+}
+
+/** `a:26379, b:26379` → addresses; an entry that is not `host:port` makes the list empty (invalid). */
+function sentinelAddresses(text: string): SentinelAddress[] {
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const addresses = entries.flatMap((entry) => {
+    const match = /^([^:\s]+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    return match && port > 0 && port < 65536 ? [{ host: match[1]!, port }] : [];
+  });
+  return addresses.length === entries.length ? addresses : [];
+}
+
+/** Where the order lock lives: one Redis, or the primary that Sentinels name (and follow). */
+export type RedisTarget = { url: string } | { sentinels: SentinelAddress[]; name: string };
+
+export function redisTarget(
+  config: Pick<Config, 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME'>,
+): RedisTarget {
+  return config.REDIS_SENTINELS
+    ? { sentinels: sentinelAddresses(config.REDIS_SENTINELS), name: config.REDIS_SENTINEL_NAME }
+    : { url: config.REDIS_URL };
 }
 
 /** Host, port, credentials and database name out of `DATABASE_URL`. */

@@ -1,16 +1,30 @@
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config';
 
 /**
  * A Redis client that fails fast: no offline queue and one retry per request, so a Redis outage
- * becomes an error the caller turns into 503 instead of a request that hangs.
+ * (or a Sentinel failover) becomes an error the caller turns into 503 instead of a request that
+ * hangs. With Sentinels it asks them for the primary, reconnects when they announce a new one,
+ * and drops a connection whose node was demoted (a write answered READONLY), so the lock always
+ * lives on whichever node is primary now.
  */
-export function createRedis(url: string): Redis {
-  return new Redis(url, {
+export function createRedis(target: string | RedisTarget): Redis {
+  const options: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
     lazyConnect: false,
+  };
+  if (typeof target === 'string') return new Redis(target, options);
+  if ('url' in target) return new Redis(target.url, options);
+  return new Redis({
+    ...options,
+    sentinels: target.sentinels,
+    name: target.name,
+    sentinelRetryStrategy: (times) => Math.min(times * 200, 2000),
+    failoverDetector: true,
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 1 : false),
   });
 }
 

@@ -3,9 +3,8 @@
  * not collide, and everything it made is removed at the end. Talks to the real servers.
  */
 import { randomBytes } from 'node:crypto';
-import amqplib from 'amqplib';
-import { loadConfig, type Config } from '../config';
-import { databaseOptions } from '../config';
+import { connectToAnyNode } from '../amqp/broker';
+import { databaseOptions, loadConfig, redisTarget, type Config } from '../config';
 import { migrate } from '../db/data-source';
 import { createConnection } from 'mysql2/promise';
 import { topologyFor } from '../runtime';
@@ -46,7 +45,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
 /** Deletes the prefix's queues and exchanges, its Redis keys and its database. */
 export async function destroyTestEnv(config: Config): Promise<void> {
   const topology = topologyFor(config);
-  const connection = await amqplib.connect(config.AMQP_URL);
+  const connection = await connectToAnyNode(config.AMQP_URL);
   try {
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);
@@ -56,7 +55,7 @@ export async function destroyTestEnv(config: Config): Promise<void> {
   } finally {
     await connection.close();
   }
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(redisTarget(config));
   try {
     await new Promise((resolve) => redis.once('ready', resolve));
     const keys = await redis.keys(`${config.TOPOLOGY_PREFIX}.*`);
