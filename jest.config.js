@@ -34,5 +34,12 @@ module.exports = {
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/system/**/*.test.ts'],
     },
+    {
+      // Starts its own RabbitMQ cluster and Redis Sentinels (scripts/lib/cluster.ts) on ports of its own.
+      displayName: 'cluster',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+    },
   ],
 };

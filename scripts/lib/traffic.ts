@@ -3,7 +3,8 @@
  * `npm run demo` and the chaos suite. Each scenario returns the order it made.
  */
 import { randomUUID } from 'node:crypto';
-import amqplib from 'amqplib';
+import type amqplib from 'amqplib';
+import { connectToAnyNode } from '@payments/common';
 import type { Endpoints } from './invariants';
 
 export const SCENARIOS = [
@@ -97,7 +98,7 @@ export class TrafficDriver {
 
   private async applyByQueue(merchantOrderNo: string, body: Record<string, unknown>) {
     if (!this.channel) {
-      this.connection = await amqplib.connect(this.options.amqpUrl);
+      this.connection = await connectToAnyNode(this.options.amqpUrl);
       // A broker restart ends this connection: the next apply by queue opens a new one.
       const forget = () => {
         this.channel = undefined;

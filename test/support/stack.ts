@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
-import amqplib from 'amqplib';
+import type amqplib from 'amqplib';
 import {
+  connectToAnyNode,
   createLogger,
   loadConfig,
   SANDBOX_ALIPAY_APP_ID,
@@ -267,7 +268,7 @@ export class GatewayStack {
 
   /** Collects every event published under this prefix. */
   async listenToEvents(): Promise<void> {
-    this.amqp = await amqplib.connect(this.config.AMQP_URL);
+    this.amqp = await connectToAnyNode(this.config.AMQP_URL);
     const channel = await this.amqp.createChannel();
     const { queue } = await channel.assertQueue('', { exclusive: true });
     await channel.bindQueue(queue, `${this.config.TOPOLOGY_PREFIX}.payments.events`, '#');

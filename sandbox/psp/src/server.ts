@@ -125,6 +125,8 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
   const sender = new NotifySender({ secret: options.secret, log });
   const refundTimers = new Set<NodeJS.Timeout>();
   const faults = new FaultBox();
+  /** Status queries received per trade, answered or not: the ledger shows them, so a test can see a poll step made twice. */
+  const queries = new Map<string, number>();
 
   const app = Fastify({ logger: false });
   // Where a shopper's browser reaches this sandbox: told, or the Host its API was first called on.
@@ -242,6 +244,8 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
     });
 
     api.get<{ Params: { channelOrderNo: string } }>('/api/trades/:channelOrderNo', async (request, reply) => {
+      const { channelOrderNo } = request.params;
+      queries.set(channelOrderNo, (queries.get(channelOrderNo) ?? 0) + 1);
       if (faults.current.queryLatencyMs > 0) await sleep(faults.current.queryLatencyMs);
       if (draw(faults.current.queryErrorRate)) return fault(reply, 'query');
       const result = state.getTrade(request.params.channelOrderNo);
@@ -336,6 +340,7 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
             currency: trade.currency,
             status: tradeStatus(trade, at),
             paidAt: iso(trade.paidAt),
+            queries: queries.get(trade.channelOrderNo) ?? 0,
           })),
           refunds: refunds.map((refund) => ({
             refundNo: refund.refundNo,

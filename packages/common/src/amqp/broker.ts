@@ -54,12 +54,15 @@ export async function declareTopology(connection: ChannelModel, topology: Topolo
       try {
         await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
       } catch (error) {
-        if ((error as { code?: number }).code !== PRECONDITION_FAILED) throw error;
+        // 406: declared otherwise. 404: the one node it lives on is down (a classic queue).
+        const code = (error as { code?: number }).code;
+        if (code !== PRECONDITION_FAILED && code !== NOT_FOUND) throw error;
         drift.push({
           queue: queue.name,
-          reason: (error as Error).message.replace(/^.*PRECONDITION_FAILED - /, ''),
+          reason: (error as Error).message.replace(/^.*(PRECONDITION_FAILED|NOT_FOUND) - /, ''),
         });
         channel = await openQuietChannel(connection);
+        if (code === NOT_FOUND) continue;
       }
       for (const binding of queue.bindings)
         await channel.bindQueue(queue.name, binding.exchange, binding.key);
@@ -71,6 +74,7 @@ export async function declareTopology(connection: ChannelModel, topology: Topolo
 }
 
 const PRECONDITION_FAILED = 406;
+const NOT_FOUND = 404;
 
 async function openQuietChannel(connection: ChannelModel): Promise<Channel> {
   const channel = await connection.createChannel();
@@ -115,6 +119,9 @@ export class Broker {
     this.connection.on('disconnect', ({ err }) =>
       this.log.warn({ err: err?.message }, 'broker disconnected'),
     );
+    this.connection.on('connectFailed', ({ err }) =>
+      this.log.warn({ err: err?.message }, 'broker node did not answer; trying the next'),
+    );
     this.connection.on('connect', ({ url: node }) =>
       this.log.info({ node: typeof node === 'string' ? new URL(node).host : undefined }, 'broker connected'),
     );
@@ -136,6 +143,11 @@ export class Broker {
           );
       },
     });
+    // A setup that failed (its connection lost midway) is retried on the next connection; without
+    // a listener the error would end the process.
+    this.publisher.on('error', (error: Error) =>
+      this.log.warn({ err: error.message }, 'publisher channel setup failed'),
+    );
   }
 
   /** Connects and declares the topology; rejects if the broker cannot be reached in time. */

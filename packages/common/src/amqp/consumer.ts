@@ -70,6 +70,11 @@ export class Consumer<T> {
         this.current = channel;
       },
     });
+    // A re-consume refused while the cluster moves the queue: the wrapper consumes again when
+    // its channel comes back. Told here rather than ending the process.
+    this.channel.on('error', (error: Error) =>
+      log.warn({ err: error.message, queue: options.queue }, 'consumer channel error'),
+    );
   }
 
   async start(): Promise<void> {

@@ -180,7 +180,9 @@ export class Topology {
     }
     declarations.push({
       name: this.named(UNROUTED_QUEUE.name),
-      arguments: { 'x-max-length': UNROUTED_QUEUE.maxLength, 'x-overflow': 'drop-head' },
+      // Quorum as well: a classic queue lives on one node, and while that node is down every
+      // service's declaration of it fails.
+      arguments: { ...quorum, 'x-max-length': UNROUTED_QUEUE.maxLength, 'x-overflow': 'drop-head' },
       bindings: [{ exchange: this.exchange('unrouted'), key: '' }],
     });
     return declarations;
