@@ -1,5 +1,6 @@
 import { sleep, eventually } from '@payments/common/src/testing';
 import { topologyFor } from '@payments/common';
+import { paymentOf } from '../../scripts/lib/invariants';
 import {
   clusterDown,
   clusterEnv,
@@ -29,6 +30,8 @@ describe('cluster: a broker node or the Redis primary lost under load', () => {
     await system.start(clusterEnv());
     const prober = new ApplyProber(system);
     const saw: Record<string, unknown> = {};
+    const reportedWhileDown: Record<string, number | string> = {};
+    const extraOrders: string[] = [];
     try {
       await system.startAll(2);
       await system.stack.setPspFaults({ dropNotifyRate: 0.33 });
@@ -43,7 +46,9 @@ describe('cluster: a broker node or the Redis primary lost under load', () => {
         const leader = nodeNamed(await queueLeader(workQueue));
         prober.phase(`broker ${round} node down (${leader.name})`);
         await stopRabbitNode(leader);
-        await sleep(8000);
+        // The others carry the work at once: a payment made now is reported while the node is down.
+        reportedWhileDown[leader.name] = await payAndWaitUntilReported(system, extraOrders, 20_000);
+        await sleep(3000);
         await startRabbitNode(leader);
         prober.phase(`broker ${round} node back`);
         await sleep(5000);
@@ -68,14 +73,35 @@ describe('cluster: a broker node or the Redis primary lost under load', () => {
       await prober.stop();
       await system.stack.setPspFaults(undefined);
       await system.stack.setOrderServiceFaults(undefined);
-      const orders = [...results.map((result) => result.merchantOrderNo), ...prober.accepted()];
+      const orders = [
+        ...results.map((result) => result.merchantOrderNo),
+        ...prober.accepted(),
+        ...extraOrders,
+      ];
       const outcome = await system.verify(orders, 180_000);
+      saw.paymentReportedWhileNodeDownMs = reportedWhileDown;
+      if (outcome.notQuiet.length > 0) saw.queuesHoldingMessages = await queuesHoldingMessages(system);
+      for (const no of outcome.notQuiet.slice(0, 5))
+        saw[`not quiet: ${no}`] = {
+          payment: await paymentOf(system.endpoints(), no),
+          merchant: await system.stack.merchantOrder(no),
+          outbox: await system.stack.query(
+            'SELECT event_type, created_at, claimed_until, sent_at FROM outbox WHERE payload LIKE ?',
+            [`%"merchantOrderNo":"${no}"%`],
+          ),
+          notifications: await system.stack.query(
+            'SELECT * FROM notification_log WHERE merchant_order_no = ?',
+            [no],
+          ),
+        };
       saw.orders = orders.length;
       saw.paid = results.filter((result) => result.paid).length;
       saw.messagesRedelivered = (await redeliveries(system)) - redeliveredBefore;
       saw.applies = prober.report();
+      saw.lastRefusal = prober.lastRefusal;
       process.stdout.write(`cluster chaos saw:\n${JSON.stringify(saw, null, 2)}\n`);
 
+      expect(Object.values(reportedWhileDown).every((ms) => typeof ms === 'number')).toBe(true);
       expect(outcome.notQuiet).toEqual([]);
       expect(outcome.violations).toEqual([]);
       expect(outcome.dlqs).toEqual({});
@@ -176,10 +202,76 @@ describe('cluster: a broker node or the Redis primary lost under load', () => {
   }, 300_000);
 });
 
+/** Applies and pays one order, then waits until the order service is told: ms taken, or why not. */
+async function payAndWaitUntilReported(
+  system: SystemStack,
+  orders: string[],
+  timeoutMs: number,
+): Promise<number | string> {
+  const started = Date.now();
+  const merchantOrderNo = orderNo('while-down');
+  orders.push(merchantOrderNo);
+  try {
+    const applied = await fetch(`${system.gatewayUrls[0]}/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        merchantOrderNo,
+        amount: 700,
+        currency: 'CNY',
+        channel: 'sandbox-wallet',
+        subject: 'x',
+      }),
+    });
+    const body = (await applied.json()) as { attempt: { channelOrderNo: string } };
+    await system.stack.pay(body.attempt.channelOrderNo);
+    await eventually(
+      'reported',
+      async () => (await system.stack.merchantOrder(merchantOrderNo))?.status === 'PAID',
+      timeoutMs,
+      100,
+    );
+    return Date.now() - started;
+  } catch (error) {
+    return `not reported within ${timeoutMs} ms: ${(error as Error).message}`;
+  }
+}
+
 function nodeNamed(name: string | undefined): RabbitNode {
   const node = RABBIT_NODES.find((candidate) => candidate.name === name);
   if (!node) throw new Error(`no node of the cluster leads the queue (${name ?? 'none answered'})`);
   return node;
+}
+
+/** The stack's queues that still hold messages (ready or unacked), and their consumers: after a failure. */
+async function queuesHoldingMessages(system: SystemStack): Promise<Record<string, unknown>> {
+  for (const node of RABBIT_NODES) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${node.managementPort}/api/queues/%2F`, {
+        headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
+      });
+      const queues = (await response.json()) as {
+        name: string;
+        messages?: number;
+        messages_unacknowledged?: number;
+        consumers?: number;
+        leader?: string;
+        members?: string[];
+        online?: string[];
+      }[];
+      return Object.fromEntries(
+        queues
+          .filter(
+            (queue) =>
+              queue.name.startsWith(`${system.stack.config.TOPOLOGY_PREFIX}.`) && (queue.messages ?? 0) > 0,
+          )
+          .map((queue) => [queue.name, { ...queue, name: undefined }]),
+      );
+    } catch {
+      // that node is down: ask the next
+    }
+  }
+  return {};
 }
 
 /** Messages the cluster redelivered on the stack's work queues (the management API's count). */
@@ -219,6 +311,8 @@ class ApplyProber {
   private readonly started: { name: string; at: number }[] = [{ name: 'steady', at: Date.now() }];
   private running?: Promise<void>;
   private stopping = false;
+  /** The last refusal's code and message, as the gateway gave it. */
+  lastRefusal?: string;
 
   constructor(private readonly system: SystemStack) {}
 
@@ -244,8 +338,9 @@ class ApplyProber {
             }),
             signal: AbortSignal.timeout(10_000),
           });
-          const body = (await response.json()) as { error?: { code: string } };
+          const body = (await response.json()) as { error?: { code: string; message?: string } };
           status = response.status === 201 ? 201 : `${response.status} ${body.error?.code ?? ''}`.trim();
+          if (response.status !== 201) this.lastRefusal = `${status}: ${body.error?.message ?? ''}`;
         } catch (error) {
           status = `no answer: ${(error as Error).message}`;
         }
@@ -286,10 +381,12 @@ class ApplyProber {
     });
   }
 
-  /** Whether an apply made in this phase was accepted after the refusals. */
+  /** Whether an apply was accepted after the last one this phase refused (in it or later). */
   recovered(name: string): boolean {
-    const inPhase = this.answers.filter((answer) => answer.phase === name);
-    return inPhase.at(-1)?.status === 201;
+    const lastRefused = this.answers
+      .filter((answer) => answer.phase === name && answer.status !== 201)
+      .at(-1);
+    return !lastRefused || this.answers.some((answer) => answer.at > lastRefused.at && answer.status === 201);
   }
 
   report(): Record<string, { applies: number; refused503: number; refusedForMs: number; other: number }> {

@@ -38,6 +38,13 @@ describe('docker-compose.yml', () => {
     expect(String((compose.services.mysql as { image?: string }).image)).toMatch(/^mysql:8/);
   });
 
+  const clusterEnvFile = Object.fromEntries(
+    readFileSync(join(root, 'docker/cluster/cluster.env'), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const imageBuild = dockerfile.split('\n').find((line) => line.startsWith('RUN node scripts/build.mjs'));
 
@@ -51,11 +58,44 @@ describe('docker-compose.yml', () => {
     const partDir = entry!.slice(0, -'/dist/main.js'.length);
     expect(existsSync(join(root, partDir, 'src', 'main.ts'))).toBe(true);
     expect(imageBuild?.split(' ')).toContain(partDir);
-    const environment = service.environment ?? {};
     const known = Object.keys(configSchema.shape);
-    for (const variable of Object.keys(environment)) expect(known).toContain(variable);
-    expect(() => loadConfig(environment)).not.toThrow();
+    for (const variable of Object.keys(service.environment ?? {})) expect(known).toContain(variable);
+    // As compose fills in `${NAME:-default}`: on its own, and with the cluster profile's env file.
+    for (const variables of [{}, clusterEnvFile]) {
+      const environment = interpolated(service.environment ?? {}, variables);
+      expect(() => loadConfig(environment)).not.toThrow();
+    }
     expect(service.healthcheck).toBeDefined();
+  });
+
+  it('has a cluster profile: two RabbitMQ nodes joining the first with its cookie, a Redis replica, three Sentinels', () => {
+    const cluster = Object.entries(compose.services)
+      .filter(([, service]) => (service as { profiles?: string[] }).profiles?.includes('cluster'))
+      .map(([name]) => name);
+    expect(cluster.sort()).toEqual([
+      'rabbitmq-2',
+      'rabbitmq-3',
+      'redis-replica',
+      'sentinel-1',
+      'sentinel-2',
+      'sentinel-3',
+    ]);
+    const clusterConf = readFileSync(join(root, 'docker/cluster/rabbitmq.conf'), 'utf8');
+    for (const name of ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3']) {
+      const node = compose.services[name] as { hostname?: string; environment?: Record<string, string> };
+      expect(clusterConf).toContain(`rabbit@${node.hostname}`);
+      expect(node.environment?.RABBITMQ_ERLANG_COOKIE).toBe(
+        compose.services.rabbitmq!.environment?.RABBITMQ_ERLANG_COOKIE,
+      );
+    }
+    // The services reach every node and every Sentinel the profile starts.
+    const config = loadConfig(interpolated(compose.services.poller!.environment ?? {}, clusterEnvFile));
+    expect(config.AMQP_URL).toMatch(/rabbitmq:5672.*rabbitmq-2:5672.*rabbitmq-3:5672/);
+    for (const sentinel of ['sentinel-1', 'sentinel-2', 'sentinel-3'])
+      expect(config.REDIS_SENTINELS).toContain(`${sentinel}:26379`);
+    expect(readFileSync(join(root, 'docker/cluster/sentinel.conf'), 'utf8')).toMatch(
+      new RegExp(`sentinel monitor ${config.REDIS_SENTINEL_NAME} redis 6379 2`),
+    );
   });
 
   it("the image's default command runs the gateway as compose does", () => {
@@ -72,3 +112,16 @@ describe('docker-compose.yml', () => {
     }
   });
 });
+
+/** `${NAME:-default}` as compose interpolates it from `variables`. */
+function interpolated(environment: Record<string, string>, variables: Record<string, string>) {
+  return Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => [
+      name,
+      String(value).replace(
+        /\$\{([A-Z_]+):-([^}]*)\}/g,
+        (_, variable: string, fallback: string) => variables[variable] || fallback,
+      ),
+    ]),
+  );
+}

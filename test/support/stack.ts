@@ -1,7 +1,9 @@
 import { createServer } from 'node:net';
 import type amqplib from 'amqplib';
+import { createConnection } from 'mysql2/promise';
 import {
   connectToAnyNode,
+  databaseOptions,
   createLogger,
   loadConfig,
   SANDBOX_ALIPAY_APP_ID,
@@ -31,6 +33,7 @@ import { buildOrderService } from '../../sandbox/order-service/src/server';
 import { partArgs } from '../../scripts/lib/processes';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { openSync } from 'node:fs';
 
 export const API_KEY = 'sk_test_local';
 
@@ -196,7 +199,10 @@ export class GatewayStack {
     const child = spawn(process.execPath, partArgs(dir), {
       cwd: dir,
       env: { ...process.env, ...this.serviceEnv(overrides) },
-      stdio: ['ignore', 'ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore'],
+      // TEST_LOG_DIR: each process's log in a file of its own there, to read after a failure.
+      stdio: process.env.TEST_LOG_DIR
+        ? ['ignore', openSync(join(process.env.TEST_LOG_DIR, `${name}-${Date.now()}.log`), 'a'), 'inherit']
+        : ['ignore', 'ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore'],
     });
     this.children.push(child);
     return child;
@@ -264,6 +270,17 @@ export class GatewayStack {
     refunds: { refundNo: string; channelOrderNo: string; amount: number; status: string }[];
   }> {
     return ledgerAt(this.sandboxUrl(sandbox), merchantOrderNo);
+  }
+
+  /** A query on the stack's own database (to show what a failure left behind). */
+  async query(sql: string, values: unknown[] = []): Promise<unknown[]> {
+    const { host, port, username, password, database } = databaseOptions(this.config.DATABASE_URL);
+    const db = await createConnection({ host, port, user: username, password, database });
+    try {
+      return (await db.query(sql, values))[0] as unknown[];
+    } finally {
+      await db.end();
+    }
   }
 
   /** Collects every event published under this prefix. */

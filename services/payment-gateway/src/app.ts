@@ -48,7 +48,17 @@ export async function createGateway(
   const { providers, channels } = createProviders(config, registry, log);
   const dataSource: DataSource = await openDataSource(config.DATABASE_URL);
   const redis: Redis = createRedis(redisTarget(config));
-  redis.on('error', (error) => log.debug({ err: error.message }, 'redis error'));
+  // Each new kind of Redis error once (a retry loop repeats the same one every attempt).
+  let lastRedisError: string | undefined;
+  redis.on('error', (error) => {
+    if (error.message !== lastRedisError) log.warn({ err: error.message }, 'redis error');
+    lastRedisError = error.message;
+  });
+  // Where the lock lives now: with Sentinels, the primary they named (it moves on a failover).
+  redis.on('ready', () => {
+    lastRedisError = undefined;
+    log.info({ node: `${redis.stream?.remoteAddress}:${redis.stream?.remotePort}` }, 'redis ready');
+  });
   await redisReady(redis).catch(() =>
     log.warn('redis not reachable at start; applies answer 503 until it is'),
   );

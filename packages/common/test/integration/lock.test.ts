@@ -1,6 +1,6 @@
 import { createRedis, RedisLock, redisReady, DependencyUnavailableError } from '../../src';
 import { createTestEnv, sleep, type TestEnv } from '../../src/testing';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 
 describe('Redis lock (real Redis)', () => {
   let env: TestEnv;
@@ -53,6 +53,37 @@ describe('Redis lock (real Redis)', () => {
     expect(await clients[0]!.get(second!.key)).toBe(second!.token);
     expect(second!.key.startsWith(`${env.config.TOPOLOGY_PREFIX}.`)).toBe(true);
     expect(await second!.release()).toBe(true);
+  });
+
+  it('connects again after ioredis gave up (a connection attempt that failed ends the client for good)', async () => {
+    const failOnce = (client: Redis) => {
+      const connector = (
+        client as unknown as { connector: { connect: (...args: unknown[]) => Promise<unknown> } }
+      ).connector;
+      const connect = connector.connect.bind(connector);
+      connector.connect = (...args) => {
+        connector.connect = connect;
+        return Promise.reject(new Error('Connection is closed.'));
+      };
+      client.disconnect(true); // the reconnection's attempt fails: ioredis sets status `end`
+    };
+    const ours = createRedis(env.config.REDIS_URL);
+    const plain = new Redis(env.config.REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      await Promise.all([redisReady(ours), redisReady(plain)]);
+      ours.on('error', () => undefined);
+      plain.on('error', () => undefined);
+      failOnce(ours);
+      failOnce(plain);
+      await sleep(2500);
+      expect({ ours: ours.status, plain: plain.status }).toEqual({ ours: 'ready', plain: 'end' });
+      expect(await ours.ping()).toBe('PONG');
+    } finally {
+      ours.disconnect();
+      plain.disconnect();
+    }
+    await sleep(1500);
+    expect(ours.status).toBe('end'); // our own disconnect is not undone
   });
 
   it('fails closed when Redis cannot be reached', async () => {

@@ -5,6 +5,7 @@ import {
   applyRequestSchema,
   describeZodError,
   DuplicateKeyError,
+  errorMessage,
   merchantOrderNoSchema,
   parseStrictJson,
   reachedOpsAddress,
@@ -68,7 +69,15 @@ export function buildHttpServer(
     }
     const apiError = toApiError(error);
     if (apiError.status >= 500 && apiError.status !== 502)
-      deps.log.warn({ err: fastifyError.message, url: redactCashierPath(request.url) }, 'request failed');
+      deps.log.warn(
+        {
+          err: fastifyError.message,
+          // What the dependency said (a Redis `READONLY`, a refused connection): the operator's lead.
+          cause: error instanceof Error && error.cause !== undefined ? errorMessage(error.cause) : undefined,
+          url: redactCashierPath(request.url),
+        },
+        'request failed',
+      );
     return reply.code(apiError.status).send(apiError.toBody());
   });
 

@@ -62,6 +62,31 @@ describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PS
     expect((await ledger(no)).trades).toHaveLength(1);
   });
 
+  it('two gateways whose locks never meet (a Redis failover lost the key) still make one attempt: the database fences', async () => {
+    // Each holds the "same" lock in a Redis database of its own, as two gateways do when one took
+    // the lock on the old primary and the other on the promoted replica that never got the key.
+    const split = [
+      (await stack.startGateway({ REDIS_URL: 'redis://127.0.0.1:6379/1' })).url,
+      (await stack.startGateway({ REDIS_URL: 'redis://127.0.0.1:6379/2' })).url,
+    ];
+    // The order exists (its first attempt made); the storm switches it to another channel, so what
+    // fences is the unique in-flight key of (order, channel), not the order's own unique number.
+    const no = orderNo('split');
+    expect((await api(split[0]!, 'POST', '/v1/payments', applyBody(no))).status).toBe(201);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        api(split[i % 2]!, 'POST', '/v1/payments', applyBody(no, { channel: 'sandbox-qr' })),
+      ),
+    );
+    const succeeded = answers.filter((answer) => answer.status < 300);
+    expect(succeeded.length).toBeGreaterThan(0);
+    expect(answers.every((answer) => [200, 201, 409, 503].includes(answer.status))).toBe(true);
+    expect(new Set(succeeded.map((answer) => answer.body.attempt.channelOrderNo)).size).toBe(1);
+    const rows = (await attemptRows(no)) as { channel: string }[];
+    expect(rows.filter((row) => row.channel === 'sandbox-qr')).toHaveLength(1);
+    expect((await ledger(no)).trades.filter((trade) => trade.channel === 'sandbox-qr')).toHaveLength(1);
+  });
+
   it('switching channel closes the old attempt at the provider', async () => {
     const no = orderNo('switch');
     const wallet = await api(url, 'POST', '/v1/payments', applyBody(no));
