@@ -61,7 +61,7 @@ describe('Redis lock (real Redis)', () => {
         client as unknown as { connector: { connect: (...args: unknown[]) => Promise<unknown> } }
       ).connector;
       const connect = connector.connect.bind(connector);
-      connector.connect = (...args) => {
+      connector.connect = () => {
         connector.connect = connect;
         return Promise.reject(new Error('Connection is closed.'));
       };
