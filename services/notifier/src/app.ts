@@ -19,9 +19,11 @@ import { orderServiceClient } from './adapters/order-service-client';
 import type { NotifierDeps } from './deps';
 import { onPaymentSucceeded } from './handlers/on-payment-succeeded';
 import { createNotifierMetrics } from './metrics';
+import { NotifierSweeps } from './sweeps';
 
 export interface Notifier {
   deps: NotifierDeps;
+  sweeps: NotifierSweeps;
   metricsPort(): number;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -76,10 +78,12 @@ export async function createNotifier(
     },
     log,
   );
+  const sweeps = new NotifierSweeps(deps, dataSource, broker);
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
 
   return {
     deps,
+    sweeps,
     metricsPort: () => ops?.port ?? 0,
     async start() {
       ops = await startOpsServer(
@@ -90,9 +94,11 @@ export async function createNotifier(
       );
       relay.start();
       await consumer.start();
+      sweeps.start();
       log.info({ metricsPort: ops.port }, 'notifier started');
     },
     async stop() {
+      await sweeps.stop();
       await consumer.stop();
       await relay.stop();
       await relay.drain();

@@ -4,7 +4,7 @@ export function createNotifierMetrics(registry: Registry) {
   return {
     notifications: new Counter({
       name: 'notifications_total',
-      help: 'Order-service notifications by result (delivered, retry, failed, skipped)',
+      help: 'Order-service notifications by result (delivered, retry, failed, skipped, resent by the sweep)',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -75,6 +75,35 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     await eventually('order.notified', async () => stack.eventsOf('order.notified', no).length === 1);
   });
 
+  it('a payment whose event the broker lost (confirmed, never delivered) is sent again by the sweep', async () => {
+    // No notifier runs: the event waits in the queue, and is then lost there (purged).
+    const [no] = await paidOrders(1, 'lost');
+    const queue = `${stack.config.TOPOLOGY_PREFIX}.payments.notifier.payment-succeeded`;
+    await eventually(
+      'the event in the queue',
+      async () => stack.eventsOf('payment.succeeded', no).length === 1,
+    );
+    const connection = await amqplib.connect(stack.config.AMQP_URL);
+    await (await connection.createChannel()).purgeQueue(queue);
+    await connection.close();
+    const notifier = await stack.startNotifier();
+    const db = stack.gateways[0]!.deps.dataSource;
+    expect(await notifier.sweeps.runOnce()).toBe(0); // sent just now: only slow, perhaps
+    await sleep(500);
+    expect(await stack.merchantOrder(no!)).toBeUndefined();
+    // Long enough unseen (as if published ten minutes ago): the sweep sends the same event again.
+    await db.query(
+      "UPDATE outbox SET sent_at = sent_at - INTERVAL 10 MINUTE WHERE event_type = 'payment.succeeded' AND payload LIKE ?",
+      [`%"merchantOrderNo":"${no}"%`],
+    );
+    const again = await stack.startNotifier(); // a fresh start looks back a day
+    expect(await again.sweeps.runOnce()).toBe(1);
+    await eventually('order service told', async () => (await stack.merchantOrder(no!))?.status === 'PAID');
+    expect(await stack.merchantOrder(no!)).toMatchObject({ deliveries: 1, distinctEvents: 1 });
+    expect((await logStatus(no!))?.status).toBe('DELIVERED');
+    expect(await again.sweeps.runOnce()).toBe(0); // seen now: not sent a third time
+  });
+
   it('a redelivered message for an event already delivered does not call the order service again', async () => {
     await stack.startNotifier();
     const [no] = await paidOrders(1, 'again');

@@ -1,0 +1,135 @@
+import { errorMessage, type Broker, type DataSource } from '@payments/common';
+import type { NotifierDeps } from './deps';
+
+/** How far back the first sweep after a start looks (payments the broker may have stranded before it). */
+const FIRST_LOOKBACK_MS = 24 * 60 * 60 * 1000;
+/** The least time a sent payment may go unseen by every notifier before it is sent again. */
+const MIN_UNSEEN_MS = 60_000;
+/** Rows read per sweep: the rest wait for the next sweep. */
+const BATCH = 500;
+/** A payment sent again this many times and still unseen is left to the operator (logged as an error). */
+const MAX_RESENDS = 10;
+
+interface Resent {
+  payload: string;
+  resentAt: number;
+  times: number;
+}
+
+/**
+ * Backstop, every SWEEP_INTERVAL: payments the broker confirmed and no notifier ever saw
+ * (defence in depth behind the broker, as the poller's and the refunder's sweeps are).
+ * A `payment.succeeded` event published (its outbox row sent) more than two sweeps (at least a
+ * minute) ago with no notification log row at all has never reached a notifier's handler: every
+ * delivery attempt, even one the breaker skipped, writes that row. Such an event is sent again, the same event
+ * with the same `eventId`, straight to the notifier's work queue. A duplicate of an event that
+ * was only slow is harmless: a delivered event is not sent twice, and the order service takes
+ * the `eventId` as the key. The cluster chaos test once found payments PAID and never reported
+ * after a broker node was lost under load; this is what makes such a loss heal by itself.
+ *
+ * Each sweep reads only the rows sent since the previous one (the first after a start reads
+ * the last day), through the outbox's `(sent_at, id)` index; an event it sent again is checked
+ * again at later sweeps until the notifier has seen it.
+ */
+export class NotifierSweeps {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  /** Rows sent up to this instant (as the database gave it) have been looked at; none yet at start. */
+  private scannedUpTo: Date | undefined;
+  private readonly resent = new Map<string, Resent>();
+  private readonly afterMs: number;
+
+  constructor(
+    private readonly deps: NotifierDeps,
+    private readonly dataSource: DataSource,
+    private readonly broker: Broker,
+  ) {
+    // Two sweeps, and at least a minute: an event only slow to reach a notifier (a backlog) is
+    // seldom sent twice. A duplicate costs nothing: the delivered check and the eventId.
+    this.afterMs = Math.max(2 * deps.config.SWEEP_INTERVAL, MIN_UNSEEN_MS);
+  }
+
+  start(): void {
+    const tick = () => {
+      this.running = this.runOnce()
+        .then(() => undefined)
+        .catch((error: unknown) =>
+          this.deps.log.warn({ err: errorMessage(error) }, 'unreported-payment sweep failed'),
+        )
+        .finally(() => {
+          this.running = undefined;
+          if (this.timer) this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
+        });
+    };
+    this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One pass: sends again what no notifier has seen. Returns how many it sent. */
+  async runOnce(): Promise<number> {
+    // Instants from the database's clock, handed back to it as it gave them.
+    const [bounds] = (await this.dataSource.query(
+      'SELECT NOW(3) - INTERVAL ? MICROSECOND AS until, NOW(3) - INTERVAL ? MICROSECOND AS first',
+      [this.afterMs * 1000, FIRST_LOOKBACK_MS * 1000],
+    )) as { until: Date; first: Date }[];
+    const from = this.scannedUpTo ?? bounds!.first;
+    const rows = (await this.dataSource.query(
+      `SELECT o.event_id, o.payload, o.sent_at FROM outbox o
+         LEFT JOIN notification_log n ON n.event_id = o.event_id
+        WHERE o.sent_at > ? AND o.sent_at <= ? AND o.event_type = 'payment.succeeded' AND n.event_id IS NULL
+        ORDER BY o.sent_at, o.id LIMIT ${BATCH}`,
+      [from, bounds!.until],
+    )) as { event_id: string; payload: string; sent_at: Date }[];
+    // A full batch: the next sweep goes on from the last row read.
+    this.scannedUpTo = rows.length === BATCH ? rows.at(-1)!.sent_at : bounds!.until;
+    const now = Date.now();
+    for (const row of rows) this.resent.set(row.event_id, { payload: row.payload, resentAt: 0, times: 0 });
+    const due = [...this.resent].filter(([, entry]) => entry.resentAt <= now - this.afterMs);
+    const seen = await this.seenByANotifier(due.map(([eventId]) => eventId));
+    let sent = 0;
+    for (const [eventId, entry] of due) {
+      if (seen.has(eventId)) {
+        this.resent.delete(eventId);
+        continue;
+      }
+      if (entry.times >= MAX_RESENDS) {
+        this.deps.log.error(
+          { eventId, times: entry.times },
+          'payment sent again and still never seen by a notifier',
+        );
+        this.resent.delete(eventId);
+        continue;
+      }
+      await this.broker.sendToQueue(
+        this.broker.topology.queue('notifierPaymentSucceeded'),
+        Buffer.from(entry.payload),
+        {
+          messageId: eventId,
+          type: 'payment.succeeded',
+        },
+      );
+      entry.resentAt = now;
+      entry.times += 1;
+      sent += 1;
+    }
+    if (sent > 0) {
+      this.deps.metrics.notifications.inc({ result: 'resent' }, sent);
+      this.deps.log.warn({ sent }, 'payments the broker confirmed but no notifier saw: sent again');
+    }
+    return sent;
+  }
+
+  private async seenByANotifier(eventIds: string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = (await this.dataSource.query(
+      `SELECT event_id FROM notification_log WHERE event_id IN (${eventIds.map(() => '?').join(',')})`,
+      eventIds,
+    )) as { event_id: string }[];
+    return new Set(rows.map((row) => row.event_id));
+  }
+}
