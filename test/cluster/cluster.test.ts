@@ -80,6 +80,8 @@ describe('cluster: a broker node or the Redis primary lost under load', () => {
       ];
       const outcome = await system.verify(orders, 180_000);
       saw.paymentReportedWhileNodeDownMs = reportedWhileDown;
+      // Payments the broker confirmed and no notifier saw, sent again by the notifiers' sweep.
+      saw.resentByNotifierSweep = await resentBySweep(system);
       if (outcome.notQuiet.length > 0) saw.queuesHoldingMessages = await queuesHoldingMessages(system);
       for (const no of outcome.notQuiet.slice(0, 5))
         saw[`not quiet: ${no}`] = {
@@ -241,6 +243,15 @@ function nodeNamed(name: string | undefined): RabbitNode {
   const node = RABBIT_NODES.find((candidate) => candidate.name === name);
   if (!node) throw new Error(`no node of the cluster leads the queue (${name ?? 'none answered'})`);
   return node;
+}
+
+async function resentBySweep(system: SystemStack): Promise<number> {
+  let total = 0;
+  for (const running of system.running.filter((candidate) => candidate.kind === 'notifier')) {
+    const text = await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text();
+    total += Number(/^notifications_total\{[^}]*result="resent"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+  return total;
 }
 
 /** The stack's queues that still hold messages (ready or unacked), and their consumers: after a failure. */

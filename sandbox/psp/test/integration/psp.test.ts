@@ -169,6 +169,9 @@ describe('sandbox PSP over real HTTP', () => {
       expect(Date.parse(paid.body.paidAt)).toBeGreaterThan(Date.now() - 5000);
       const missing = await api('GET', '/api/trades/nope');
       expect([missing.status, missing.body.error.code]).toEqual([404, 'TRADE_NOT_FOUND']);
+      // The ledger counts the queries each trade received (a test sees a poll step made twice).
+      const ledger = await call('GET', `/sandbox/ledger?merchantOrderNo=${trade.merchantOrderNo}`);
+      expect(ledger.body.trades[0].queries).toBe(2);
     });
 
     it('pays once; refuses to pay a closed or expired trade', async () => {
@@ -418,6 +421,7 @@ describe('sandbox PSP over real HTTP', () => {
             currency: 'EUR',
             status: 'PAID',
             paidAt: expect.any(String),
+            queries: 0,
           },
         ],
         refunds: [
