@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -69,6 +70,8 @@ function rabbitEnv(node: RabbitNode): NodeJS.ProcessEnv {
     RABBITMQ_LOG_BASE: join(dir, 'log'),
     RABBITMQ_PID_FILE: join(dir, 'pid'),
     ERL_EPMD_ADDRESS: '127.0.0.1',
+    // The Erlang VM (and each CLI call) writes a crash dump there, not into the caller's folder.
+    ERL_CRASH_DUMP: join(dir, 'erl_crash.dump'),
   };
 }
 
@@ -115,6 +118,11 @@ function writeRabbitFiles(node: RabbitNode): void {
 /** Starts one node (detached) and waits until it serves; a node already running is left as it is. */
 export async function startRabbitNode(node: RabbitNode): Promise<void> {
   if (await rabbitRunning(node)) return;
+  // Its distribution port taken: the node is booting already (a second one would crash on it).
+  if (await portOpen(node.distPort)) {
+    await waitFor(`${node.name} to start`, () => rabbitRunning(node), 180_000);
+    return;
+  }
   writeRabbitFiles(node);
   await run(rabbitBin('rabbitmq-server'), ['-detached'], { env: rabbitEnv(node), timeout: 30_000 });
   // await_startup fails at once while the node has not yet registered its name: poll it.
@@ -160,6 +168,19 @@ export async function queueLeader(queue: string): Promise<string | undefined> {
     }
   }
   return undefined;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 async function redisCli(port: number, args: string[]): Promise<string> {
