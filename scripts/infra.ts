@@ -4,7 +4,7 @@
  * where Docker works. Exits non-zero with a clear message when a server cannot be had.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createConnection as tcpConnect } from 'node:net';
+import { portOpen } from './lib/ports';
 import { amqpNodes, databaseOptions, ensureDatabase, loadConfigOrExit, type Config } from '@payments/common';
 
 type Server = { name: string; host: string; port: number; startLocal: string[][] };
@@ -15,19 +15,6 @@ function say(message: string): void {
 
 function isLocal(host: string): boolean {
   return ['127.0.0.1', 'localhost', '::1'].includes(host);
-}
-
-function portOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host, port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 async function waitForPort(host: string, port: number, seconds: number): Promise<boolean> {

@@ -15,7 +15,7 @@ async function main(command: string | undefined): Promise<void> {
     const drift = await queueDrift(config.AMQP_URL, topology);
     if (drift.length === 0)
       say(`every queue matches the topology (quorum group size ${topology.quorumGroupSize})`);
-    for (const { queue, reason } of drift) say(`${queue}: ${reason}`);
+    for (const { queue, kind, reason } of drift) say(`${queue}: ${kind}: ${reason}`);
     if (drift.length > 0) say('run `npm run queues -- migrate` with the services stopped');
     return;
   }

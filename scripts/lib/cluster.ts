@@ -8,9 +8,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { portOpen } from './ports';
 
 const run = promisify(execFile);
 
@@ -119,7 +119,7 @@ function writeRabbitFiles(node: RabbitNode): void {
 export async function startRabbitNode(node: RabbitNode): Promise<void> {
   if (await rabbitRunning(node)) return;
   // Its distribution port taken: the node is booting already (a second one would crash on it).
-  if (await portOpen(node.distPort)) {
+  if (await portOpen('127.0.0.1', node.distPort)) {
     await waitFor(`${node.name} to start`, () => rabbitRunning(node), 180_000);
     return;
   }
@@ -168,19 +168,6 @@ export async function queueLeader(queue: string): Promise<string | undefined> {
     }
   }
   return undefined;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 async function redisCli(port: number, args: string[]): Promise<string> {

@@ -27,9 +27,14 @@ export interface PublishProps {
 
 const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
 
-/** A queue the broker already holds with other arguments than ours (RabbitMQ's 406 says which). */
+/**
+ * A queue not declared as the topology says: held by the broker with other arguments (`drift`,
+ * RabbitMQ's 406 says which), or out of reach because the one node it lives on is down
+ * (`unavailable`, 404: a classic queue declared before CONTRACT 12).
+ */
 export interface QueueDrift {
   queue: string;
+  kind: 'drift' | 'unavailable';
   reason: string;
 }
 
@@ -37,8 +42,9 @@ export interface QueueDrift {
  * Declares every exchange, queue and binding of the topology; safe to run again. A queue that
  * exists with other arguments (a classic delay tier from before CONTRACT 12, another quorum group
  * size) is not redeclared: the broker refuses that, and the queue keeps working as it is. It is
- * returned as drift, for `npm run queues -- migrate` (drain, delete, declare anew) to mend.
- * A refused declaration closes its channel, so this works on channels of its own.
+ * returned as drift, for `npm run queues -- migrate` (drain, delete, declare anew) to mend. A
+ * queue whose node is down is returned too, and skipped (its bindings with it) until the next
+ * connection. A refused declaration closes its channel, so this works on channels of its own.
  */
 export async function declareTopology(connection: ChannelModel, topology: Topology): Promise<QueueDrift[]> {
   const drift: QueueDrift[] = [];
@@ -59,6 +65,7 @@ export async function declareTopology(connection: ChannelModel, topology: Topolo
         if (code !== PRECONDITION_FAILED && code !== NOT_FOUND) throw error;
         drift.push({
           queue: queue.name,
+          kind: code === PRECONDITION_FAILED ? 'drift' : 'unavailable',
           reason: (error as Error).message.replace(/^.*(PRECONDITION_FAILED|NOT_FOUND) - /, ''),
         });
         channel = await openQuietChannel(connection);
@@ -136,10 +143,12 @@ export class Broker {
         const connection = this.connection.connection;
         if (!connection) throw new Error('broker connection lost while declaring the topology');
         this.drift = await declareTopology(connection, topology);
-        for (const { queue, reason } of this.drift)
+        for (const { queue, kind, reason } of this.drift)
           this.log.warn(
             { queue, reason },
-            'queue declared otherwise on the broker; run `npm run queues -- migrate`',
+            kind === 'drift'
+              ? 'queue declared otherwise on the broker; run `npm run queues -- migrate`'
+              : 'queue out of reach (its node is down); not declared on this connection',
           );
       },
     });

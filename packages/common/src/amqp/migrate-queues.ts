@@ -29,7 +29,11 @@ export async function queueDrift(amqpUrl: string, topology: Topology): Promise<Q
  */
 export async function migrateQueues(amqpUrl: string, topology: Topology): Promise<QueueMigration[]> {
   return withConnection(amqpUrl, async (connection) => {
-    const drift = await declareTopology(connection, topology);
+    const found = await declareTopology(connection, topology);
+    const unavailable = found.filter((queue) => queue.kind === 'unavailable').map((queue) => queue.queue);
+    if (unavailable.length > 0)
+      throw new Error(`start the nodes they live on first: ${unavailable.join(', ')} out of reach`);
+    const drift = found.filter((queue) => queue.kind === 'drift');
     if (drift.length === 0) return [];
     const busy = await consumedQueues(connection, topology);
     if (busy.length > 0)
