@@ -131,6 +131,9 @@ export async function startRabbitNode(node: RabbitNode): Promise<void> {
 
 /** Stops one node's Erlang VM (as a crash or a reboot would take it away). */
 export async function stopRabbitNode(node: RabbitNode): Promise<void> {
+  // Still booting (its distribution port taken, not answering yet): stopped once it answers.
+  if (!(await rabbitRunning(node)) && (await portOpen('127.0.0.1', node.distPort)))
+    await waitFor(`${node.name} to start`, () => rabbitRunning(node), 180_000).catch(() => undefined);
   if (!(await rabbitRunning(node))) return;
   await rabbitctl('rabbitmqctl', node, ['-q', 'stop'], 60_000);
 }
