@@ -5,7 +5,7 @@
  * own RabbitMQ (5672) and Redis (6379) are never touched. Used by `npm run cluster` and by the
  * cluster chaos test, which stops and starts nodes through it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,17 @@ export function clusterEnv(): Record<string, string> {
     REDIS_SENTINELS: SENTINEL_PORTS.map((port) => `127.0.0.1:${port}`).join(','),
     REDIS_SENTINEL_NAME: SENTINEL_NAME,
   };
+}
+
+/** Whether this machine has what the cluster is made of (RabbitMQ's scripts, Redis). */
+export function clusterServersInstalled(): boolean {
+  const onPath = (command: string) =>
+    spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+  return (
+    (existsSync(rabbitBin('rabbitmq-server')) || onPath('rabbitmq-server')) &&
+    onPath('redis-server') &&
+    onPath('redis-cli')
+  );
 }
 
 /** The real scripts: Debian's `/usr/sbin` wrappers re-run them as the `rabbitmq` user, with its cookie. */
