@@ -37,6 +37,9 @@ export class SystemStack {
     await this.stack.start({
       POLL_SCHEDULE: '300ms,600ms,1s',
       NOTIFY_SCHEDULE: '300ms,600ms,1s,2s,3s,5s',
+      // An open breaker spends schedule steps without calling: it must close again well within
+      // the schedule (12 s here), or a flaky order service sends payments to the dlq.
+      BREAKER_RESET: '2s',
       RETRY_SCHEDULE: '500ms,1s,2s,5s,10s,20s',
       SWEEP_INTERVAL: '1s',
       ...overrides,

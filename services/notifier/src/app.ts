@@ -96,6 +96,12 @@ export async function createNotifier(
       await consumer.start();
       sweeps.start();
       log.info({ metricsPort: ops.port }, 'notifier started');
+      const scheduleMs = config.NOTIFY_SCHEDULE.reduce((sum, ms) => sum + ms, 0);
+      if (scheduleMs <= config.BREAKER_RESET)
+        log.warn(
+          { notifyScheduleMs: scheduleMs, breakerResetMs: config.BREAKER_RESET },
+          "NOTIFY_SCHEDULE is shorter than BREAKER_RESET: one open breaker can spend a payment's whole schedule and send it to the dlq",
+        );
     },
     async stop() {
       await sweeps.stop();
