@@ -36,9 +36,11 @@ export class SystemStack {
     // Retries outlast a lock left by a killed gateway (its lease, ORDER_LOCK.ttlMs, must run out first).
     await this.stack.start({
       POLL_SCHEDULE: '300ms,600ms,1s',
-      NOTIFY_SCHEDULE: '300ms,600ms,1s,2s,3s,5s',
-      // An open breaker spends schedule steps without calling: it must close again well within
-      // the schedule (12 s here), or a flaky order service sends payments to the dlq.
+      // Long enough that a payment outlasts the chaos tests' order service failing 30 % of calls:
+      // 13 calls (3 quick tries, then 10 steps over 27 s) all failing is 0.3^13 = 2e-7 an order.
+      // An open breaker spends steps without calling, so it resets well within the schedule: with
+      // the default 30 s, one opening sent every payment then in flight to the dlq.
+      NOTIFY_SCHEDULE: '300ms,600ms,1s,2s,3s,5s,5s,5s,5s,5s',
       BREAKER_RESET: '2s',
       RETRY_SCHEDULE: '500ms,1s,2s,5s,10s,20s',
       SWEEP_INTERVAL: '1s',
