@@ -1,5 +1,6 @@
 export * from './entities';
 export * from './data-source';
+export * from './batched-transaction';
 export * from './outbox';
 export * from './refunds';
 export { MIGRATIONS } from './migrations';

@@ -4,6 +4,7 @@ import type { Broker } from '../amqp/broker';
 import type { EventData, EventEnvelope, EventType } from '../contracts';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logging';
+import type { Statement } from './batched-transaction';
 import { affectedRows } from './data-source';
 
 export function newEvent<T extends EventType>(
@@ -25,6 +26,41 @@ export interface AppendOptions {
   publishAfterCommit?: boolean;
 }
 
+/** The INSERT of `events` into the outbox (for a batch of `batchedTransaction`); see `appendToOutbox`. */
+export function outboxInsert(events: readonly EventEnvelope[], options: AppendOptions = {}): Statement {
+  const held = options.publishAfterCommit === true;
+  const placeholders = events
+    .map(() => (held ? '(?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND)' : '(?, ?, ?, NULL)'))
+    .join(', ');
+  return {
+    sql: `INSERT INTO outbox (event_id, event_type, payload, claimed_until) VALUES ${placeholders}`,
+    params: events.flatMap((event) => [
+      event.eventId,
+      event.type,
+      JSON.stringify(event),
+      ...(held ? [WRITER_PUBLISH_HOLD_MS * 1000] : []),
+    ]),
+  };
+}
+
+/**
+ * The INSERT of one event, written only if the statement before it in the batch changed exactly
+ * one row (`ROW_COUNT()`): a conditional update and its event in one round trip.
+ */
+export function outboxInsertIfOneRowChanged(event: EventEnvelope, options: AppendOptions = {}): Statement {
+  const held = options.publishAfterCommit === true;
+  return {
+    sql: `INSERT INTO outbox (event_id, event_type, payload, claimed_until)
+          SELECT ?, ?, ?, ${held ? 'NOW(3) + INTERVAL ? MICROSECOND' : 'NULL'} FROM DUAL WHERE ROW_COUNT() = 1`,
+    params: [
+      event.eventId,
+      event.type,
+      JSON.stringify(event),
+      ...(held ? [WRITER_PUBLISH_HOLD_MS * 1000] : []),
+    ],
+  };
+}
+
 /** Writes events in the caller's transaction: no state change without its event. */
 export async function appendToOutbox(
   manager: EntityManager,
@@ -32,20 +68,8 @@ export async function appendToOutbox(
   options: AppendOptions = {},
 ): Promise<void> {
   if (events.length === 0) return;
-  const held = options.publishAfterCommit === true;
-  const placeholders = events
-    .map(() => (held ? '(?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND)' : '(?, ?, ?, NULL)'))
-    .join(', ');
-  const values = events.flatMap((event) => [
-    event.eventId,
-    event.type,
-    JSON.stringify(event),
-    ...(held ? [WRITER_PUBLISH_HOLD_MS * 1000] : []),
-  ]);
-  await manager.query(
-    `INSERT INTO outbox (event_id, event_type, payload, claimed_until) VALUES ${placeholders}`,
-    values,
-  );
+  const insert = outboxInsert(events, options);
+  await manager.query(insert.sql, insert.params as unknown[]);
 }
 
 export interface OutboxRelayOptions {

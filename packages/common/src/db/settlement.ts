@@ -2,8 +2,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { EventEnvelope } from '../contracts';
 import { decideSettlement, type ProviderOutcome, type Settlement } from '../domain/settle';
 import { TransientError } from '../errors';
+import { batchedTransaction, type Statement } from './batched-transaction';
 import { affectedRows } from './data-source';
-import { appendToOutbox, newEvent } from './outbox';
+import { appendToOutbox, newEvent, outboxInsert } from './outbox';
 
 export interface PayOrderRow {
   id: number;
@@ -46,8 +47,14 @@ export interface SettleResult {
 
 /** Locks the pay order row first, always: every writer takes locks in the same order. */
 export async function lockPayOrder(manager: EntityManager, payOrderId: number): Promise<PayOrderRow> {
-  const [row] = await manager.query('SELECT * FROM pay_order WHERE id = ? FOR UPDATE', [payOrderId]);
+  const { sql, params } = lockPayOrderStatement(payOrderId);
+  const [row] = await manager.query(sql, params as unknown[]);
   return row as PayOrderRow;
+}
+
+/** `lockPayOrder` as a statement of a `batchedTransaction`: its result is the row, alone in a list. */
+export function lockPayOrderStatement(payOrderId: number): Statement {
+  return { sql: 'SELECT * FROM pay_order WHERE id = ? FOR UPDATE', params: [payOrderId] };
 }
 
 function buildEvents(
@@ -84,17 +91,18 @@ function buildEvents(
 }
 
 export interface SettleOptions {
-  /** Written in the settlement's transaction too (the raw callback). */
-  alsoWrite?: (manager: EntityManager, settlement: Settlement) => Promise<void>;
+  /** Written in the settlement's transaction too, in its batch of writes (the raw callback). */
+  alsoWrite?: (settlement: Settlement) => Statement[];
   /** The caller hands the result's events to `OutboxRelay.publishCommitted` once this returns. */
   publishAfterCommit?: boolean;
 }
 
 /**
  * Settles one attempt with what the provider said: the one path shared by callbacks, the poller
- * and closes. In one transaction: lock the pay order, decide (pure), apply with conditional
- * updates, write the events and whatever `alsoWrite` records beside them (the raw callback).
- * Returns undefined for an attempt we never created.
+ * and closes. In one transaction of three round trips: lock the pay order and the attempt; decide
+ * (pure); apply with conditional updates, write the events and whatever `alsoWrite` records
+ * beside them (the raw callback); then commit, or roll back if a conditional update found its row
+ * changed. Returns undefined for an attempt we never created.
  */
 export async function settleAttempt(
   dataSource: DataSource,
@@ -102,19 +110,18 @@ export async function settleAttempt(
   outcome: ProviderOutcome,
   options: SettleOptions = {},
 ): Promise<SettleResult | undefined> {
-  return dataSource.transaction(async (manager) => {
-    // The pay order row first (every writer's lock order), found through the attempt in the
-    // same round trip; the subquery itself takes no lock.
-    const [payOrder] = (await manager.query(
-      `SELECT * FROM pay_order
-        WHERE id = (SELECT pay_order_id FROM channel_order WHERE channel_order_no = ?) FOR UPDATE`,
-      [channelOrderNo],
-    )) as PayOrderRow[];
-    if (!payOrder) return undefined;
-    const [attempt] = (await manager.query(
-      'SELECT * FROM channel_order WHERE channel_order_no = ? FOR UPDATE',
-      [channelOrderNo],
-    )) as AttemptRow[];
+  return batchedTransaction(dataSource, async (send) => {
+    // The pay order row first (every writer's lock order), found through the attempt; the
+    // subquery itself takes no lock. Then the attempt's row, in the same round trip.
+    const [[payOrder], [attempt]] = (await send([
+      {
+        sql: `SELECT * FROM pay_order
+               WHERE id = (SELECT pay_order_id FROM channel_order WHERE channel_order_no = ?) FOR UPDATE`,
+        params: [channelOrderNo],
+      },
+      { sql: 'SELECT * FROM channel_order WHERE channel_order_no = ? FOR UPDATE', params: [channelOrderNo] },
+    ])) as [PayOrderRow[], AttemptRow[]];
+    if (!payOrder || !attempt) return undefined;
     const settlement = decideSettlement(
       {
         status: payOrder.status,
@@ -124,56 +131,65 @@ export async function settleAttempt(
       },
       {
         channelOrderNo,
-        status: attempt!.status,
-        amount: Number(attempt!.amount),
-        currency: attempt!.currency,
+        status: attempt.status,
+        amount: Number(attempt.amount),
+        currency: attempt.currency,
       },
       outcome,
     );
     const paidAt = outcome.status === 'SUCCESS' ? outcome.paidAt : null;
-    if (outcome.providerTradeNo && attempt!.provider_trade_no === null) {
-      await manager.query(
-        'UPDATE channel_order SET provider_trade_no = ? WHERE id = ? AND provider_trade_no IS NULL',
-        [outcome.providerTradeNo, attempt!.id],
-      );
-    }
+    const learnsTradeNo = outcome.providerTradeNo !== undefined && attempt.provider_trade_no === null;
+    const writes: Statement[] = [];
+    /** The writes whose compare-and-set must have found its row, by their place in `writes`. */
+    const mustChangeOne: { index: number; what: string }[] = [];
     if (settlement.attemptTo) {
-      const updated = await manager.query(
-        `UPDATE channel_order SET status = ?, inflight_key = NULL, settled_at = NOW(3), failure_reason = ?
-          WHERE id = ? AND status = ?`,
-        [
+      mustChangeOne.push({ index: writes.length, what: `attempt ${channelOrderNo}` });
+      writes.push({
+        sql: `UPDATE channel_order SET status = ?, inflight_key = NULL, settled_at = NOW(3), failure_reason = ?,
+                     provider_trade_no = COALESCE(provider_trade_no, ?)
+               WHERE id = ? AND status = ?`,
+        params: [
           settlement.attemptTo,
           outcome.status === 'FAILED' ? outcome.reason.slice(0, 255) : null,
-          attempt!.id,
-          attempt!.status,
+          learnsTradeNo ? outcome.providerTradeNo : null,
+          attempt.id,
+          attempt.status,
         ],
-      );
-      if (affectedRows(updated) !== 1)
-        throw new TransientError(`attempt ${channelOrderNo} changed while settling`);
+      });
+    } else if (learnsTradeNo) {
+      writes.push({
+        sql: 'UPDATE channel_order SET provider_trade_no = ? WHERE id = ? AND provider_trade_no IS NULL',
+        params: [outcome.providerTradeNo, attempt.id],
+      });
     }
     if (settlement.payOrder === 'MARK_PAID') {
-      const updated = await manager.query(
-        `UPDATE pay_order SET status = 'PAID', paid_channel_order_no = ?, paid_at = ?, version = version + 1
-          WHERE id = ? AND status IN ('UNPAID', 'PAYING')`,
-        [channelOrderNo, paidAt, payOrder.id],
-      );
-      if (affectedRows(updated) !== 1)
-        throw new TransientError(`pay order ${payOrder.pay_order_no} changed while settling`);
+      mustChangeOne.push({ index: writes.length, what: `pay order ${payOrder.pay_order_no}` });
+      writes.push({
+        sql: `UPDATE pay_order SET status = 'PAID', paid_channel_order_no = ?, paid_at = ?, version = version + 1
+               WHERE id = ? AND status IN ('UNPAID', 'PAYING')`,
+        params: [channelOrderNo, paidAt, payOrder.id],
+      });
     } else if (settlement.payOrder === 'RELEASE_IF_IDLE' && payOrder.status === 'PAYING') {
       // The status is checked here, under the row's lock, not in the WHERE: with few orders PAYING,
       // MariaDB would read through the (status, expire_at) index and lock other orders' entries.
-      await manager.query(
-        `UPDATE pay_order SET status = 'UNPAID', version = version + 1
-          WHERE id = ? AND NOT EXISTS (SELECT 1 FROM channel_order WHERE pay_order_id = ? AND status = 'PAYING')`,
-        [payOrder.id, payOrder.id],
-      );
+      writes.push({
+        sql: `UPDATE pay_order SET status = 'UNPAID', version = version + 1
+               WHERE id = ? AND NOT EXISTS (SELECT 1 FROM channel_order WHERE pay_order_id = ? AND status = 'PAYING')`,
+        params: [payOrder.id, payOrder.id],
+      });
     }
     const paidOrder =
       settlement.payOrder === 'MARK_PAID' ? { ...payOrder, paid_channel_order_no: channelOrderNo } : payOrder;
-    const events = buildEvents(settlement, paidOrder, attempt!, paidAt);
-    await appendToOutbox(manager, events, { publishAfterCommit: options.publishAfterCommit });
-    await options.alsoWrite?.(manager, settlement);
-    return { settlement, payOrder: paidOrder, attempt: attempt!, events };
+    const events = buildEvents(settlement, paidOrder, attempt, paidAt);
+    if (events.length > 0)
+      writes.push(outboxInsert(events, { publishAfterCommit: options.publishAfterCommit }));
+    writes.push(...(options.alsoWrite?.(settlement) ?? []));
+    if (writes.length > 0) {
+      const results = await send(writes);
+      for (const { index, what } of mustChangeOne)
+        if (affectedRows(results[index]) !== 1) throw new TransientError(`${what} changed while settling`);
+    }
+    return { settlement, payOrder: paidOrder, attempt, events };
   });
 }
 

@@ -1,7 +1,10 @@
 import {
   affectedRows,
   appendToOutbox,
+  batchedTransaction,
   newEvent,
+  outboxInsertIfOneRowChanged,
+  type Statement,
   type DataSource,
   type EntityManager,
   type EventEnvelope,
@@ -42,29 +45,41 @@ export class NotificationLogRepository {
   /**
    * DELIVERED with `order.notified`, once: returns the event written, or null when a concurrent
    * delivery of the same event got there first (nothing written). The event takes the outbox's
-   * fast path: the caller hands it to `OutboxRelay.publishCommitted`.
+   * fast path: the caller hands it to `OutboxRelay.publishCommitted`. One round trip for an event's
+   * first outcome (the row and its event, the event only if the row was new); a second when the
+   * row was there already (an earlier failure): it is updated, and the event written only if the
+   * update changed it.
    */
   async markDelivered(
     event: EventEnvelope<'payment.succeeded'>,
     calls: number,
   ): Promise<EventEnvelope<'order.notified'> | null> {
-    return this.dataSource.transaction(async (manager) => {
-      if (!(await this.insertRow(manager, event, 'DELIVERED', calls, null))) {
-        const updated = await manager.query(
-          "UPDATE notification_log SET status = 'DELIVERED', delivered_at = NOW(3), attempts = attempts + ? WHERE event_id = ? AND status <> 'DELIVERED'",
-          [calls, event.eventId],
-        );
-        if (affectedRows(updated) !== 1) return null;
-      }
-      const notified = newEvent('order.notified', {
-        payOrderNo: event.data.payOrderNo,
-        merchantOrderNo: event.data.merchantOrderNo,
-        notifiedEventId: event.eventId,
-        deliveredAt: new Date().toISOString(),
-      });
-      await appendToOutbox(manager, [notified], { publishAfterCommit: true });
-      return notified;
+    const notified = newEvent('order.notified', {
+      payOrderNo: event.data.payOrderNo,
+      merchantOrderNo: event.data.merchantOrderNo,
+      notifiedEventId: event.eventId,
+      deliveredAt: new Date().toISOString(),
     });
+    const held = { publishAfterCommit: true };
+    const [inserted] = await batchedTransaction(this.dataSource, (send) =>
+      send([rowInsert(event, 'DELIVERED', calls, null), outboxInsertIfOneRowChanged(notified, held)], {
+        commit: true,
+      }),
+    );
+    if (affectedRows(inserted) === 1) return notified;
+    const [updated] = await batchedTransaction(this.dataSource, (send) =>
+      send(
+        [
+          {
+            sql: "UPDATE notification_log SET status = 'DELIVERED', delivered_at = NOW(3), attempts = attempts + ? WHERE event_id = ? AND status <> 'DELIVERED'",
+            params: [calls, event.eventId],
+          },
+          outboxInsertIfOneRowChanged(notified, held),
+        ],
+        { commit: true },
+      ),
+    );
+    return affectedRows(updated) === 1 ? notified : null;
   }
 
   /** FAILED with `order.notify_failed`: the schedule is spent. */
@@ -96,11 +111,29 @@ export class NotificationLogRepository {
     attempts: number,
     lastError: string | null,
   ): Promise<boolean> {
-    const inserted = await manager.query(
-      `INSERT IGNORE INTO notification_log (event_id, merchant_order_no, pay_order_no, status, attempts, last_error, delivered_at)
-        VALUES (?, ?, ?, ?, ?, ?, IF(? = 'DELIVERED', NOW(3), NULL))`,
-      [event.eventId, event.data.merchantOrderNo, event.data.payOrderNo, status, attempts, lastError, status],
-    );
-    return affectedRows(inserted) === 1;
+    const { sql, params } = rowInsert(event, status, attempts, lastError);
+    return affectedRows(await manager.query(sql, params as unknown[])) === 1;
   }
+}
+
+/** The INSERT of an event's first row, with its first outcome; it changes nothing when there is one. */
+function rowInsert(
+  event: EventEnvelope<'payment.succeeded'>,
+  status: NotificationStatus,
+  attempts: number,
+  lastError: string | null,
+): Statement {
+  return {
+    sql: `INSERT IGNORE INTO notification_log (event_id, merchant_order_no, pay_order_no, status, attempts, last_error, delivered_at)
+           VALUES (?, ?, ?, ?, ?, ?, IF(? = 'DELIVERED', NOW(3), NULL))`,
+    params: [
+      event.eventId,
+      event.data.merchantOrderNo,
+      event.data.payOrderNo,
+      status,
+      attempts,
+      lastError,
+      status,
+    ],
+  };
 }

@@ -2,15 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   affectedRows,
   appendToOutbox,
+  batchedTransaction,
   insertId,
-  lockPayOrder,
+  lockPayOrderStatement,
   newEvent,
+  outboxInsertIfOneRowChanged,
   payActionTarget,
+  type EventEnvelope,
+  type Statement,
   type CreatedTrade,
   type ApplyRequest,
   type AttemptRow,
   type DataSource,
-  type EntityManager,
   type PayOrderRow,
 } from '@payments/common';
 
@@ -41,51 +44,56 @@ export function isDuplicateKey(error: unknown): boolean {
 }
 
 /**
- * Inserts a PAYING attempt and returns its row as written. The unique in-flight key
- * (`<pay order id>:<channel>`) refuses a second one for the same order and channel.
+ * The INSERT of a PAYING attempt of `payOrder`, and the row it writes once its id is known. The
+ * unique in-flight key (`<pay order id>:<channel>`) refuses a second one for the same order and
+ * channel. `payOrderId: 'LAST_INSERT_ID()'`: the order is inserted just before, in the same batch.
  */
-async function insertAttempt(
-  manager: EntityManager,
-  payOrder: PayOrderRow,
+function attemptInsert(
+  payOrder: Omit<PayOrderRow, 'id'>,
+  payOrderId: number | 'LAST_INSERT_ID()',
   channel: string,
   firstPollAt: Date,
-): Promise<AttemptRow> {
+): { statement: Statement; row: (ids: { id: number; payOrderId: number }) => AttemptRow } {
   const channelOrderNo = newNumber('co');
   // Stated rather than defaulted, so the row we return is the row written.
   const createdAt = new Date();
-  const inserted = await manager.query(
-    `INSERT INTO channel_order (channel_order_no, pay_order_id, merchant_order_no, channel, amount, currency, status,
-       inflight_key, expire_at, next_poll_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, ?, ?, ?)`,
-    [
-      channelOrderNo,
-      payOrder.id,
-      payOrder.merchant_order_no,
-      channel,
-      payOrder.amount,
-      payOrder.currency,
-      `${payOrder.id}:${channel}`,
-      payOrder.expire_at,
-      firstPollAt,
-      createdAt,
-    ],
-  );
+  const id = payOrderId === 'LAST_INSERT_ID()' ? 'LAST_INSERT_ID()' : '?';
   return {
-    id: insertId(inserted),
-    channel_order_no: channelOrderNo,
-    pay_order_id: payOrder.id,
-    merchant_order_no: payOrder.merchant_order_no,
-    channel,
-    amount: payOrder.amount,
-    currency: payOrder.currency,
-    status: 'PAYING',
-    pay_url: null,
-    pay_action_type: null,
-    provider_trade_no: null,
-    expire_at: new Date(payOrder.expire_at),
-    poll_count: 0,
-    needs_review: 0,
-    created_at: createdAt,
+    statement: {
+      sql: `INSERT INTO channel_order (channel_order_no, pay_order_id, merchant_order_no, channel, amount, currency, status,
+              inflight_key, expire_at, next_poll_at, created_at)
+            VALUES (?, ${id}, ?, ?, ?, ?, 'PAYING', CONCAT(${id}, ':', ?), ?, ?, ?)`,
+      params: [
+        channelOrderNo,
+        ...(id === '?' ? [payOrderId] : []),
+        payOrder.merchant_order_no,
+        channel,
+        payOrder.amount,
+        payOrder.currency,
+        ...(id === '?' ? [payOrderId] : []),
+        channel,
+        payOrder.expire_at,
+        firstPollAt,
+        createdAt,
+      ],
+    },
+    row: (ids) => ({
+      id: ids.id,
+      channel_order_no: channelOrderNo,
+      pay_order_id: ids.payOrderId,
+      merchant_order_no: payOrder.merchant_order_no,
+      channel,
+      amount: payOrder.amount,
+      currency: payOrder.currency,
+      status: 'PAYING',
+      pay_url: null,
+      pay_action_type: null,
+      provider_trade_no: null,
+      expire_at: new Date(payOrder.expire_at),
+      poll_count: 0,
+      needs_review: 0,
+      created_at: createdAt,
+    }),
   };
 }
 
@@ -99,6 +107,39 @@ function createdEvent(attempt: AttemptRow, payOrder: PayOrderRow) {
     currency: attempt.currency,
     expireAt: new Date(attempt.expire_at).toISOString(),
   });
+}
+
+export interface CallbackEntry {
+  channel: string;
+  channelOrderNo: string | null;
+  signature: string | null;
+  rawBody: string;
+  verified: boolean;
+  outcome: string;
+  detail?: string;
+}
+
+/**
+ * The INSERT of a callback into the callback log, raw (a statement of its own, or one of a
+ * settlement's writes). One that failed verification is anybody's bytes: only a bounded prefix is
+ * kept, with the whole body's SHA-256 and size, so a stranger cannot fill the table.
+ */
+export function callbackInsert(entry: CallbackEntry): Statement {
+  const bytes = Buffer.from(entry.rawBody, 'utf8');
+  return {
+    sql: `INSERT INTO callback_log (channel, channel_order_no, signature, raw_body, body_sha256, body_bytes, outcome, detail)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    params: [
+      entry.channel.slice(0, 32),
+      entry.channelOrderNo?.slice(0, 64) ?? null,
+      entry.signature?.slice(0, entry.verified ? 1024 : 256) ?? null,
+      entry.verified ? entry.rawBody : entry.rawBody.slice(0, UNVERIFIED_BODY_PREFIX),
+      createHash('sha256').update(bytes).digest('hex'),
+      bytes.length,
+      entry.outcome,
+      entry.detail?.slice(0, 512) ?? null,
+    ],
+  };
 }
 
 /** SQL for pay orders and attempts; every state change that others react to writes its event. */
@@ -176,43 +217,49 @@ export class PaymentRepository {
 
   /**
    * A new order and its first attempt, in one transaction before the provider is called (record,
-   * call, then settle): the pay order goes straight to PAYING. Undefined when another instance
-   * inserted the order first (its unique key): the caller decides again on what is there.
+   * call, then settle), in one round trip: the pay order goes straight to PAYING. Undefined when
+   * another instance inserted the order first (its unique key): the caller decides again on what
+   * is there.
    */
   async createPayOrderWithAttempt(
     request: ApplyRequest,
     expireAt: Date,
     firstPollAt: Date,
   ): Promise<{ payOrder: PayOrderRow; attempt: AttemptRow } | undefined> {
-    const payOrderNo = newNumber('po');
+    const order: Omit<PayOrderRow, 'id'> = {
+      pay_order_no: newNumber('po'),
+      merchant_order_no: request.merchantOrderNo,
+      amount: request.amount,
+      currency: request.currency,
+      status: 'PAYING',
+      paid_channel_order_no: null,
+      expire_at: expireAt,
+    };
+    const attempt = attemptInsert(order, 'LAST_INSERT_ID()', request.channel, firstPollAt);
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        const inserted = await manager.query(
-          `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at, version)
-           VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, 1)`,
+      const [orderInserted, attemptInserted] = await batchedTransaction(this.dataSource, (send) =>
+        send(
           [
-            payOrderNo,
-            request.merchantOrderNo,
-            request.amount,
-            request.currency,
-            request.subject,
-            request.returnUrl ?? null,
-            expireAt,
+            {
+              sql: `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at, version)
+                    VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, 1)`,
+              params: [
+                order.pay_order_no,
+                order.merchant_order_no,
+                order.amount,
+                order.currency,
+                request.subject,
+                request.returnUrl ?? null,
+                expireAt,
+              ],
+            },
+            attempt.statement,
           ],
-        );
-        const payOrder: PayOrderRow = {
-          id: insertId(inserted),
-          pay_order_no: payOrderNo,
-          merchant_order_no: request.merchantOrderNo,
-          amount: request.amount,
-          currency: request.currency,
-          status: 'PAYING',
-          paid_channel_order_no: null,
-          expire_at: expireAt,
-        };
-        const attempt = await insertAttempt(manager, payOrder, request.channel, firstPollAt);
-        return { payOrder, attempt };
-      });
+          { commit: true },
+        ),
+      );
+      const payOrder: PayOrderRow = { id: insertId(orderInserted), ...order };
+      return { payOrder, attempt: attempt.row({ id: insertId(attemptInserted), payOrderId: payOrder.id }) };
     } catch (error) {
       if (isDuplicateKey(error)) return undefined;
       throw error;
@@ -230,18 +277,28 @@ export class PaymentRepository {
     firstPollAt: Date,
   ): Promise<{ attempt: AttemptRow } | { refused: PayOrderRow['status'] } | undefined> {
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        const locked = await lockPayOrder(manager, payOrder.id);
-        if (locked.status === 'PAID' || locked.status === 'CLOSED') return { refused: locked.status };
-        const attempt = await insertAttempt(manager, payOrder, channel, firstPollAt);
-        // By primary key alone: we hold the row's lock and know its status. With `AND status =
-        // 'UNPAID'` MariaDB may read through the (status, expire_at) index when few orders are
-        // UNPAID, locking other orders' entries: two applies then deadlocked (seen in the demo).
-        if (locked.status === 'UNPAID')
-          await manager.query(`UPDATE pay_order SET status = 'PAYING', version = version + 1 WHERE id = ?`, [
-            payOrder.id,
-          ]);
-        return { attempt };
+      return await batchedTransaction(this.dataSource, async (send) => {
+        const [[locked]] = (await send([lockPayOrderStatement(payOrder.id)])) as [PayOrderRow[]];
+        if (locked!.status === 'PAID' || locked!.status === 'CLOSED') return { refused: locked!.status };
+        const attempt = attemptInsert(payOrder, payOrder.id, channel, firstPollAt);
+        const [inserted] = await send(
+          [
+            attempt.statement,
+            // By primary key alone: we hold the row's lock and know its status. With `AND status =
+            // 'UNPAID'` MariaDB may read through the (status, expire_at) index when few orders are
+            // UNPAID, locking other orders' entries: two applies then deadlocked (seen in the demo).
+            ...(locked!.status === 'UNPAID'
+              ? [
+                  {
+                    sql: `UPDATE pay_order SET status = 'PAYING', version = version + 1 WHERE id = ?`,
+                    params: [payOrder.id],
+                  },
+                ]
+              : []),
+          ],
+          { commit: true },
+        );
+        return { attempt: attempt.row({ id: insertId(inserted), payOrderId: payOrder.id }) };
       });
     } catch (error) {
       if (isDuplicateKey(error)) return undefined;
@@ -249,18 +306,36 @@ export class PaymentRepository {
     }
   }
 
-  /** Stores the provider's pay URL and announces the attempt; false if it was settled meanwhile. */
-  async markCreated(attempt: AttemptRow, payOrder: PayOrderRow, created: CreatedTrade): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const updated = await manager.query(
-        `UPDATE channel_order SET pay_url = ?, pay_action_type = ?, provider_trade_no = COALESCE(?, provider_trade_no)
-          WHERE id = ? AND status = 'PAYING'`,
-        [payActionTarget(created.payAction), created.payAction.type, created.providerTradeNo, attempt.id],
-      );
-      if (affectedRows(updated) !== 1) return false;
-      await appendToOutbox(manager, [createdEvent(attempt, payOrder)]);
-      return true;
-    });
+  /**
+   * Stores the provider's pay URL and writes `channel_order.created`, in one round trip (the
+   * event only if the attempt was still PAYING). Returns the event, for the caller to hand to
+   * `OutboxRelay.publishCommitted`, or undefined if the attempt was settled meanwhile.
+   */
+  async markCreated(
+    attempt: AttemptRow,
+    payOrder: PayOrderRow,
+    created: CreatedTrade,
+  ): Promise<EventEnvelope<'channel_order.created'> | undefined> {
+    const event = createdEvent(attempt, payOrder);
+    const [updated] = await batchedTransaction(this.dataSource, (send) =>
+      send(
+        [
+          {
+            sql: `UPDATE channel_order SET pay_url = ?, pay_action_type = ?, provider_trade_no = COALESCE(?, provider_trade_no)
+                   WHERE id = ? AND status = 'PAYING'`,
+            params: [
+              payActionTarget(created.payAction),
+              created.payAction.type,
+              created.providerTradeNo,
+              attempt.id,
+            ],
+          },
+          outboxInsertIfOneRowChanged(event, { publishAfterCommit: true }),
+        ],
+        { commit: true },
+      ),
+    );
+    return affectedRows(updated) === 1 ? event : undefined;
   }
 
   /**
@@ -274,38 +349,10 @@ export class PaymentRepository {
     );
   }
 
-  /**
-   * Every callback, raw; `manager` puts it in a transaction of the caller's. One that failed
-   * verification is anybody's bytes: only a bounded prefix is kept, with the whole body's
-   * SHA-256 and size, so a stranger cannot fill the table.
-   */
-  async recordCallback(
-    entry: {
-      channel: string;
-      channelOrderNo: string | null;
-      signature: string | null;
-      rawBody: string;
-      verified: boolean;
-      outcome: string;
-      detail?: string;
-    },
-    manager: Pick<EntityManager, 'query'> = this.dataSource,
-  ): Promise<void> {
-    const bytes = Buffer.from(entry.rawBody, 'utf8');
-    await manager.query(
-      `INSERT INTO callback_log (channel, channel_order_no, signature, raw_body, body_sha256, body_bytes, outcome, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        entry.channel.slice(0, 32),
-        entry.channelOrderNo?.slice(0, 64) ?? null,
-        entry.signature?.slice(0, entry.verified ? 1024 : 256) ?? null,
-        entry.verified ? entry.rawBody : entry.rawBody.slice(0, UNVERIFIED_BODY_PREFIX),
-        createHash('sha256').update(bytes).digest('hex'),
-        bytes.length,
-        entry.outcome,
-        entry.detail?.slice(0, 512) ?? null,
-      ],
-    );
+  /** Every callback, raw (see `callbackInsert`). */
+  async recordCallback(entry: CallbackEntry): Promise<void> {
+    const { sql, params } = callbackInsert(entry);
+    await this.dataSource.query(sql, params as unknown[]);
   }
 
   async findApplyAnswer(messageId: string): Promise<

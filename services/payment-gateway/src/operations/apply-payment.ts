@@ -220,15 +220,15 @@ async function createAtProvider(
       `the provider did not confirm the payment (${errorMessage(error)}); apply again to retry`,
     );
   }
-  const stored = await deps.repository.markCreated(attempt, payOrder, created);
-  if (!stored) {
+  const announced = await deps.repository.markCreated(attempt, payOrder, created);
+  if (!announced) {
     // Settled while we waited on the provider (the poller found no trade): do not hand out a pay URL.
     await channel
       .closeTrade({ channelOrderNo: attempt.channel_order_no, providerTradeNo: created.providerTradeNo })
       .catch(() => undefined);
     throw new ApiError('CHANNEL_ERROR', 'the payment attempt ended while it was being created; apply again');
   }
-  deps.relay.kick();
+  deps.relay.publishCommitted([announced]);
   // The attempt is as stored just now: still PAYING, with its pay URL. A pay order this request
   // created is PAYING too (nothing else could reach it yet); an older one may have been settled
   // through another channel meanwhile, so its status is read again.

@@ -11,6 +11,7 @@ import {
   type ProviderNotification,
 } from '@payments/common';
 import type { GatewayDeps } from '../deps';
+import { callbackInsert } from '../adapters/payment-repository';
 import { isDependencyDown } from '../http/errors';
 
 /** The generic answer for a route no provider owns (no provider to speak for). */
@@ -170,18 +171,16 @@ async function settleNotification(
     return refuse(400, 'CHANNEL_MISMATCH', `attempt ${channelOrderNo} belongs to ${attempt.channel}`);
   // The raw notification is recorded in the settlement's own transaction: one commit for both.
   const result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, {
-    alsoWrite: (manager, settlement) =>
-      deps.repository.recordCallback(
-        {
-          channel: route,
-          channelOrderNo,
-          signature: unverified.signature,
-          rawBody,
-          verified: true,
-          outcome: settlement.kind,
-        },
-        manager,
-      ),
+    alsoWrite: (settlement) => [
+      callbackInsert({
+        channel: route,
+        channelOrderNo,
+        signature: unverified.signature,
+        rawBody,
+        verified: true,
+        outcome: settlement.kind,
+      }),
+    ],
     publishAfterCommit: true,
   });
   deps.metrics.observeSettlement(result);
