@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { acquireConnection } from './driver';
 
 /** One SQL statement with its `?` parameters. */
 export interface Statement {
@@ -28,7 +29,7 @@ export async function batchedTransaction<T>(
   dataSource: DataSource,
   work: (send: SendStatements) => Promise<T>,
 ): Promise<T> {
-  const runner = dataSource.createQueryRunner();
+  const connection = await acquireConnection(dataSource);
   let open = false;
   let committed = false;
   const send: SendStatements = async (statements, options = {}) => {
@@ -40,25 +41,30 @@ export async function batchedTransaction<T>(
       ...(options.commit ? ['COMMIT'] : []),
     ].join(';\n');
     open = true;
-    const raw: unknown = await runner.query(
+    const raw = await connection.query(
       sql,
       statements.flatMap((statement) => statement.params ?? []),
     );
     if (options.commit) committed = true;
     // One statement's result alone comes back bare; several come back as an array, one each.
-    const results =
-      statements.length + (opening ? 1 : 0) + (options.commit ? 1 : 0) > 1 ? (raw as unknown[]) : [raw];
+    const sent = statements.length + (opening ? 1 : 0) + (options.commit ? 1 : 0);
+    const results = sent > 1 ? (raw as unknown[]) : [raw];
     return results.slice(opening ? 1 : 0, (opening ? 1 : 0) + statements.length);
   };
   try {
     const result = await work(send);
-    if (open && !committed) await runner.query('COMMIT');
+    if (open && !committed) await connection.query('COMMIT', []);
+    connection.release();
     return result;
   } catch (error) {
-    // A batch stopped by a failed statement leaves its transaction open on the connection.
-    if (open && !committed) await runner.query('ROLLBACK').catch(() => undefined);
+    // A batch stopped by a failed statement leaves its transaction open on the connection: roll
+    // it back, or close the connection if even that fails, so the pool never hands it on open.
+    if (!open || committed) connection.release();
+    else
+      await connection.query('ROLLBACK', []).then(
+        () => connection.release(),
+        () => connection.destroy(),
+      );
     throw error;
-  } finally {
-    await runner.release();
   }
 }

@@ -6,6 +6,7 @@ import { errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import type { Statement } from './batched-transaction';
 import { affectedRows } from './data-source';
+import { sqlQuery } from './driver';
 
 export function newEvent<T extends EventType>(
   type: T,
@@ -201,7 +202,8 @@ export class OutboxRelay {
     this.marking ??= (async () => {
       while (this.sentToMark.length > 0) {
         const batch = this.sentToMark.splice(0, 500);
-        await this.dataSource.query(
+        await sqlQuery(
+          this.dataSource,
           `UPDATE outbox SET sent_at = NOW(3) WHERE event_id IN (${batch.map(() => '?').join(',')}) AND sent_at IS NULL`,
           batch,
         );
@@ -287,7 +289,8 @@ export class OutboxRelay {
       });
     } finally {
       if (sentIds.length > 0) {
-        await this.dataSource.query(
+        await sqlQuery(
+          this.dataSource,
           `UPDATE outbox SET sent_at = NOW(3) WHERE id IN (${sentIds.map(() => '?').join(',')})`,
           sentIds,
         );
@@ -296,7 +299,8 @@ export class OutboxRelay {
       // index would take gap locks there and deadlock with the services' inserts.
       const failedIds = rows.map((row) => row.id).filter((id) => !sentIds.includes(id));
       if (failedIds.length > 0) {
-        await this.dataSource.query(
+        await sqlQuery(
+          this.dataSource,
           `UPDATE outbox SET claimed_until = NULL WHERE id IN (${failedIds.map(() => '?').join(',')}) AND sent_at IS NULL`,
           failedIds,
         );

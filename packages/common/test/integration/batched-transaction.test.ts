@@ -13,22 +13,30 @@ function outboxRow(eventId: string): Statement {
 describe('batchedTransaction (real MariaDB)', () => {
   let env: TestEnv;
   let dataSource: DataSource;
-  /** Round trips made through query runners (each `query` call is one). */
+  /** Round trips made on pooled connections. */
   let trips = 0;
 
   beforeAll(async () => {
     env = await createTestEnv();
     dataSource = await openDataSource(env.config.DATABASE_URL, { poolSize: 2 });
-    const createQueryRunner = dataSource.createQueryRunner.bind(dataSource);
-    dataSource.createQueryRunner = (...args) => {
-      const runner = createQueryRunner(...args);
-      const query = runner.query.bind(runner);
-      runner.query = (...queryArgs: Parameters<typeof query>) => {
-        trips += 1;
-        return query(...queryArgs);
-      };
-      return runner;
-    };
+    // Every round trip is one `query` on a pooled connection of mysql2's pool beneath TypeORM.
+    type Connection = { query: (...args: unknown[]) => void };
+    type Done = (error: Error | null, connection: Connection) => void;
+    const pool = (dataSource.driver as unknown as { pool: { getConnection: (done: Done) => void } }).pool;
+    const getConnection = pool.getConnection.bind(pool);
+    const counted = new WeakSet<Connection>();
+    pool.getConnection = (done: Done) =>
+      getConnection((error, connection) => {
+        if (connection && !counted.has(connection)) {
+          counted.add(connection);
+          const query = connection.query.bind(connection);
+          connection.query = (...args: unknown[]) => {
+            trips += 1;
+            return query(...args);
+          };
+        }
+        done(error, connection);
+      });
   });
   afterAll(async () => {
     await dataSource?.destroy();

@@ -1,4 +1,5 @@
 import {
+  sqlQuery,
   affectedRows,
   appendToOutbox,
   batchedTransaction,
@@ -22,7 +23,7 @@ export class NotificationLogRepository {
 
   /** The event's row status, or undefined before the first outcome was recorded. */
   async status(eventId: string): Promise<NotificationStatus | undefined> {
-    const [row] = await this.dataSource.query('SELECT status FROM notification_log WHERE event_id = ?', [
+    const [row] = await sqlQuery(this.dataSource, 'SELECT status FROM notification_log WHERE event_id = ?', [
       eventId,
     ]);
     return row?.status as NotificationStatus | undefined;
@@ -36,7 +37,8 @@ export class NotificationLogRepository {
   ): Promise<void> {
     const error = calls === 0 ? null : lastError.slice(0, 512);
     if (await this.insertRow(this.dataSource.manager, event, 'PENDING', calls, error)) return;
-    await this.dataSource.query(
+    await sqlQuery(
+      this.dataSource,
       "UPDATE notification_log SET attempts = attempts + ?, last_error = IF(? = 0, last_error, ?), status = IF(status = 'FAILED', 'PENDING', status) WHERE event_id = ? AND status <> 'DELIVERED'",
       [calls, calls, lastError.slice(0, 512), event.eventId],
     );

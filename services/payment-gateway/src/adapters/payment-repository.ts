@@ -8,6 +8,7 @@ import {
   newEvent,
   outboxInsertIfOneRowChanged,
   payActionTarget,
+  sqlQuery,
   type EventEnvelope,
   type Statement,
   type CreatedTrade,
@@ -147,14 +148,14 @@ export class PaymentRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async findPayOrder(merchantOrderNo: string): Promise<PayOrderRow | undefined> {
-    const [row] = await this.dataSource.query('SELECT * FROM pay_order WHERE merchant_order_no = ?', [
+    const [row] = await sqlQuery(this.dataSource, 'SELECT * FROM pay_order WHERE merchant_order_no = ?', [
       merchantOrderNo,
     ]);
     return row as PayOrderRow | undefined;
   }
 
   async findPayOrderById(id: number): Promise<(PayOrderRow & { subject: string }) | undefined> {
-    const [row] = await this.dataSource.query('SELECT * FROM pay_order WHERE id = ?', [id]);
+    const [row] = await sqlQuery(this.dataSource, 'SELECT * FROM pay_order WHERE id = ?', [id]);
     return row as (PayOrderRow & { subject: string }) | undefined;
   }
 
@@ -165,7 +166,8 @@ export class PaymentRepository {
   ): Promise<PayOrderRow | undefined> {
     const payOrderNo = newNumber('po');
     try {
-      const inserted = await this.dataSource.query(
+      const inserted = await sqlQuery(
+        this.dataSource,
         `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at, version)
          VALUES (?, ?, ?, ?, ?, ?, 'UNPAID', ?, 1)`,
         [
@@ -195,20 +197,21 @@ export class PaymentRepository {
   }
 
   async attemptsOf(payOrderId: number): Promise<AttemptRow[]> {
-    return this.dataSource.query('SELECT * FROM channel_order WHERE pay_order_id = ? ORDER BY id', [
+    return sqlQuery(this.dataSource, 'SELECT * FROM channel_order WHERE pay_order_id = ? ORDER BY id', [
       payOrderId,
     ]);
   }
 
   async findAttempt(channelOrderNo: string): Promise<AttemptRow | undefined> {
-    const [row] = await this.dataSource.query('SELECT * FROM channel_order WHERE channel_order_no = ?', [
+    const [row] = await sqlQuery(this.dataSource, 'SELECT * FROM channel_order WHERE channel_order_no = ?', [
       channelOrderNo,
     ]);
     return row as AttemptRow | undefined;
   }
 
   async refundsOf(payOrderId: number): Promise<RefundRow[]> {
-    return this.dataSource.query(
+    return sqlQuery(
+      this.dataSource,
       `SELECT refund_no, channel_order_no, reason, amount, status, settled_manually_by, settled_manually_at, manual_reference
          FROM refund_order WHERE pay_order_id = ? ORDER BY id`,
       [payOrderId],
@@ -352,7 +355,7 @@ export class PaymentRepository {
   /** Every callback, raw (see `callbackInsert`). */
   async recordCallback(entry: CallbackEntry): Promise<void> {
     const { sql, params } = callbackInsert(entry);
-    await this.dataSource.query(sql, params as unknown[]);
+    await sqlQuery(this.dataSource, sql, params as unknown[]);
   }
 
   async findApplyAnswer(messageId: string): Promise<
@@ -365,7 +368,8 @@ export class PaymentRepository {
       }
     | undefined
   > {
-    const [row] = await this.dataSource.query(
+    const [row] = await sqlQuery(
+      this.dataSource,
       'SELECT merchant_order_no, request_sha256, response_status, response_body FROM apply_request WHERE message_id = ?',
       [messageId],
     );
@@ -386,7 +390,8 @@ export class PaymentRepository {
     requestSha256: string,
     answer: { status: number; body: unknown },
   ): Promise<void> {
-    await this.dataSource.query(
+    await sqlQuery(
+      this.dataSource,
       'INSERT IGNORE INTO apply_request (message_id, merchant_order_no, request_sha256, response_status, response_body) VALUES (?, ?, ?, ?, ?)',
       [messageId, merchantOrderNo, requestSha256, answer.status, JSON.stringify(answer.body)],
     );

@@ -1,11 +1,11 @@
-import { affectedRows, type AttemptRow, type DataSource } from '@payments/common';
+import { affectedRows, sqlQuery, type AttemptRow, type DataSource } from '@payments/common';
 
 /** The poller's SQL: indexed, bounded, and claim-by-compare-and-set so pollers never collide. */
 export class AttemptRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async find(channelOrderNo: string): Promise<AttemptRow | undefined> {
-    const [row] = await this.dataSource.query('SELECT * FROM channel_order WHERE channel_order_no = ?', [
+    const [row] = await sqlQuery(this.dataSource, 'SELECT * FROM channel_order WHERE channel_order_no = ?', [
       channelOrderNo,
     ]);
     return row as AttemptRow | undefined;
@@ -16,7 +16,8 @@ export class AttemptRepository {
    * when another message (a duplicate event, or the sweep) owns the attempt now.
    */
   async claimNextPoll(attemptId: number, seq: number, delayMs: number): Promise<boolean> {
-    const result = await this.dataSource.query(
+    const result = await sqlQuery(
+      this.dataSource,
       `UPDATE channel_order SET poll_count = ?, next_poll_at = NOW(3) + INTERVAL ? MICROSECOND
         WHERE id = ? AND poll_count = ? AND status = 'PAYING'`,
       [seq + 1, delayMs * 1000, attemptId, seq],
@@ -25,7 +26,8 @@ export class AttemptRepository {
   }
 
   async markForReview(attemptId: number, reason: string): Promise<void> {
-    await this.dataSource.query(
+    await sqlQuery(
+      this.dataSource,
       'UPDATE channel_order SET needs_review = 1, failure_reason = ? WHERE id = ?',
       [reason.slice(0, 255), attemptId],
     );
@@ -36,7 +38,8 @@ export class AttemptRepository {
    * replayed copy wins, and it owns the next poll.
    */
   async resumeAfterReview(attemptId: number, seq: number, delayMs: number): Promise<boolean> {
-    const result = await this.dataSource.query(
+    const result = await sqlQuery(
+      this.dataSource,
       `UPDATE channel_order SET needs_review = 0, poll_count = ?, next_poll_at = NOW(3) + INTERVAL ? MICROSECOND
         WHERE id = ? AND poll_count = ? AND status = 'PAYING' AND needs_review = 1`,
       [seq + 1, delayMs * 1000, attemptId, seq],
@@ -49,7 +52,8 @@ export class AttemptRepository {
    * message). Attempts parked for review wait for a person, not for the sweep.
    */
   async overdue(graceMs: number, limit: number): Promise<AttemptRow[]> {
-    return this.dataSource.query(
+    return sqlQuery(
+      this.dataSource,
       `SELECT * FROM channel_order WHERE status = 'PAYING' AND needs_review = 0
           AND next_poll_at < NOW(3) - INTERVAL ? MICROSECOND
         ORDER BY next_poll_at LIMIT ?`,
@@ -59,7 +63,8 @@ export class AttemptRepository {
 
   /** Open pay orders past their expiry with no attempt in flight. */
   async expiredIdleOrders(limit: number): Promise<{ id: number; merchant_order_no: string }[]> {
-    return this.dataSource.query(
+    return sqlQuery(
+      this.dataSource,
       `SELECT p.id, p.merchant_order_no FROM pay_order p
         WHERE p.status IN ('UNPAID', 'PAYING') AND p.expire_at < NOW(3)
           AND NOT EXISTS (SELECT 1 FROM channel_order c WHERE c.pay_order_id = p.id AND c.status = 'PAYING')
@@ -69,7 +74,8 @@ export class AttemptRepository {
   }
 
   async oldestInflightAgeSeconds(): Promise<number> {
-    const [row] = await this.dataSource.query(
+    const [row] = await sqlQuery(
+      this.dataSource,
       "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(3)) / 1e6 AS age FROM channel_order WHERE status = 'PAYING'",
     );
     return row?.age == null ? 0 : Number(row.age);
