@@ -19,13 +19,16 @@ export interface LockOptions {
 export interface LockHandle {
   key: string;
   token: string;
+  /** The lock was busy when first asked for: someone else was working under it meanwhile. */
+  waited: boolean;
   release(): Promise<boolean>;
   extend(ttlMs: number): Promise<boolean>;
 }
 
-/** Whether a lock taken by `withLock` is still ours. */
+/** Whether a lock taken by `withLock` is still ours, and whether it was busy when first asked for. */
 export interface LockGuard {
   held(): boolean;
+  waited: boolean;
 }
 
 /**
@@ -49,14 +52,16 @@ export class RedisLock {
     const token = randomUUID();
     const deadline = Date.now() + options.waitMs;
     const retryEveryMs = options.retryEveryMs ?? 20;
+    let asked = 0;
     for (;;) {
+      asked += 1;
       let ok: string | null;
       try {
         ok = await this.redis.set(key, token, 'PX', options.ttlMs, 'NX');
       } catch (error) {
         throw new DependencyUnavailableError('redis', { cause: error });
       }
-      if (ok === 'OK') return this.handle(key, token);
+      if (ok === 'OK') return this.handle(key, token, asked > 1);
       if (Date.now() + retryEveryMs > deadline) return undefined;
       await new Promise((resolve) =>
         setTimeout(resolve, retryEveryMs + Math.floor(Math.random() * retryEveryMs)),
@@ -93,7 +98,7 @@ export class RedisLock {
       },
       Math.max(1, Math.floor(options.ttlMs / 3)),
     );
-    const guard: LockGuard = { held: () => Date.now() < heldUntil };
+    const guard: LockGuard = { held: () => Date.now() < heldUntil, waited: handle.waited };
     try {
       return { acquired: true, result: await work(guard) };
     } finally {
@@ -103,10 +108,11 @@ export class RedisLock {
     }
   }
 
-  private handle(key: string, token: string): LockHandle {
+  private handle(key: string, token: string, waited: boolean): LockHandle {
     return {
       key,
       token,
+      waited,
       release: async () => (await this.redis.eval(RELEASE, 1, key, token)) === 1,
       extend: async (ttlMs: number) => (await this.redis.eval(EXTEND, 1, key, token, String(ttlMs))) === 1,
     };

@@ -41,6 +41,17 @@ describe('Redis lock (real Redis)', () => {
     expect(maxHolders).toBe(1);
   });
 
+  it('tells the work whether the lock was busy when first asked for', async () => {
+    const lock = new RedisLock(clients[0]!, env.config.TOPOLOGY_PREFIX);
+    const options = { ttlMs: 5000, waitMs: 2000, retryEveryMs: 5 };
+    const free = await lock.withLock('order-waited', options, async (guard) => guard.waited);
+    expect(free).toEqual({ acquired: true, result: false });
+    const held = await lock.acquire('order-waited', options);
+    setTimeout(() => void held!.release(), 100);
+    const busy = await lock.withLock('order-waited', options, async (guard) => guard.waited);
+    expect(busy).toEqual({ acquired: true, result: true });
+  });
+
   it('gives up after its wait, and a release by a stale holder frees nothing', async () => {
     const lock = new RedisLock(clients[0]!, env.config.TOPOLOGY_PREFIX);
     const first = await lock.acquire('order-2', { ttlMs: 200, waitMs: 0 });

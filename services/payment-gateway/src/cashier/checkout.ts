@@ -45,6 +45,8 @@ export async function startCheckout(deps: GatewayDeps, body: unknown) {
     if (!order) throw new ApiError('PAYMENT_IN_PROGRESS', 'the order is being created; try again');
     refuseIfOtherMoney({ amount: Number(order.amount), currency: order.currency }, request);
   }
+  // Its first apply from the cashier page then reads it rather than trying to create it.
+  deps.finalStatus.rememberExists(order.merchant_order_no);
   const token = mintToken();
   await storeToken(deps.dataSource, token, order.id, offered, request.returnUrl);
   return {

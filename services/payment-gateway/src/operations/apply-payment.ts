@@ -56,11 +56,15 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
     );
   const expireAt = orderExpiry(deps, request.expireAt);
 
-  await refuseFinalFromCache(deps, request.merchantOrderNo);
+  const known = await refuseFinalFromCache(deps, request.merchantOrderNo);
   const outcome = await deps.lock.withLock(
     orderLockName(request.merchantOrderNo),
     orderLock(deps.config),
-    (guard) => applyLocked(deps, request, expireAt, guard),
+    (guard) =>
+      // Never seen, and nobody was applying for it just before us: most likely a new order.
+      known === undefined && !guard.waited
+        ? applyNewLocked(deps, request, expireAt, guard)
+        : applyLocked(deps, request, expireAt, guard),
   );
   if (!outcome.acquired)
     throw new ApiError('PAYMENT_IN_PROGRESS', 'another request for this order is in progress; try again');
@@ -69,12 +73,39 @@ export async function applyPayment(deps: GatewayDeps, request: ApplyRequest): Pr
 
 /**
  * A paid or closed order is refused without its lock when the cache knows it, and the database
- * agrees: the cache alone never refuses anyone.
+ * agrees: the cache alone never refuses anyone. Returns what the cache knew (undefined: an order
+ * it never saw).
  */
-async function refuseFinalFromCache(deps: GatewayDeps, merchantOrderNo: string): Promise<void> {
-  if (!(await deps.finalStatus.get(merchantOrderNo))) return;
-  const payOrder = await deps.repository.findPayOrder(merchantOrderNo);
-  if (payOrder) refuseIfFinal(payOrder.status);
+async function refuseFinalFromCache(
+  deps: GatewayDeps,
+  merchantOrderNo: string,
+): Promise<'PAID' | 'CLOSED' | 'EXISTS' | undefined> {
+  const known = await deps.finalStatus.lookup(merchantOrderNo);
+  if (known === 'PAID' || known === 'CLOSED') {
+    const payOrder = await deps.repository.findPayOrder(merchantOrderNo);
+    if (payOrder) refuseIfFinal(payOrder.status);
+  }
+  return known;
+}
+
+/**
+ * An order the cache never saw, most likely a new one: created with its attempt without being
+ * read first (one round trip to the database less on every first apply). If it exists after all
+ * (the cache forgot it, or another instance made it first), its unique key refuses the insert and
+ * the order is decided on what is there, as any other.
+ */
+async function applyNewLocked(
+  deps: GatewayDeps,
+  request: ApplyRequest,
+  expireAt: Date,
+  guard: LockGuard,
+): Promise<ApplyAnswer> {
+  assertStillLocked(guard);
+  const firstPollAt = new Date(Date.now() + deps.config.POLL_SCHEDULE[0]!);
+  const created = await deps.repository.createPayOrderWithAttempt(request, expireAt, firstPollAt);
+  if (!created) return applyLocked(deps, request, expireAt, guard);
+  deps.finalStatus.rememberExists(request.merchantOrderNo);
+  return createAtProvider(deps, created.payOrder, created.attempt, request, true);
 }
 
 /** The lock was lost (its renewal failed): stop before anything that needs it. */
@@ -91,7 +122,10 @@ async function applyLocked(
 ): Promise<ApplyAnswer> {
   const { repository } = deps;
   const payOrder = await repository.findPayOrder(request.merchantOrderNo);
-  if (payOrder) await deps.finalStatus.remember(payOrder.merchant_order_no, payOrder.status);
+  if (payOrder) {
+    await deps.finalStatus.remember(payOrder.merchant_order_no, payOrder.status);
+    deps.finalStatus.rememberExists(payOrder.merchant_order_no);
+  }
   const attempts = payOrder ? await repository.attemptsOf(payOrder.id) : [];
   const decision = decideApply(
     payOrder && {
@@ -127,6 +161,7 @@ async function applyLocked(
     const created = await repository.createPayOrderWithAttempt(request, expireAt, firstPollAt);
     // Another instance created the order first (lock lost): decide again on what is there.
     if (!created) return applyLocked(deps, request, expireAt, guard);
+    deps.finalStatus.rememberExists(request.merchantOrderNo);
     return createAtProvider(deps, created.payOrder, created.attempt, request, true);
   }
 

@@ -1,3 +1,5 @@
+import Redis from 'ioredis';
+import { redisKey } from '@payments/common';
 import { eventually } from '@payments/common/src/testing';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 
@@ -239,6 +241,31 @@ describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PS
     } finally {
       await held?.release();
     }
+  });
+
+  it('an order the cache forgot is refused a second pay order by its unique key, and answered as a repeat', async () => {
+    const no = orderNo('forgot');
+    const first = await api(url, 'POST', '/v1/payments', applyBody(no));
+    expect(first.status).toBe(201);
+    const cache = stack.gateways[0]!.deps.finalStatus;
+    await eventually('remembered', async () => (await cache.lookup(no)) === 'EXISTS');
+    // Redis lost the key (a flush, a failover): the next apply tries to create the order first.
+    const redis = new Redis(stack.config.REDIS_URL);
+    try {
+      await redis.del(redisKey(stack.config.TOPOLOGY_PREFIX, `final:${no}`));
+    } finally {
+      redis.disconnect();
+    }
+    expect(await cache.lookup(no)).toBeUndefined();
+    const again = await api(url, 'POST', '/v1/payments', applyBody(no));
+    expect([again.status, again.body.reused]).toEqual([200, true]);
+    expect(again.body.attempt.channelOrderNo).toBe(first.body.attempt.channelOrderNo);
+    expect(again.body.payOrderNo).toBe(first.body.payOrderNo);
+    expect(await attemptRows(no)).toHaveLength(1);
+    await eventually('remembered again', async () => (await cache.lookup(no)) === 'EXISTS');
+    // Another amount is refused as for any known order.
+    const other = await api(url, 'POST', '/v1/payments', { ...applyBody(no), amount: 1 });
+    expect(other.status).toBe(422);
   });
 
   it('answers 503 and creates nothing when Redis cannot be reached', async () => {
