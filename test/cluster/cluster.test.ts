@@ -16,7 +16,7 @@ import {
   type RabbitNode,
 } from '../../scripts/lib/cluster';
 import { SystemStack } from '../support/system';
-import { API_KEY, orderNo } from '../support/stack';
+import { API_KEY, api, applyBody, orderNo } from '../support/stack';
 
 /**
  * Past one machine (CONTRACT 12): the services against a 3-node RabbitMQ cluster and Redis under
@@ -40,6 +40,8 @@ if (!localServers && !process.env.CI)
       const prober = new ApplyProber(system);
       const saw: Record<string, unknown> = {};
       const reportedWhileDown: Record<string, number | string> = {};
+      const leadersStopped: string[] = [];
+      saw.leadersStopped = leadersStopped;
       const extraOrders: string[] = [];
       try {
         await system.startAll(2);
@@ -62,8 +64,7 @@ if (!localServers && !process.env.CI)
           prober.phase(`broker ${round} node back`);
           await sleep(5000);
           // The second round stops whichever node leads now: the work moved off the first.
-          if (round === 'second') saw.leadersStopped = [saw.leadersStopped, leader.name];
-          else saw.leadersStopped = leader.name;
+          leadersStopped.push(leader.name);
         }
 
         prober.phase('redis SENTINEL FAILOVER');
@@ -150,19 +151,13 @@ if (!localServers && !process.env.CI)
           const orders = await Promise.all(
             Array.from({ length: 30 }, async () => {
               const merchantOrderNo = orderNo(`scale${instances}`);
-              const applied = await fetch(`${system.gatewayUrls[0]}/v1/payments`, {
-                method: 'POST',
-                headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-                body: JSON.stringify({
-                  merchantOrderNo,
-                  amount: 500,
-                  currency: 'CNY',
-                  channel: 'sandbox-wallet',
-                  subject: 'scale',
-                }),
-              });
-              const body = (await applied.json()) as { attempt: { channelOrderNo: string } };
-              expect(await system.stack.pay(body.attempt.channelOrderNo)).toBe(200);
+              const applied = await api(
+                system.gatewayUrls[0]!,
+                'POST',
+                '/v1/payments',
+                applyBody(merchantOrderNo, { amount: 500, subject: 'scale' }),
+              );
+              expect(await system.stack.pay(applied.body.attempt.channelOrderNo)).toBe(200);
               return merchantOrderNo;
             }),
           );
@@ -224,19 +219,13 @@ async function payAndWaitUntilReported(
   const merchantOrderNo = orderNo('while-down');
   orders.push(merchantOrderNo);
   try {
-    const applied = await fetch(`${system.gatewayUrls[0]}/v1/payments`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        merchantOrderNo,
-        amount: 700,
-        currency: 'CNY',
-        channel: 'sandbox-wallet',
-        subject: 'x',
-      }),
-    });
-    const body = (await applied.json()) as { attempt: { channelOrderNo: string } };
-    await system.stack.pay(body.attempt.channelOrderNo);
+    const applied = await api(
+      system.gatewayUrls[0]!,
+      'POST',
+      '/v1/payments',
+      applyBody(merchantOrderNo, { amount: 700, subject: 'x' }),
+    );
+    await system.stack.pay(applied.body.attempt.channelOrderNo);
     await eventually(
       'reported',
       async () => (await system.stack.merchantOrder(merchantOrderNo))?.status === 'PAID',
