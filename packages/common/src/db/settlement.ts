@@ -4,7 +4,7 @@ import { decideSettlement, type ProviderOutcome, type Settlement } from '../doma
 import { TransientError } from '../errors';
 import { batchedTransaction, type Statement } from './batched-transaction';
 import { affectedRows } from './data-source';
-import { appendToOutbox, newEvent, outboxInsert } from './outbox';
+import { newEvent, outboxInsert } from './outbox';
 
 export interface PayOrderRow {
   id: number;
@@ -204,27 +204,37 @@ export async function closePayOrder(
   reason: 'CANCELLED' | 'EXPIRED',
   options: { onlyIfIdle?: boolean } = {},
 ): Promise<boolean> {
-  return dataSource.transaction(async (manager) => {
-    const payOrder = await lockPayOrder(manager, payOrderId);
+  // Two round trips: the order's lock (and its attempts in flight), then the close with its event.
+  return batchedTransaction(dataSource, async (send) => {
+    const [[payOrder], busy] = (await send([
+      lockPayOrderStatement(payOrderId),
+      ...(options.onlyIfIdle
+        ? [
+            {
+              sql: "SELECT COUNT(*) AS n FROM channel_order WHERE pay_order_id = ? AND status = 'PAYING'",
+              params: [payOrderId],
+            },
+          ]
+        : []),
+    ])) as [PayOrderRow[], { n: number }[] | undefined];
     if (!payOrder || (payOrder.status !== 'UNPAID' && payOrder.status !== 'PAYING')) return false;
-    if (options.onlyIfIdle) {
-      const [busy] = await manager.query(
-        "SELECT COUNT(*) AS n FROM channel_order WHERE pay_order_id = ? AND status = 'PAYING'",
-        [payOrderId],
-      );
-      if (Number(busy.n) > 0) return false;
-    }
-    await manager.query(
-      "UPDATE pay_order SET status = 'CLOSED', closed_at = NOW(3), version = version + 1 WHERE id = ? AND status IN ('UNPAID', 'PAYING')",
-      [payOrderId],
+    if (busy && Number(busy[0]!.n) > 0) return false;
+    await send(
+      [
+        {
+          sql: "UPDATE pay_order SET status = 'CLOSED', closed_at = NOW(3), version = version + 1 WHERE id = ? AND status IN ('UNPAID', 'PAYING')",
+          params: [payOrderId],
+        },
+        outboxInsert([
+          newEvent('payment.closed', {
+            payOrderNo: payOrder.pay_order_no,
+            merchantOrderNo: payOrder.merchant_order_no,
+            reason,
+          }),
+        ]),
+      ],
+      { commit: true },
     );
-    await appendToOutbox(manager, [
-      newEvent('payment.closed', {
-        payOrderNo: payOrder.pay_order_no,
-        merchantOrderNo: payOrder.merchant_order_no,
-        reason,
-      }),
-    ]);
     return true;
   });
 }
