@@ -30,6 +30,14 @@ interface Resent {
  * Each sweep reads only the rows sent since the previous one (the first after a start reads
  * the last day), through the outbox's `(sent_at, id)` index; an event it sent again is checked
  * again at later sweeps until the notifier has seen it.
+ *
+ * The same sweep restarts deliveries whose next retry never came: a row still `PENDING` and not
+ * touched for longer than the longest wait of NOTIFY_SCHEDULE and RETRY_SCHEDULE (and `afterMs`)
+ * has its retry message stuck or lost in a delay tier (RabbitMQ's quorum queues can strand
+ * dead-lettering after leader changes: rabbitmq-server #16652, #10718; the cluster chaos test saw
+ * a retry held in a tier past the end of the run). Its event is sent again, as new: its schedule
+ * starts over. Every outcome, even a try the breaker skipped, touches the row, so a delivery
+ * that is only waiting is never taken for a stalled one.
  */
 export class NotifierSweeps {
   private timer: NodeJS.Timeout | undefined;
@@ -38,6 +46,10 @@ export class NotifierSweeps {
   private scannedUpTo: Date | undefined;
   private readonly resent = new Map<string, Resent>();
   private readonly afterMs: number;
+  /** A `PENDING` row untouched this long has lost its retry. */
+  private readonly stalledAfterMs: number;
+  /** Stalled deliveries sent again, and when: not again before the new one had its time. */
+  private readonly restarted = new Map<string, number>();
 
   constructor(
     private readonly deps: NotifierDeps,
@@ -47,6 +59,8 @@ export class NotifierSweeps {
     // Two sweeps, and at least a minute: an event only slow to reach a notifier (a backlog) is
     // seldom sent twice. A duplicate costs nothing: the delivered check and the eventId.
     this.afterMs = Math.max(2 * deps.config.SWEEP_INTERVAL, MIN_UNSEEN_MS);
+    this.stalledAfterMs =
+      Math.max(...deps.config.NOTIFY_SCHEDULE, ...deps.config.RETRY_SCHEDULE, 0) + this.afterMs;
   }
 
   start(): void {
@@ -70,8 +84,12 @@ export class NotifierSweeps {
     await this.running;
   }
 
-  /** One pass: sends again what no notifier has seen. Returns how many it sent. */
+  /** One pass: sends again what no notifier has seen, and restarts stalled deliveries. Returns how many it sent. */
   async runOnce(): Promise<number> {
+    return (await this.resendUnseen()) + (await this.restartStalled());
+  }
+
+  private async resendUnseen(): Promise<number> {
     // Instants from the database's clock, handed back to it as it gave them.
     const [bounds] = (await this.dataSource.query(
       'SELECT NOW(3) - INTERVAL ? MICROSECOND AS until, NOW(3) - INTERVAL ? MICROSECOND AS first',
@@ -120,6 +138,34 @@ export class NotifierSweeps {
     if (sent > 0) {
       this.deps.metrics.notifications.inc({ result: 'resent' }, sent);
       this.deps.log.warn({ sent }, 'payments the broker confirmed but no notifier saw: sent again');
+    }
+    return sent;
+  }
+
+  private async restartStalled(): Promise<number> {
+    const rows = (await this.dataSource.query(
+      `SELECT n.event_id, o.payload FROM notification_log n JOIN outbox o ON o.event_id = n.event_id
+        WHERE n.status = 'PENDING' AND n.updated_at < NOW(3) - INTERVAL ? MICROSECOND
+        ORDER BY n.updated_at LIMIT ${BATCH}`,
+      [this.stalledAfterMs * 1000],
+    )) as { event_id: string; payload: string }[];
+    const now = Date.now();
+    for (const [eventId, at] of this.restarted)
+      if (at <= now - this.stalledAfterMs) this.restarted.delete(eventId);
+    let sent = 0;
+    for (const row of rows) {
+      if (this.restarted.has(row.event_id)) continue;
+      await this.broker.sendToQueue(
+        this.broker.topology.queue('notifierPaymentSucceeded'),
+        Buffer.from(row.payload),
+        { messageId: row.event_id, type: 'payment.succeeded' },
+      );
+      this.restarted.set(row.event_id, now);
+      sent += 1;
+    }
+    if (sent > 0) {
+      this.deps.metrics.notifications.inc({ result: 'resent' }, sent);
+      this.deps.log.warn({ sent }, 'deliveries whose retry never came back: started again');
     }
     return sent;
   }

@@ -39,7 +39,9 @@ export class NotificationLogRepository {
     if (await this.insertRow(this.dataSource.manager, event, 'PENDING', calls, error)) return;
     await sqlQuery(
       this.dataSource,
-      "UPDATE notification_log SET attempts = attempts + ?, last_error = IF(? = 0, last_error, ?), status = IF(status = 'FAILED', 'PENDING', status) WHERE event_id = ? AND status <> 'DELIVERED'",
+      // updated_at always: a try the breaker skipped changes nothing else, and the sweep takes a row
+      // untouched for long for a delivery whose retry was lost.
+      "UPDATE notification_log SET attempts = attempts + ?, last_error = IF(? = 0, last_error, ?), status = IF(status = 'FAILED', 'PENDING', status), updated_at = NOW(3) WHERE event_id = ? AND status <> 'DELIVERED'",
       [calls, calls, lastError.slice(0, 512), event.eventId],
     );
   }

@@ -1,5 +1,5 @@
 import amqplib from 'amqplib';
-import { HEADERS, newEvent, replayDlq } from '@payments/common';
+import { HEADERS, newEvent, replayDlq, topologyFor } from '@payments/common';
 import { NotificationLogRepository } from '../../src/adapters/notification-log';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { api, applyBody, freePort, GatewayStack, orderNo } from '../../../../test/support/stack';
@@ -102,6 +102,45 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     expect(await stack.merchantOrder(no!)).toMatchObject({ deliveries: 1, distinctEvents: 1 });
     expect((await logStatus(no!))?.status).toBe('DELIVERED');
     expect(await again.sweeps.runOnce()).toBe(0); // seen now: not sent a third time
+  });
+
+  it('a delivery whose retry was lost in a delay tier is started again by the sweep', async () => {
+    await stack.setOrderServiceFaults({ failRate: 1 });
+    const notifier = await stack.startNotifier();
+    const [no] = await paidOrders(1, 'stalled');
+    await eventually(
+      'tried, and waiting for its retry',
+      async () => (await logStatus(no!))?.status === 'PENDING',
+    );
+    // The retry is lost: no notifier takes it back from its tier, and the tiers lose it.
+    await stack.stopNotifier(notifier);
+    const connection = await amqplib.connect(stack.config.AMQP_URL);
+    try {
+      const channel = await connection.createChannel();
+      const topology = topologyFor(stack.config);
+      for (const delayMs of stack.config.NOTIFY_SCHEDULE)
+        await channel.purgeQueue(topology.tierQueue(delayMs));
+      await channel.purgeQueue(topology.queue('notifierPaymentSucceeded'));
+    } finally {
+      await connection.close();
+    }
+    await stack.setOrderServiceFaults(undefined);
+    const again = await stack.startNotifier();
+    expect(await again.sweeps.runOnce()).toBe(0); // touched just now: its retry may still come
+    await sleep(500);
+    expect(await stack.merchantOrder(no!)).toBeUndefined();
+    // Untouched for ten minutes, past every step of the schedules: started again, once.
+    const db = stack.gateways[0]!.deps.dataSource;
+    await db.query(
+      'UPDATE notification_log SET updated_at = updated_at - INTERVAL 10 MINUTE WHERE merchant_order_no = ?',
+      [no],
+    );
+    expect(await again.sweeps.runOnce()).toBe(1);
+    expect(await again.sweeps.runOnce()).toBe(0); // not twice while the new one runs
+    await eventually('order service told', async () => (await stack.merchantOrder(no!))?.status === 'PAID');
+    expect(await stack.merchantOrder(no!)).toMatchObject({ deliveries: 1, distinctEvents: 1 });
+    expect((await logStatus(no!))?.status).toBe('DELIVERED');
+    await eventually('order.notified', async () => stack.eventsOf('order.notified', no).length === 1);
   });
 
   it('a redelivered message for an event already delivered does not call the order service again', async () => {
