@@ -138,7 +138,7 @@ export async function settleAttempt(
       outcome,
     );
     const paidAt = outcome.status === 'SUCCESS' ? outcome.paidAt : null;
-    const learnsTradeNo = outcome.providerTradeNo !== undefined && attempt.provider_trade_no === null;
+    const learnsTradeNo = Boolean(outcome.providerTradeNo) && attempt.provider_trade_no === null;
     const writes: Statement[] = [];
     /** The writes whose compare-and-set must have found its row, by their place in `writes`. */
     const mustChangeOne: { index: number; what: string }[] = [];
