@@ -54,10 +54,10 @@ function attemptInsert(
   payOrderId: number | 'LAST_INSERT_ID()',
   channel: string,
   firstPollAt: Date,
+  // Stated rather than defaulted, so the row we return is the row written.
+  createdAt = new Date(),
 ): { statement: Statement; row: (ids: { id: number; payOrderId: number }) => AttemptRow } {
   const channelOrderNo = newNumber('co');
-  // Stated rather than defaulted, so the row we return is the row written.
-  const createdAt = new Date();
   const id = payOrderId === 'LAST_INSERT_ID()' ? 'LAST_INSERT_ID()' : '?';
   return {
     statement: {
@@ -238,14 +238,17 @@ export class PaymentRepository {
       paid_channel_order_no: null,
       expire_at: expireAt,
     };
-    const attempt = attemptInsert(order, 'LAST_INSERT_ID()', request.channel, firstPollAt);
+    // The order and its first attempt are made at one instant: stated for both, so that neither
+    // seems to come before the other (the database's clock and ours differ by a little).
+    const createdAt = new Date();
+    const attempt = attemptInsert(order, 'LAST_INSERT_ID()', request.channel, firstPollAt, createdAt);
     try {
       const [orderInserted, attemptInserted] = await batchedTransaction(this.dataSource, (send) =>
         send(
           [
             {
-              sql: `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at, version)
-                    VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, 1)`,
+              sql: `INSERT INTO pay_order (pay_order_no, merchant_order_no, amount, currency, subject, return_url, status, expire_at, version, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'PAYING', ?, 1, ?)`,
               params: [
                 order.pay_order_no,
                 order.merchant_order_no,
@@ -254,6 +257,7 @@ export class PaymentRepository {
                 request.subject,
                 request.returnUrl ?? null,
                 expireAt,
+                createdAt,
               ],
             },
             attempt.statement,
