@@ -123,14 +123,7 @@ export class NotifierSweeps {
         this.resent.delete(eventId);
         continue;
       }
-      await this.broker.sendToQueue(
-        this.broker.topology.queue('notifierPaymentSucceeded'),
-        Buffer.from(entry.payload),
-        {
-          messageId: eventId,
-          type: 'payment.succeeded',
-        },
-      );
+      await this.sendAgain(eventId, entry.payload);
       entry.resentAt = now;
       entry.times += 1;
       sent += 1;
@@ -155,11 +148,7 @@ export class NotifierSweeps {
     let sent = 0;
     for (const row of rows) {
       if (this.restarted.has(row.event_id)) continue;
-      await this.broker.sendToQueue(
-        this.broker.topology.queue('notifierPaymentSucceeded'),
-        Buffer.from(row.payload),
-        { messageId: row.event_id, type: 'payment.succeeded' },
-      );
+      await this.sendAgain(row.event_id, row.payload);
       this.restarted.set(row.event_id, now);
       sent += 1;
     }
@@ -168,6 +157,18 @@ export class NotifierSweeps {
       this.deps.log.warn({ sent }, 'deliveries whose retry never came back: started again');
     }
     return sent;
+  }
+
+  /** The same event, with the same `eventId`, straight to the notifier's work queue. */
+  private sendAgain(eventId: string, payload: string): Promise<void> {
+    return this.broker.sendToQueue(
+      this.broker.topology.queue('notifierPaymentSucceeded'),
+      Buffer.from(payload),
+      {
+        messageId: eventId,
+        type: 'payment.succeeded',
+      },
+    );
   }
 
   private async seenByANotifier(eventIds: string[]): Promise<Set<string>> {

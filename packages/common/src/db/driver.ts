@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 
 type Done<T> = (error: Error | null, result: T) => void;
 
-/** mysql2's own pooled connection beneath TypeORM's driver: the two calls we make on it. */
+/** mysql2's own pooled connection beneath TypeORM's driver: the calls we make on it. */
 export interface DriverConnection {
   query(sql: string, values: unknown[], done: Done<unknown>): void;
   release(): void;

@@ -27,20 +27,26 @@ export interface AppendOptions {
   publishAfterCommit?: boolean;
 }
 
-/** The INSERT of `events` into the outbox (for a batch of `batchedTransaction`); see `appendToOutbox`. */
-export function outboxInsert(events: readonly EventEnvelope[], options: AppendOptions = {}): Statement {
+/** One event's outbox values: held from the claiming relays when its writer publishes it. */
+function outboxValues(event: EventEnvelope, options: AppendOptions): { sql: string; params: unknown[] } {
   const held = options.publishAfterCommit === true;
-  const placeholders = events
-    .map(() => (held ? '(?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND)' : '(?, ?, ?, NULL)'))
-    .join(', ');
   return {
-    sql: `INSERT INTO outbox (event_id, event_type, payload, claimed_until) VALUES ${placeholders}`,
-    params: events.flatMap((event) => [
+    sql: held ? '?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND' : '?, ?, ?, NULL',
+    params: [
       event.eventId,
       event.type,
       JSON.stringify(event),
       ...(held ? [WRITER_PUBLISH_HOLD_MS * 1000] : []),
-    ]),
+    ],
+  };
+}
+
+/** The INSERT of `events` into the outbox (for a batch of `batchedTransaction`); see `appendToOutbox`. */
+export function outboxInsert(events: readonly EventEnvelope[], options: AppendOptions = {}): Statement {
+  const rows = events.map((event) => outboxValues(event, options));
+  return {
+    sql: `INSERT INTO outbox (event_id, event_type, payload, claimed_until) VALUES ${rows.map((row) => `(${row.sql})`).join(', ')}`,
+    params: rows.flatMap((row) => row.params),
   };
 }
 
@@ -49,16 +55,11 @@ export function outboxInsert(events: readonly EventEnvelope[], options: AppendOp
  * one row (`ROW_COUNT()`): a conditional update and its event in one round trip.
  */
 export function outboxInsertIfOneRowChanged(event: EventEnvelope, options: AppendOptions = {}): Statement {
-  const held = options.publishAfterCommit === true;
+  const row = outboxValues(event, options);
   return {
     sql: `INSERT INTO outbox (event_id, event_type, payload, claimed_until)
-          SELECT ?, ?, ?, ${held ? 'NOW(3) + INTERVAL ? MICROSECOND' : 'NULL'} FROM DUAL WHERE ROW_COUNT() = 1`,
-    params: [
-      event.eventId,
-      event.type,
-      JSON.stringify(event),
-      ...(held ? [WRITER_PUBLISH_HOLD_MS * 1000] : []),
-    ],
+          SELECT ${row.sql} FROM DUAL WHERE ROW_COUNT() = 1`,
+    params: row.params,
   };
 }
 

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   affectedRows,
-  appendToOutbox,
   batchedTransaction,
   insertId,
   lockPayOrderStatement,
   newEvent,
+  outboxInsert,
   outboxInsertIfOneRowChanged,
   payActionTarget,
   sqlQuery,
@@ -351,15 +351,14 @@ export class PaymentRepository {
    * the poller's claim by poll_count keeps one.)
    */
   async announceAttempt(attempt: AttemptRow, payOrder: PayOrderRow): Promise<void> {
-    await this.dataSource.transaction((manager) =>
-      appendToOutbox(manager, [createdEvent(attempt, payOrder)]),
-    );
+    const { sql, params } = outboxInsert([createdEvent(attempt, payOrder)]);
+    await sqlQuery(this.dataSource, sql, params);
   }
 
   /** Every callback, raw (see `callbackInsert`). */
   async recordCallback(entry: CallbackEntry): Promise<void> {
     const { sql, params } = callbackInsert(entry);
-    await sqlQuery(this.dataSource, sql, params as unknown[]);
+    await sqlQuery(this.dataSource, sql, params);
   }
 
   async findApplyAnswer(messageId: string): Promise<
