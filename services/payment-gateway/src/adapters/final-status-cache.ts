@@ -47,9 +47,12 @@ export class FinalStatusCache {
       .catch(() => undefined);
   }
 
-  /** Best effort: a cache that could not be written costs a lock next time, nothing more. */
+  /**
+   * Best effort: a cache that could not be written costs a lock next time, nothing more. A status
+   * that is not final is remembered as `EXISTS`.
+   */
   async remember(merchantOrderNo: string, status: string): Promise<void> {
-    if (status !== 'PAID' && status !== 'CLOSED') return;
+    if (status !== 'PAID' && status !== 'CLOSED') return this.rememberExists(merchantOrderNo);
     await this.redis.set(this.keyFor(merchantOrderNo), status, 'EX', TTL_SECONDS).catch(() => undefined);
   }
 }

@@ -122,10 +122,7 @@ async function applyLocked(
 ): Promise<ApplyAnswer> {
   const { repository } = deps;
   const payOrder = await repository.findPayOrder(request.merchantOrderNo);
-  if (payOrder) {
-    await deps.finalStatus.remember(payOrder.merchant_order_no, payOrder.status);
-    deps.finalStatus.rememberExists(payOrder.merchant_order_no);
-  }
+  if (payOrder) await deps.finalStatus.remember(payOrder.merchant_order_no, payOrder.status);
   const attempts = payOrder ? await repository.attemptsOf(payOrder.id) : [];
   const decision = decideApply(
     payOrder && {
