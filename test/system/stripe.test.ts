@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Stripe from 'stripe';
-import { SANDBOX_STRIPE_WEBHOOK_SECRET } from '@payments/common';
+import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from '@payments/common';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';
 import { api, API_KEY, applyBody, freePort, GatewayStack, orderNo } from '../support/stack';
@@ -138,6 +138,35 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
     await sleep(800);
     expect(stack.eventsOf('payment.succeeded', no)).toHaveLength(1);
     expect(await checkOrder(endpoints, no)).toEqual([]);
+  });
+
+  it("another integration's sessions and refunds on the same account: their events are taken (200) and ignored, not refused for Stripe to retry", async () => {
+    const sdk = new Stripe(SANDBOX_STRIPE_SECRET_KEY, {
+      host: '127.0.0.1',
+      port: Number(new URL(stack.stripeUrl).port),
+      protocol: 'http',
+      maxNetworkRetries: 0,
+      telemetry: false,
+    });
+    const session = await sdk.checkout.sessions.create({
+      mode: 'payment',
+      allowed_payment_method_types: ['card'],
+      line_items: [
+        { quantity: 1, price_data: { currency: 'usd', unit_amount: 700, product_data: { name: 'Mug' } } },
+      ],
+      success_url: 'https://other.example/done',
+      client_reference_id: 'order-4711',
+      metadata: { shop: 'other' },
+    });
+    expect((await fetch(`${session.url}/card`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+    const paid = await sdk.checkout.sessions.retrieve(session.id);
+    const event = (type: string, object: unknown) =>
+      JSON.stringify({ id: `evt_other_${type}`, object: 'event', type, data: { object } });
+    const completed = event('checkout.session.completed', paid);
+    expect(await webhook(completed, signature(completed))).toBe(200);
+    const refund = await sdk.refunds.create({ payment_intent: paid.payment_intent as string });
+    const refunded = event('refund.updated', refund);
+    expect(await webhook(refunded, signature(refunded))).toBe(200);
   });
 
   it("the session (kept open 30 minutes by Stripe) is expired by us at the order's expiry: paying it then is refused", async () => {

@@ -1,6 +1,7 @@
 /** The shopper's pages: the hosted Checkout stand-in and the Boleto voucher. Plain HTML, no scripts. */
 import { toDecimalString } from '@payments/common';
 import { escapeHtml, sandboxPage } from '@payments/sandbox-kit';
+import { saoPauloDay } from './boleto-expiry';
 import type { Intent, Session } from './state';
 
 const escape = escapeHtml;
@@ -42,10 +43,11 @@ export function voucherPage(session: Session, intent: Intent): string {
     return page('Voucher paid', `${head}<p role="status">This voucher is paid.</p>${back}`);
   if (intent.status !== 'requires_action')
     return page('Voucher expired', `${head}<p role="status">This voucher expired unpaid.</p>${back}`);
-  const expires = new Date((intent.voucher?.expiresAt ?? 0) * 1000).toISOString().slice(0, 10);
+  // Its due date is São Paulo's calendar day (23:59 there), not the UTC one.
+  const expires = saoPauloDay(intent.voucher?.expiresAt ?? 0);
   return page(
     'Voucher',
-    `${head}<p>Number: <code>${escape(intent.voucher?.number ?? '')}</code></p><p>Pay by ${escape(expires)} at any bank.</p><form method="post" action="/voucher/${escape(intent.id)}/pay"><button type="submit">Pay this voucher (as the bank)</button></form>${back}`,
+    `${head}<p>Number: <code>${escape(intent.voucher?.number ?? '')}</code></p><p>Pay by ${escape(expires)} 23:59 (São Paulo time) at any bank.</p><form method="post" action="/voucher/${escape(intent.id)}/pay"><button type="submit">Pay this voucher (as the bank)</button></form>${back}`,
   );
 }
 

@@ -1,16 +1,23 @@
 /**
  * A protocol-faithful Stripe on this machine (CONTRACT 9), for the official `stripe` SDK unchanged:
  * - the API (form-encoded bracket parameters, `Authorization: Bearer` with the secret key,
- *   `Idempotency-Key` replay, Stripe's error shape and codes): Checkout Sessions (create,
- *   retrieve with `expand[]=payment_intent`, expire), payment intents, refunds (create, retrieve,
- *   list; Boleto payments refused, as Stripe refuses them);
+ *   Stripe's error shape and codes, and its idempotency: a keyed POST that ran is replayed for
+ *   24 hours, the same key with other parameters is `400 idempotency_error`, one still running
+ *   `409 idempotency_key_in_use`, and a request refused before it ran is not kept): Checkout
+ *   Sessions (create, retrieve with `expand[]=payment_intent`, expire), payment intents, refunds
+ *   (create, retrieve, list; Boleto payments refused, as Stripe refuses them);
  * - the hosted Checkout stand-in a shopper pays on (`/c/pay/<session>`: a card, or a Boleto
- *   voucher issued, shown at `/voucher/<intent>` and paid there later or let expire);
+ *   voucher issued, shown at `/voucher/<intent>`, payable there until its own expiry, 23:59:59
+ *   São Paulo time `expires_after_days` calendar days after it was issued, and failed after it);
  * - webhooks to the configured endpoint, `Stripe-Signature: t=…,v1=…` (HMAC-SHA256), retried on a
  *   Stripe-like schedule until answered 2xx;
- * - the sandbox control API of CONTRACT 6 (the kit's), with `voucher` and `expire-voucher` besides `pay`.
+ * - the sandbox control API of CONTRACT 6 (the kit's), with `voucher` and `expire-voucher` besides
+ *   `pay`; Stripe's own fault (`PUT /sandbox/stripe-faults {"createAnswerLostRate": 0..1}`: a session
+ *   create runs and is kept under its key, but its answer never reaches the caller); and the
+ *   sandbox's clock (`POST /sandbox/clock {"advanceS": n}`, `DELETE /sandbox/clock`).
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createLogger, type Logger } from '@payments/common';
@@ -26,6 +33,7 @@ import {
   scaledSchedule,
   type Ledger,
 } from '@payments/sandbox-kit';
+import { BOLETO_DEFAULT_EXPIRES_AFTER_DAYS } from './boleto-expiry';
 import { parseForm, type FormValue } from './form';
 import { errorPage, sessionPage, voucherPage } from './pages';
 import { StripeState, stripeId, type Intent, type Method, type Refund, type Session } from './state';
@@ -42,6 +50,7 @@ export interface StripeSandboxOptions {
   notifyTimeScale?: number;
   /** Where a shopper's browser reaches this sandbox (session URLs point there); default: the Host the API was called on. */
   publicUrl?: string;
+  /** The real clock (ms); the sandbox's own clock is this plus what `POST /sandbox/clock` advanced it by. */
   now?: () => number;
 }
 
@@ -54,6 +63,22 @@ const REFUND_SETTLE_MS = 2000;
 const API_VERSION = '2026-10-28.endive';
 const MIN_SESSION_S = 30 * 60;
 const MAX_SESSION_S = 24 * 3600;
+/** Stripe keeps a keyed request's answer at least 24 hours; a key reused after that is a new request. */
+const IDEMPOTENCY_KEEP_S = 24 * 3600;
+/** A lost create answer: the connection is held silent this long (or until the caller gives up), then cut. */
+const LOST_ANSWER_HOLD_MS = 60_000;
+const BOLETO_MAX_EXPIRES_AFTER_DAYS = 60;
+
+/** Stripe's own faults, beside the kit's (`PUT /sandbox/stripe-faults`; `DELETE /sandbox/faults` resets them too). */
+interface StripeFaults {
+  /**
+   * Chance that a session create that runs (a new session, kept under its Idempotency-Key) never
+   * answers: the connection stays silent until the caller gives up (or 60 s, then it is cut). The
+   * same create again is replayed with the session, as Stripe replays it.
+   */
+  createAnswerLostRate: number;
+}
+const NO_STRIPE_FAULTS: Readonly<StripeFaults> = { createAnswerLostRate: 0 };
 
 /** A Stripe API error: `{ error: { type, code, message, param } }` with its HTTP status. */
 class ApiFailure {
@@ -70,7 +95,40 @@ const invalid = (message: string, code?: string, param?: string) =>
 const missing = (kind: string, id: string, param = 'id') =>
   new ApiFailure(404, 'invalid_request_error', `No such ${kind}: '${id}'`, 'resource_missing', param);
 
-type Answer = { status: number; body: unknown };
+type Answer = {
+  status: number;
+  body: unknown;
+  /** The answer is kept under its key, but never sent (the `createAnswerLostRate` fault). */
+  lost?: boolean;
+};
+
+/** What Stripe keeps under an Idempotency-Key: the first request's endpoint and parameters, and its answer. */
+interface SavedAnswer {
+  fingerprint: string;
+  answer: Answer;
+  requestId: string;
+  savedAtS: number;
+}
+
+/** Parameters in one canonical text (object keys sorted): the same parameters, the same text. */
+function canonical(value: FormValue): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  return `{${Object.keys(value)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonical(value[key]!)}`)
+    .join(',')}}`;
+}
+
+/** A control request's JSON body (kept as text by the raw-body parsers), or undefined if it is not JSON. */
+function jsonBody(body: unknown): Record<string, unknown> | undefined {
+  try {
+    const value = typeof body === 'string' ? (body.trim() === '' ? {} : JSON.parse(body)) : (body ?? {});
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const text = (value: FormValue | undefined, param: string, required = true): string | undefined => {
   if (value === undefined) {
@@ -105,12 +163,21 @@ const list = (value: FormValue | undefined): FormValue[] =>
 export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstance {
   const log = options.log ?? createLogger('sandbox-stripe', 'silent');
   const now = options.now ?? Date.now;
-  const nowS = () => Math.floor(now() / 1000);
+  /** How far the sandbox's clock runs ahead of the real one (`POST /sandbox/clock`). */
+  let clockOffsetMs = 0;
+  /** The sandbox's (Stripe's) clock, in seconds: what expiries and records go by. */
+  const nowS = () => Math.floor((now() + clockOffsetMs) / 1000);
   const scale = options.notifyTimeScale ?? 1;
   const state = new StripeState();
   const faults = new FaultBox();
+  let stripeFaults: StripeFaults = { ...NO_STRIPE_FAULTS };
   const timers = new Set<NodeJS.Timeout>();
-  const idempotency = new Map<string, { fingerprint: string; answer: Answer }>();
+  /** Answers kept under their Idempotency-Key, oldest first. */
+  const idempotency = new Map<string, SavedAnswer>();
+  /** Keys whose first request is running now. */
+  const running = new Set<string>();
+  /** Connections whose answer was lost (the fault): held silent, cut at close. */
+  const held = new Set<Socket>();
   const sender = new NotifySender({
     log,
     retryDelaysMs: scaledSchedule(STRIPE_WEBHOOK_RETRIES_MS, scale),
@@ -122,6 +189,7 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
 
   let publicBase = options.publicUrl;
   const sessionUrl = (session: Session) => `${publicBase}/c/pay/${session.id}`;
+  const intentOf = (session: Session) => (session.intentId ? state.intents.get(session.intentId) : undefined);
 
   // Views, as the API answers them.
   function intentView(intent: Intent) {
@@ -166,6 +234,8 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
       metadata: session.metadata,
       payment_intent: intent ? (expand ? intentView(intent) : intent.id) : null,
       allowed_payment_method_types: [session.method],
+      payment_method_options:
+        session.method === 'boleto' ? { boleto: { expires_after_days: session.boletoExpiresAfterDays } } : {},
       url: session.status === 'open' ? sessionUrl(session) : null,
       success_url: session.successUrl,
       cancel_url: session.cancelUrl,
@@ -209,7 +279,8 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
       type,
     });
     const render = () => {
-      const timestamp = nowS();
+      // Signed at the moment of sending by the real clock (the receiver checks it against its own).
+      const timestamp = Math.floor(now() / 1000);
       const signature = createHmac('sha256', options.webhookSecret)
         .update(`${timestamp}.${payload}`)
         .digest('hex');
@@ -227,11 +298,20 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
   }
   const emitSession = (type: string, session: Session) => emit(type, sessionView(session, false));
 
-  /** Lazily, as Stripe's own clock would: an open session past its expiry is expired (and says so). */
+  /**
+   * Lazily, as Stripe's own clock would: an open session past its expiry is expired, and an issued
+   * voucher past its own expiry fails unpaid (each says so by its event).
+   */
   function refresh(session: Session): Session {
     if (state.expireIfDue(session, nowS())) emitSession('checkout.session.expired', session);
+    const intent = intentOf(session);
+    if (intent && state.voucherDue(intent, nowS()) && state.expireVoucher(intent)) {
+      log.info({ session: session.id, intent: intent.id }, 'boleto voucher expired unpaid');
+      emitSession('checkout.session.async_payment_failed', session);
+    }
     return session;
   }
+  const refreshIntent = (intent: Intent) => refresh(state.sessions.get(intent.sessionId)!);
 
   function payCard(session: Session) {
     state.payByCard(session, nowS());
@@ -279,8 +359,12 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
     timers.add(timer);
   }
 
-  // The API's operations: each returns its answer or throws an ApiFailure.
-  function createSession(params: Record<string, FormValue>): Answer {
+  /**
+   * The API's operations: each returns its answer or throws an ApiFailure, and calls `begin` once
+   * its parameters are valid and it starts to run (from then on its answer, a failure too, is kept
+   * under the request's Idempotency-Key; a request refused before is not, as Stripe does).
+   */
+  function createSession(params: Record<string, FormValue>, begin: () => void): Answer {
     if (text(params.mode, 'mode') !== 'payment')
       throw invalid('This sandbox takes mode=payment only.', 'parameter_invalid_string', 'mode');
     if (params.payment_method_types !== undefined)
@@ -338,18 +422,38 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
         'expires_at',
       );
     const intentData = (params.payment_intent_data ?? {}) as Record<string, FormValue>;
+    const boletoOptions = ((params.payment_method_options ?? {}) as Record<string, FormValue>).boleto as
+      Record<string, FormValue> | undefined;
+    const daysParam = 'payment_method_options[boleto][expires_after_days]';
+    const boletoExpiresAfterDays =
+      boletoOptions?.expires_after_days === undefined
+        ? BOLETO_DEFAULT_EXPIRES_AFTER_DAYS
+        : integer(boletoOptions.expires_after_days, daysParam);
+    if (boletoExpiresAfterDays > BOLETO_MAX_EXPIRES_AFTER_DAYS)
+      throw invalid(
+        `expires_after_days must be at most ${BOLETO_MAX_EXPIRES_AFTER_DAYS}.`,
+        'parameter_invalid_integer',
+        daysParam,
+      );
+    const metadata = record(params.metadata, 'metadata');
+    const intentMetadata = record(intentData.metadata, 'payment_intent_data[metadata]');
+    const clientReferenceId = text(params.client_reference_id, 'client_reference_id', false) ?? null;
+    const successUrl = text(params.success_url, 'success_url')!;
+    const cancelUrl = text(params.cancel_url, 'cancel_url', false) ?? successUrl;
+    begin();
     const session: Session = {
       id: stripeId('cs'),
       method,
       amount,
       currency,
       name,
-      clientReferenceId: text(params.client_reference_id, 'client_reference_id', false) ?? null,
-      metadata: record(params.metadata, 'metadata'),
-      intentMetadata: record(intentData.metadata, 'payment_intent_data[metadata]'),
-      successUrl: text(params.success_url, 'success_url')!,
-      cancelUrl: text(params.cancel_url, 'cancel_url', false) ?? text(params.success_url, 'success_url')!,
+      clientReferenceId,
+      metadata,
+      intentMetadata,
+      successUrl,
+      cancelUrl,
       expiresAt,
+      boletoExpiresAfterDays,
       created,
       status: 'open',
       paid: false,
@@ -380,8 +484,11 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
     return { status: 200, body: sessionView(session, false) };
   }
 
-  function createRefund(params: Record<string, FormValue>): Answer {
+  function createRefund(params: Record<string, FormValue>, begin: () => void): Answer {
     const intentId = text(params.payment_intent, 'payment_intent')!;
+    const asked = params.amount === undefined ? undefined : integer(params.amount, 'amount');
+    const metadata = record(params.metadata, 'metadata');
+    begin();
     const intent = state.intents.get(intentId);
     if (!intent) throw missing('payment_intent', intentId, 'payment_intent');
     if (intent.method === 'boleto')
@@ -399,7 +506,7 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
     const left = intent.amount - state.refundedTotal(intent.id);
     if (left <= 0)
       throw invalid(`Charge ${intent.chargeId} has already been refunded.`, 'charge_already_refunded');
-    const amount = params.amount === undefined ? left : integer(params.amount, 'amount');
+    const amount = asked ?? left;
     if (amount < 1 || amount > left)
       throw invalid(
         `Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`,
@@ -412,7 +519,7 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
       chargeId: intent.chargeId,
       amount,
       currency: intent.currency,
-      metadata: record(params.metadata, 'metadata'),
+      metadata,
       status: 'pending',
       created: nowS(),
     };
@@ -435,33 +542,67 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
     return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/refunds' } };
   }
 
+  const failureBody = (failure: ApiFailure) => ({
+    error: {
+      type: failure.type,
+      message: failure.message,
+      ...(failure.code ? { code: failure.code } : {}),
+      ...(failure.param ? { param: failure.param } : {}),
+    },
+  });
   const fail = (reply: FastifyReply, failure: ApiFailure) =>
-    reply.code(failure.status).send({
-      error: {
-        type: failure.type,
-        message: failure.message,
-        ...(failure.code ? { code: failure.code } : {}),
-        ...(failure.param ? { param: failure.param } : {}),
-      },
-    });
+    reply.code(failure.status).send(failureBody(failure));
   const fault = (what: string) => {
     log.info({ outcome: 'fault', what }, 'sandbox fault injected');
     return new ApiFailure(500, 'api_error', `sandbox fault: ${what}`);
   };
 
-  /** One API route: authenticated, idempotent for POSTs with a key, answered in Stripe's shape. */
+  /** Keys kept at least 24 hours are forgotten: the same key after that is a new request. */
+  function forgetOldKeys(): void {
+    const oldest = nowS() - IDEMPOTENCY_KEEP_S;
+    for (const [key, saved] of idempotency) {
+      if (saved.savedAtS > oldest) break;
+      idempotency.delete(key);
+    }
+  }
+
+  /** The answer is kept, never sent: the connection stays silent until the caller gives up, then is cut. */
+  function loseAnswer(request: FastifyRequest, reply: FastifyReply): void {
+    log.info({ url: request.url, outcome: 'answer lost' }, 'sandbox fault injected');
+    reply.hijack();
+    const socket = request.raw.socket;
+    held.add(socket);
+    const timer = setTimeout(() => socket.destroy(), LOST_ANSWER_HOLD_MS);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      held.delete(socket);
+    });
+  }
+
+  /**
+   * One API route: authenticated, answered in Stripe's shape, and idempotent for POSTs with a key,
+   * as Stripe's idempotency works: the answer of a request that ran (success or failure) is kept
+   * under its key for 24 hours and replayed for the same endpoint and parameters
+   * (`Idempotent-Replayed: true`); other parameters or another endpoint under the key are `400
+   * idempotency_error`; while the first is still running, `409 idempotency_key_in_use`; a request
+   * refused before it ran (invalid parameters, a sandbox fault standing for a failure in front of
+   * the API) keeps nothing, and may be sent again.
+   */
   function api(
     method: 'GET' | 'POST',
     path: string,
-    run: (request: FastifyRequest, params: Record<string, FormValue>) => Promise<Answer> | Answer,
+    run: (
+      request: FastifyRequest,
+      params: Record<string, FormValue>,
+      begin: () => void,
+    ) => Promise<Answer> | Answer,
   ) {
     app.route({
       method,
       url: path,
       handler: async (request, reply) => {
-        reply
-          .header('request-id', `req_${randomBytes(7).toString('hex')}`)
-          .header('stripe-version', API_VERSION);
+        const requestId = `req_${randomBytes(7).toString('hex')}`;
+        reply.header('request-id', requestId).header('stripe-version', API_VERSION);
         publicBase ??= `http://${request.headers.host}`;
         const auth = request.headers.authorization ?? '';
         if (!auth.startsWith('Bearer '))
@@ -483,53 +624,77 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
         } catch (error) {
           return fail(reply, invalid((error as Error).message));
         }
-        const key = method === 'POST' ? request.headers['idempotency-key'] : undefined;
-        const fingerprint = `${method} ${request.url.split('?')[0]} ${body}`;
-        if (typeof key === 'string') {
-          const earlier = idempotency.get(key);
-          if (earlier) {
-            if (earlier.fingerprint !== fingerprint)
-              return fail(
-                reply,
-                new ApiFailure(
-                  400,
-                  'idempotency_error',
-                  `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-                ),
-              );
-            return reply
-              .code(earlier.answer.status)
-              .header('idempotent-replayed', 'true')
-              .send(earlier.answer.body);
+        const header = method === 'POST' ? request.headers['idempotency-key'] : undefined;
+        const key = typeof header === 'string' && header !== '' ? header : undefined;
+        let began = false;
+        const begin = () => {
+          began = true;
+        };
+        if (key === undefined) {
+          try {
+            const answer = await run(request, params, begin);
+            return reply.code(answer.status).send(answer.body);
+          } catch (error) {
+            if (!(error instanceof ApiFailure)) throw error;
+            return fail(reply, error);
           }
         }
+
+        const fingerprint = `${method} ${request.url.split('?')[0]} ${canonical(params)}`;
+        forgetOldKeys();
+        const earlier = idempotency.get(key);
+        if (earlier) {
+          if (earlier.fingerprint !== fingerprint)
+            return fail(
+              reply,
+              new ApiFailure(
+                400,
+                'idempotency_error',
+                `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+              ),
+            );
+          return reply
+            .code(earlier.answer.status)
+            .header('idempotent-replayed', 'true')
+            .header('original-request', earlier.requestId)
+            .send(earlier.answer.body);
+        }
+        if (running.has(key))
+          return fail(
+            reply,
+            new ApiFailure(
+              409,
+              'idempotency_error',
+              `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${key}. Please try again later.`,
+              'idempotency_key_in_use',
+            ),
+          );
+        running.add(key);
+        let answer: Answer;
         try {
-          const answer = await run(request, params);
-          if (typeof key === 'string') idempotency.set(key, { fingerprint, answer });
-          return reply.code(answer.status).send(answer.body);
+          answer = await run(request, params, begin);
+          began = true; // an answer is a request that ran
         } catch (error) {
           if (!(error instanceof ApiFailure)) throw error;
-          // Stripe keeps a 4xx under the key too (the same request again fails the same way); a 5xx may be retried.
-          if (typeof key === 'string' && error.status < 500)
-            idempotency.set(key, {
-              fingerprint,
-              answer: {
-                status: error.status,
-                body: {
-                  error: { type: error.type, message: error.message, code: error.code, param: error.param },
-                },
-              },
-            });
-          return fail(reply, error);
+          answer = { status: error.status, body: failureBody(error) };
+        } finally {
+          running.delete(key);
         }
+        if (began) {
+          idempotency.delete(key);
+          idempotency.set(key, { fingerprint, answer, requestId, savedAtS: nowS() });
+        }
+        if (answer.lost) return loseAnswer(request, reply);
+        return reply.code(answer.status).send(answer.body);
       },
     });
   }
 
-  api('POST', '/v1/checkout/sessions', async (_request, params) => {
+  api('POST', '/v1/checkout/sessions', async (_request, params, begin) => {
     if (faults.current.createLatencyMs > 0) await sleep(faults.current.createLatencyMs);
     if (draw(faults.current.createErrorRate)) throw fault('session create');
-    return createSession(params);
+    const answer = createSession(params, begin);
+    return draw(stripeFaults.createAnswerLostRate) ? { ...answer, lost: true } : answer;
   });
   api('GET', '/v1/checkout/sessions/:id', async (request, params) => {
     if (faults.current.queryLatencyMs > 0) await sleep(faults.current.queryLatencyMs);
@@ -537,20 +702,22 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
     const expand = list(params.expand).includes('payment_intent');
     return { status: 200, body: sessionView(findSession((request.params as { id: string }).id), expand) };
   });
-  api('POST', '/v1/checkout/sessions/:id/expire', async (request) => {
+  api('POST', '/v1/checkout/sessions/:id/expire', async (request, _params, begin) => {
     if (faults.current.closeLatencyMs > 0) await sleep(faults.current.closeLatencyMs);
     if (draw(faults.current.closeErrorRate)) throw fault('session expire');
+    begin();
     return expireSession((request.params as { id: string }).id);
   });
   api('GET', '/v1/payment_intents/:id', (request) => {
     const id = (request.params as { id: string }).id;
     const intent = state.intents.get(id);
     if (!intent) throw missing('payment_intent', id, 'intent');
+    refreshIntent(intent);
     return { status: 200, body: intentView(intent) };
   });
-  api('POST', '/v1/refunds', (_request, params) => {
+  api('POST', '/v1/refunds', (_request, params, begin) => {
     if (draw(faults.current.refundErrorRate)) throw fault('refund');
-    return createRefund(params);
+    return createRefund(params, begin);
   });
   api('GET', '/v1/refunds', (_request, params) => {
     if (draw(faults.current.queryErrorRate)) throw fault('refund list');
@@ -566,7 +733,6 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
   // The shopper's pages.
   const html = (reply: FastifyReply, status: number, body: string) =>
     reply.code(status).type('text/html; charset=utf-8').send(body);
-  const intentOf = (session: Session) => (session.intentId ? state.intents.get(session.intentId) : undefined);
   const backTo = (session: Session) => session.successUrl.replace('{CHECKOUT_SESSION_ID}', session.id);
 
   app.get<{ Params: { id: string } }>('/c/pay/:id', async (request, reply) => {
@@ -598,23 +764,66 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
   app.get<{ Params: { id: string } }>('/voucher/:id', async (request, reply) => {
     const intent = state.intents.get(request.params.id);
     if (!intent?.voucher) return html(reply, 404, errorPage('resource_missing', 'no such voucher'));
-    return html(reply, 200, voucherPage(state.sessions.get(intent.sessionId)!, intent));
+    return html(reply, 200, voucherPage(refreshIntent(intent), intent));
   });
   app.post<{ Params: { id: string } }>('/voucher/:id/pay', async (request, reply) => {
     const intent = state.intents.get(request.params.id);
     if (!intent?.voucher) return html(reply, 404, errorPage('resource_missing', 'no such voucher'));
+    const session = refreshIntent(intent); // past its expiry it has failed, and cannot be paid
     const paid = payVoucher(intent);
-    return html(reply, paid ? 200 : 409, voucherPage(state.sessions.get(intent.sessionId)!, intent));
+    return html(reply, paid ? 200 : 409, voucherPage(session, intent));
   });
 
-  // The control API: the kit's, and the Boleto steps a test drives.
+  // The control API: the kit's, Stripe's own fault, the clock, and the Boleto steps a test drives.
   const cancelAll = () => {
     sender.cancelAll();
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
+    for (const socket of held) socket.destroy();
+    held.clear();
   };
   app.addHook('onClose', async () => cancelAll());
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/sandbox/stripe-faults', async () => stripeFaults);
+  app.put('/sandbox/stripe-faults', async (request, reply) => {
+    const patch = jsonBody(request.body);
+    const rate = patch?.createAnswerLostRate;
+    const known = patch && Object.keys(patch).every((name) => name in NO_STRIPE_FAULTS);
+    if (!known || (rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))))
+      return reply
+        .code(400)
+        .send(controlError('INVALID_REQUEST', 'body: { "createAnswerLostRate"?: a number from 0 to 1 }'));
+    stripeFaults = { ...stripeFaults, ...(patch as Partial<StripeFaults>) };
+    log.info({ stripeFaults }, 'stripe faults set');
+    return stripeFaults;
+  });
+  app.delete('/sandbox/stripe-faults', async () => (stripeFaults = { ...NO_STRIPE_FAULTS }));
+  // Resetting the kit's faults resets Stripe's own too, so a test's cleanup needs one call.
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'DELETE' && request.url.split('?')[0] === '/sandbox/faults')
+      stripeFaults = { ...NO_STRIPE_FAULTS };
+  });
+
+  /** The sandbox's clock: what expiries (sessions, vouchers, kept idempotency keys) go by. */
+  const clockView = () => ({ now: new Date(nowS() * 1000).toISOString(), offsetS: clockOffsetMs / 1000 });
+  app.get('/sandbox/clock', async () => clockView());
+  app.post('/sandbox/clock', async (request, reply) => {
+    const advanceS = jsonBody(request.body)?.advanceS;
+    if (typeof advanceS !== 'number' || !Number.isSafeInteger(advanceS) || advanceS < 0)
+      return reply
+        .code(400)
+        .send(controlError('INVALID_REQUEST', 'body: { "advanceS": whole seconds, 0 or more }'));
+    clockOffsetMs += advanceS * 1000;
+    // What is due by the new time happens now, with its events (a voucher's failure, a session's expiry).
+    for (const session of state.sessions.values()) refresh(session);
+    log.info({ clock: clockView() }, 'clock advanced');
+    return clockView();
+  });
+  app.delete('/sandbox/clock', async () => {
+    clockOffsetMs = 0;
+    return clockView();
+  });
 
   const controlled = (channelOrderNo: string) => {
     const session = state.byReference(channelOrderNo);
@@ -721,6 +930,7 @@ export function buildStripeSandbox(options: StripeSandboxOptions): FastifyInstan
         cancelAll();
         state.clear();
         idempotency.clear();
+        clockOffsetMs = 0;
       },
     },
     faults,

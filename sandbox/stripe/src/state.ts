@@ -2,9 +2,11 @@
  * The sandbox's Checkout Sessions, payment intents and refunds, in memory, in each currency's
  * smallest unit. A card session is paid on its page and completes paid; a Boleto session
  * completes unpaid once the voucher is issued, and its payment intent succeeds when the voucher
- * is paid (or fails when it expires). An open session past `expires_at` is expired.
+ * is paid, or fails (`requires_payment_method`) once the voucher's own expiry has passed unpaid
+ * (calendar days, 23:59:59 São Paulo). An open session past `expires_at` is expired.
  */
 import { randomBytes } from 'node:crypto';
+import { boletoVoucherExpiresAt } from './boleto-expiry';
 
 export type SessionStatus = 'open' | 'complete' | 'expired';
 export type IntentStatus = 'requires_action' | 'requires_payment_method' | 'succeeded';
@@ -25,6 +27,8 @@ export interface Session {
   successUrl: string;
   cancelUrl: string;
   expiresAt: number;
+  /** Boleto only: `payment_method_options.boleto.expires_after_days` (Stripe's default 3). */
+  boletoExpiresAfterDays: number;
   created: number;
   status: SessionStatus;
   paid: boolean;
@@ -90,27 +94,32 @@ export class StripeState {
   }
 
   /** The shopper asks for a Boleto voucher: the session completes unpaid; the intent waits for payment. */
-  issueVoucher(session: Session, nowS: number, days = 3): Intent {
+  issueVoucher(session: Session, nowS: number): Intent {
     const intent = this.newIntent(session, nowS);
     intent.status = 'requires_action';
     intent.voucher = {
       number: Array.from(randomBytes(24), (byte) => String(byte % 10)).join(''),
-      expiresAt: nowS + days * 86_400,
+      expiresAt: boletoVoucherExpiresAt(nowS, session.boletoExpiresAfterDays),
     };
     session.status = 'complete';
     return intent;
   }
 
-  /** The voucher is paid at a bank or lottery house. */
+  /** The voucher is paid at a bank or lottery house: only while it is payable (until its expiry). */
   payVoucher(intent: Intent, nowS: number): boolean {
-    if (intent.status !== 'requires_action') return false;
+    if (intent.status !== 'requires_action' || this.voucherDue(intent, nowS)) return false;
     intent.status = 'succeeded';
     intent.paidAt = nowS;
     this.sessions.get(intent.sessionId)!.paid = true;
     return true;
   }
 
-  /** The voucher's own expiry passes unpaid. */
+  /** The voucher's expiry has passed (it is payable through its last second, 23:59:59 São Paulo). */
+  voucherDue(intent: Intent, nowS: number): boolean {
+    return intent.voucher !== null && nowS > intent.voucher.expiresAt;
+  }
+
+  /** The voucher ends unpaid (its expiry passed, or a test says so now): the intent fails. */
   expireVoucher(intent: Intent): boolean {
     if (intent.status !== 'requires_action') return false;
     intent.status = 'requires_payment_method';

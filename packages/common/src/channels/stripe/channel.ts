@@ -36,13 +36,22 @@ const MIN_SESSION_S = 30 * 60;
 const MAX_SESSION_S = 24 * 3600;
 /** Margin for our clock being ahead of Stripe's when we ask for the shortest session. */
 const CLOCK_MARGIN_S = 60;
+/**
+ * Stripe keeps a keyed request's answer at least 24 hours. Later, the same create is no replay: it
+ * would be refused for its `expires_at` (by then in the past) although the first may have made a
+ * session, or, were it accepted, make a second one. So a create is sent only this long after the
+ * attempt was recorded; past it, its outcome stays unknown (the session's webhook still names it).
+ */
+const REPLAYABLE_FOR_MS = 23 * 3600_000;
 
 /**
  * When the session may expire at Stripe: the order's expiry, raised to Stripe's minimum (the
- * attempt is then closed by us at the order's expiry) and held under its maximum.
+ * attempt is then closed by us at the order's expiry) and held under its maximum, both counted from
+ * when the attempt was recorded (`requestedAt`, never the clock at the call): a retry of the create
+ * must send the very same parameters, or Stripe answers `idempotency_error` instead of replaying.
  */
-export function sessionExpiresAt(orderExpireAt: Date, now: Date): number {
-  const nowS = Math.ceil(now.getTime() / 1000);
+export function sessionExpiresAt(orderExpireAt: Date, requestedAt: Date): number {
+  const nowS = Math.ceil(requestedAt.getTime() / 1000);
   const wanted = Math.floor(orderExpireAt.getTime() / 1000);
   return Math.min(
     Math.max(wanted, nowS + MIN_SESSION_S + CLOCK_MARGIN_S),
@@ -76,6 +85,7 @@ export function sessionFacts(session: Stripe.Checkout.Session): StripeSessionFac
         ? {
             id: intent.id,
             status: intent.status as NonNullable<StripeSessionFacts['payment_intent']>['status'],
+            voucher_expires_at: intent.next_action?.boleto_display_details?.expires_at ?? null,
           }
         : null,
   };
@@ -111,6 +121,8 @@ export class StripeCheckoutChannel implements PaymentChannel {
   readonly closable = true;
   readonly refundable: boolean;
   readonly needsReturnUrl = true;
+  /** A Checkout Session is read by its id (`cs_…`) only; a lost create answer is recovered by replaying the keyed create. */
+  readonly findsTradeBy = 'CREATE_ANSWER';
   readonly label: string;
 
   constructor(
@@ -130,6 +142,11 @@ export class StripeCheckoutChannel implements PaymentChannel {
 
   async createTrade(request: CreateTradeRequest): Promise<CreatedTrade> {
     if (!request.returnUrl) throw new ChannelRejectedError(`${this.name} needs a returnUrl`);
+    if (Date.now() - request.requestedAt.getTime() > REPLAYABLE_FOR_MS)
+      throw new ChannelUnavailableError(
+        `Stripe replays a create for 24 hours only: ${request.channelOrderNo}'s is no longer sent`,
+        { mayHaveReachedProvider: true },
+      );
     let price;
     try {
       price = toStripeAmount(request.money);
@@ -157,9 +174,10 @@ export class StripeCheckoutChannel implements PaymentChannel {
           payment_intent_data: { metadata: ids },
           success_url: request.returnUrl!,
           cancel_url: request.returnUrl!,
-          expires_at: sessionExpiresAt(request.expireAt, new Date()),
+          expires_at: sessionExpiresAt(request.expireAt, request.requestedAt),
         },
-        // The same create again (a lost answer, a second click) is the same session.
+        // The same create again (a lost answer, a second click, the poller recovering the session's
+        // id) is replayed by Stripe for 24 hours: the same session, provided every parameter is the same.
         { idempotencyKey: request.channelOrderNo },
       ),
     );

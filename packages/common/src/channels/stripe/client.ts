@@ -15,13 +15,20 @@ import { meaningOfStripeError, type StripeErrorMeaning } from './status';
 /** Stripe refused (a 4xx): what it means, and its code for the message. Never a provider failure. */
 export class StripeRefusal {
   constructor(
-    readonly meaning: Exclude<StripeErrorMeaning, 'TRY_LATER'>,
+    readonly meaning: Exclude<StripeErrorMeaning, 'TRY_LATER' | 'OUTCOME_UNKNOWN'>,
     readonly code: string,
     readonly message: string,
   ) {}
 }
 
 export type StripeAnswer<T> = { ok: true; value: T } | { ok: false; refusal: StripeRefusal };
+
+/**
+ * What one call came back with inside the breaker: an answer, or Stripe's word that it did not run
+ * this keyed request while an earlier one with the key may have run (not a failure of Stripe's, so
+ * it does not count against the breaker; thrown as an unknown outcome outside it).
+ */
+type Sent = StripeAnswer<unknown> | { ok: 'OUTCOME_UNKNOWN'; message: string };
 
 type Settings = Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET' | 'STRIPE_API_BASE'>;
 
@@ -31,10 +38,7 @@ export const STRIPE_WEBHOOK_TOLERANCE_S = 300;
 export class StripeClient {
   readonly sdk: Stripe;
   private readonly webhookSecret: string;
-  private readonly breaker: CircuitBreaker<
-    [string, (sdk: Stripe) => Promise<unknown>],
-    StripeAnswer<unknown>
-  >;
+  private readonly breaker: CircuitBreaker<[string, (sdk: Stripe) => Promise<unknown>], Sent>;
 
   constructor(settings: Settings, kit: ProviderKit) {
     const base = new URL(settings.STRIPE_API_BASE);
@@ -54,13 +58,20 @@ export class StripeClient {
     );
   }
 
-  /** One API call. Throws `ChannelUnavailableError` for every provider failure; refusals are answers. */
+  /**
+   * One API call. Throws `ChannelUnavailableError` for every provider failure and every unknown
+   * outcome (`mayHaveReachedProvider`: an idempotency conflict included); refusals are answers.
+   */
   async call<T>(what: string, call: (sdk: Stripe) => Promise<T>): Promise<StripeAnswer<T>> {
+    let sent: Sent;
     try {
-      return (await this.breaker.fire(what, call)) as StripeAnswer<T>;
+      sent = await this.breaker.fire(what, call);
     } catch (error) {
       throw breakerFailure(error);
     }
+    if (sent.ok === 'OUTCOME_UNKNOWN')
+      throw new ChannelUnavailableError(sent.message, { mayHaveReachedProvider: true });
+    return sent as StripeAnswer<T>;
   }
 
   /** The event a webhook carries, once `Stripe-Signature` holds over the raw body; throws otherwise. */
@@ -74,18 +85,32 @@ export class StripeClient {
   }
 
   /** Inside the breaker: refusals are answers; failures (and Stripe's "try later") count against it. */
-  private async send(what: string, call: (sdk: Stripe) => Promise<unknown>): Promise<StripeAnswer<unknown>> {
+  private async send(what: string, call: (sdk: Stripe) => Promise<unknown>): Promise<Sent> {
     try {
       return { ok: true, value: await call(this.sdk) };
     } catch (error) {
       if (!(error instanceof Stripe.errors.StripeError)) throw error;
       const meaning = meaningOfStripeError(error);
       const code = error.code ?? error.type;
-      if (meaning === 'TRY_LATER')
-        throw new ChannelUnavailableError(
-          `Stripe ${what} failed: ${code}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}`,
-        );
-      return { ok: false, refusal: new StripeRefusal(meaning, code, String(error.message).slice(0, 200)) };
+      const status = error.statusCode ? ` (HTTP ${error.statusCode})` : '';
+      const message = String(error.message).slice(0, 200);
+      switch (meaning) {
+        case 'TRY_LATER':
+          throw new ChannelUnavailableError(`Stripe ${what} failed: ${code}${status}`);
+        case 'OUTCOME_UNKNOWN':
+          return {
+            ok: 'OUTCOME_UNKNOWN',
+            message: `Stripe ${what} not run again: ${code}${status} ${message}`,
+          };
+        case 'NOT_FOUND':
+        case 'WRONG_STATE':
+        case 'REFUSED':
+          return { ok: false, refusal: new StripeRefusal(meaning, code, message) };
+        default: {
+          const unknown: never = meaning;
+          throw new Error(`unknown Stripe error meaning ${String(unknown)}`);
+        }
+      }
     }
   }
 }

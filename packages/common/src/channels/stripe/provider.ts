@@ -35,6 +35,31 @@ const SESSION_EVENTS = new Set([
 ]);
 const REFUND_EVENTS = new Set(['refund.created', 'refund.updated', 'refund.failed']);
 
+/**
+ * Whether a session is one of ours. Another integration on the same Stripe account (a second shop,
+ * a Payment Link) sends its events to our endpoint too: each of our sessions carries our channel
+ * order number (`co_…`) as its `client_reference_id` and in its metadata, and nothing else is ours.
+ * An event about any other session is taken (200) and ignored, never refused: Stripe would retry a
+ * refusal for three days.
+ */
+export function isOurSession(session: {
+  client_reference_id?: string | null;
+  metadata?: Record<string, string> | null;
+}): boolean {
+  const reference = session.client_reference_id;
+  return (
+    typeof reference === 'string' &&
+    reference.startsWith('co_') &&
+    session.metadata?.channelOrderNo === reference
+  );
+}
+
+/** Whether a refund is one we made: it carries our refundNo (`rf_<channelOrderNo>_<reason>`). */
+export function isOurRefund(refund: { metadata?: Record<string, string> | null }): boolean {
+  const refundNo = refund.metadata?.refundNo;
+  return typeof refundNo === 'string' && refundNo.startsWith('rf_');
+}
+
 export class StripeProvider implements PaymentProvider {
   readonly name = 'stripe';
   readonly notifyRoutes = ['stripe'] as const;
@@ -58,8 +83,19 @@ export class StripeProvider implements PaymentProvider {
       throw new NotifyRejectedError(401, `Stripe-Signature: ${(error as Error).message.slice(0, 160)}`);
     }
     const object = event.data.object as { id?: string; object?: string };
-    if (SESSION_EVENTS.has(event.type)) return this.sessionNotification(object as Stripe.Checkout.Session);
-    if (REFUND_EVENTS.has(event.type)) return this.refundNotification((object as Stripe.Refund).id);
+    if (SESSION_EVENTS.has(event.type)) {
+      // The signed body says whose session it is: another integration's is not read back at all.
+      const hinted = object as Stripe.Checkout.Session;
+      if (!isOurSession(hinted))
+        return { kind: 'ignored', reason: `event ${event.id}: session ${hinted.id} is not ours` };
+      return this.sessionNotification(hinted);
+    }
+    if (REFUND_EVENTS.has(event.type)) {
+      const hinted = object as Stripe.Refund;
+      if (!isOurRefund(hinted))
+        return { kind: 'ignored', reason: `event ${event.id}: refund ${hinted.id} is not ours` };
+      return this.refundNotification(hinted.id);
+    }
     if (event.type === 'charge.refunded') return this.chargeRefunds((object as Stripe.Charge).id);
     return { kind: 'ignored', reason: `event ${event.id} of type ${event.type}` };
   }
@@ -67,10 +103,12 @@ export class StripeProvider implements PaymentProvider {
   private async sessionNotification(hinted: Stripe.Checkout.Session): Promise<ProviderNotification> {
     const session = await readSession(this.client, hinted.id);
     if (session === 'NOT_FOUND') throw new NotifyRejectedError(400, `no session ${hinted.id} at Stripe`);
-    if (!session.client_reference_id) return { kind: 'ignored', reason: `session ${session.id} is not ours` };
+    const reference = session.client_reference_id;
+    if (!reference || !isOurSession(session) || reference !== hinted.client_reference_id)
+      return { kind: 'ignored', reason: `session ${session.id} is not ours` };
     return {
       kind: 'payment',
-      channelOrderNo: session.client_reference_id,
+      channelOrderNo: reference,
       providerTradeNo: session.id,
       outcome: outcomeOf(session),
     };
@@ -82,12 +120,15 @@ export class StripeProvider implements PaymentProvider {
     return { kind: 'refund', refunds: ours([answer.value]) };
   }
 
+  /** A charge's event names no refund: its refunds are listed, and those we made are reported. */
   private async chargeRefunds(chargeId: string | undefined): Promise<ProviderNotification> {
     const answer = await this.client.call('refund list', (sdk) =>
       sdk.refunds.list({ charge: chargeId, limit: 100 }),
     );
     if (!answer.ok) throw new NotifyRejectedError(400, `no charge ${chargeId} at Stripe`);
-    return { kind: 'refund', refunds: ours(answer.value.data) };
+    const refunds = ours(answer.value.data);
+    if (refunds.length === 0) return { kind: 'ignored', reason: `charge ${chargeId} has no refund of ours` };
+    return { kind: 'refund', refunds };
   }
 
   /** Webhook bodies are signed, but their ids are all we read unverified. */
@@ -118,7 +159,7 @@ export class StripeProvider implements PaymentProvider {
 /** Refunds we made (they carry our refundNo), with what Stripe says of each. */
 function ours(refunds: Stripe.Refund[]) {
   return refunds.flatMap((refund) =>
-    refund.metadata?.refundNo
+    refund.metadata?.refundNo && isOurRefund(refund)
       ? [
           {
             refundNo: refund.metadata.refundNo,

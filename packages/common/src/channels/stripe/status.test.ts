@@ -53,6 +53,29 @@ describe('Stripe sessions, refunds, errors and money', () => {
     expect(outcome.status).toBe(expected);
   });
 
+  it("an issued Boleto voucher is payable until its own expiry (next_action's expires_at), days after the order's", () => {
+    // Issued 2026-12-02 23:30 in São Paulo with Stripe's default 3 days: 2026-12-05 23:59:59 there.
+    const expiresAt = Date.UTC(2026, 11, 6, 2, 59, 59) / 1000;
+    const voucher = (status: StripeIntentStatus) =>
+      stripeSessionOutcome(
+        session({
+          status: 'complete',
+          payment_intent: { id: 'pi_1', status, voucher_expires_at: expiresAt },
+        }),
+        now,
+      );
+    expect(voucher('requires_action')).toEqual({
+      status: 'PAYING',
+      providerTradeNo: 'cs_test_1',
+      payableUntil: new Date('2026-12-06T02:59:59Z'),
+    });
+    // Paid, or failed at its expiry: the voucher's expiry no longer matters.
+    expect(voucher('succeeded')).toEqual(paid);
+    expect(voucher('requires_payment_method')).toMatchObject({ status: 'FAILED' });
+    // An open session (no voucher yet) is payable until the session's own expiry: nothing more to say.
+    expect(stripeSessionOutcome(session(), now)).not.toHaveProperty('payableUntil');
+  });
+
   it('refuses a session that asked for no payment, or a status it does not know', () => {
     expect(() =>
       stripeSessionOutcome(session({ status: 'complete', payment_status: 'no_payment_required' })),
@@ -80,7 +103,15 @@ describe('Stripe sessions, refunds, errors and money', () => {
     expect(meaningOfStripeError({ type: 'StripeAPIError', statusCode: 500 })).toBe('TRY_LATER');
     expect(meaningOfStripeError({ type: 'StripeConnectionError' })).toBe('TRY_LATER');
     expect(meaningOfStripeError({ type: 'StripeRateLimitError', statusCode: 429 })).toBe('TRY_LATER');
-    expect(meaningOfStripeError({ type: 'StripeIdempotencyError', statusCode: 400 })).toBe('REFUSED');
+    // A keyed request Stripe did not run again says nothing of what the first one did: never a refusal.
+    expect(meaningOfStripeError({ type: 'StripeIdempotencyError', statusCode: 400, code: undefined })).toBe(
+      'OUTCOME_UNKNOWN',
+    );
+    // The SDK makes a 409 a StripeAPIError whatever its type.
+    expect(
+      meaningOfStripeError({ type: 'StripeAPIError', code: 'idempotency_key_in_use', statusCode: 409 }),
+    ).toBe('OUTCOME_UNKNOWN');
+    expect(meaningOfStripeError({ type: 'StripeIdempotencyError', statusCode: 409 })).toBe('OUTCOME_UNKNOWN');
     expect(
       meaningOfStripeError({ type: 'StripeInvalidRequestError', code: 'amount_too_small', statusCode: 400 }),
     ).toBe('REFUSED');

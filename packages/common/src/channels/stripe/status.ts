@@ -52,13 +52,20 @@ export interface StripeSessionFacts {
   payment_status: StripePaymentStatus;
   amount_total: number;
   currency: string;
-  payment_intent: { id: string; status: StripeIntentStatus; created?: number } | null;
+  payment_intent: {
+    id: string;
+    status: StripeIntentStatus;
+    created?: number;
+    /** An issued Boleto voucher's own expiry (`next_action.boleto_display_details.expires_at`, epoch seconds). */
+    voucher_expires_at?: number | null;
+  } | null;
 }
 
 /**
  * `open` in flight; `complete` + `paid` paid; `complete` + `unpaid` a voucher issued, still in
- * flight, unless its payment intent says it ended (a Boleto voucher expired unpaid: failed) or
- * succeeded meanwhile; `expired` ended unpaid.
+ * flight (payable until the voucher's own expiry, which may be days after the order's), unless its
+ * payment intent says it ended (a Boleto voucher expired unpaid: failed) or succeeded meanwhile;
+ * `expired` ended unpaid.
  */
 export function stripeSessionOutcome(session: StripeSessionFacts, now: Date = new Date()): ProviderOutcome {
   const intent = session.payment_intent;
@@ -83,7 +90,13 @@ export function stripeSessionOutcome(session: StripeSessionFacts, now: Date = ne
       switch (intentStatus) {
         case 'succeeded':
           return paid();
-        case 'requires_action': // the voucher is issued, waiting to be paid
+        case 'requires_action': {
+          // The voucher is issued, waiting to be paid at a bank until its own expiry.
+          const until = intent?.voucher_expires_at;
+          return until
+            ? { status: 'PAYING', providerTradeNo, payableUntil: new Date(until * 1000) }
+            : { status: 'PAYING', providerTradeNo };
+        }
         case 'processing':
         case 'requires_confirmation':
         case 'requires_capture':
@@ -129,8 +142,15 @@ export type StripeErrorMeaning =
   | 'NOT_FOUND'
   /** The session is no longer open (an expire of a completed or expired one): its state decides. */
   | 'WRONG_STATE'
-  /** Stripe's side failed, or is rate limiting, or another request with our key is in flight: retried. */
+  /** Stripe's side failed, or is rate limiting: retried. */
   | 'TRY_LATER'
+  /**
+   * Stripe did not run this keyed request, but an earlier one with our key may have run (or is
+   * running): `409 idempotency_key_in_use` (the first is still being processed) or `400
+   * idempotency_error` (the key was used with other parameters). Neither says "no session" or "no
+   * refund": the outcome is unknown, never a refusal.
+   */
+  | 'OUTCOME_UNKNOWN'
   /** The request itself is refused: retrying it unchanged cannot succeed. */
   | 'REFUSED';
 
@@ -142,13 +162,19 @@ export function meaningOfStripeError(error: {
   if (error.code === 'resource_missing') return 'NOT_FOUND';
   if (error.code === 'checkout_session_not_open' || error.code === 'payment_intent_unexpected_state')
     return 'WRONG_STATE';
+  // The SDK makes every 409 a StripeAPIError, whatever its type: the code and status say what it is.
+  if (
+    error.type === 'StripeIdempotencyError' ||
+    error.code === 'idempotency_key_in_use' ||
+    error.statusCode === 409
+  )
+    return 'OUTCOME_UNKNOWN';
   if (error.code === 'lock_timeout' || error.code === 'rate_limit') return 'TRY_LATER';
   switch (error.type) {
     case 'StripeAPIError':
     case 'StripeConnectionError':
     case 'StripeRateLimitError':
-    case 'StripeIdempotencyError': // the same key still in flight, or used with other parameters
-      return error.type === 'StripeIdempotencyError' && error.statusCode === 400 ? 'REFUSED' : 'TRY_LATER';
+      return 'TRY_LATER';
     default:
       // StripeInvalidRequestError (amount_too_small, charge_already_refunded, …),
       // StripeAuthenticationError, StripePermissionError.
