@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import {
+  API_ERRORS,
   ApiError,
   applyRequestSchema,
   MESSAGE_ID_MAX_LENGTH,
   describeZodError,
   InvalidMessageError,
   TransientError,
+  type ApiErrorCode,
   type Broker,
   type DeadLetterInfo,
   type Delivery,
 } from '@payments/common';
 import type { GatewayDeps } from '../deps';
+import { isFinalApplyAnswer } from '../domain/apply-answer';
 import { toApiError } from '../http/errors';
 import { applyPayment } from '../operations/apply-payment';
 
@@ -21,7 +24,8 @@ const RETRY_CODES = new Set(['DEPENDENCY_UNAVAILABLE', 'PAYMENT_IN_PROGRESS', 'I
 
 /**
  * `payment.apply` by message (CONTRACT 4): the same code path as HTTP. `messageId` is the
- * idempotency key: the first final answer is stored and a repeat gets it again. With `replyTo`,
+ * idempotency key: the first final answer is stored and a repeat gets it again; an answer that
+ * says "try again" (`isFinalApplyAnswer`) is sent but not stored, so the repeat applies. With `replyTo`,
  * the answer goes back as `{ status, body }` through the default exchange, without `mandatory`.
  */
 export async function onApplyCommand(
@@ -44,7 +48,10 @@ export async function onApplyCommand(
     throw new InvalidMessageError(describeZodError(parsed.error));
   }
   const fingerprint = requestFingerprint(parsed.data);
-  const stored = await deps.repository.findApplyAnswer(messageId);
+  const found = await deps.repository.findApplyAnswer(messageId);
+  // One stored before only final answers were (a 502 of an unknown create outcome) is no answer.
+  const stored =
+    found && isFinalApplyAnswer({ status: found.status, code: errorCodeOf(found.body) }) ? found : undefined;
   if (stored) {
     // As Stripe does with an idempotency key sent again with other parameters: refuse, never
     // answer one request with another's result.
@@ -60,7 +67,7 @@ export async function onApplyCommand(
     );
     return reply({ status: refusal.status, body: refusal.toBody() });
   }
-  let answer: { status: number; body: unknown };
+  let answer: { status: number; body: unknown; code?: ApiErrorCode };
   try {
     answer = await applyPayment(deps, parsed.data);
     deps.metrics.applied.inc({ result: answer.status === 201 ? 'created' : 'reused' });
@@ -68,10 +75,17 @@ export async function onApplyCommand(
     const apiError = toApiError(error);
     deps.metrics.applied.inc({ result: apiError.code });
     if (RETRY_CODES.has(apiError.code)) throw new TransientError(apiError.message, { cause: error });
-    answer = { status: apiError.status, body: apiError.toBody() };
+    answer = { status: apiError.status, body: apiError.toBody(), code: apiError.code };
   }
-  await deps.repository.storeApplyAnswer(messageId, parsed.data.merchantOrderNo, fingerprint, answer);
-  await reply(answer);
+  if (isFinalApplyAnswer(answer))
+    await deps.repository.storeApplyAnswer(messageId, parsed.data.merchantOrderNo, fingerprint, answer);
+  await reply({ status: answer.status, body: answer.body });
+}
+
+/** The error code of a stored answer's body, if it is an error. */
+function errorCodeOf(body: unknown): ApiErrorCode | undefined {
+  const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
+  return typeof code === 'string' && code in API_ERRORS ? (code as ApiErrorCode) : undefined;
 }
 
 /** SHA-256 of the request's fields in a fixed order: equal for the same request however it was spelled. */

@@ -129,6 +129,34 @@ describe('apply by message (real RabbitMQ, direct reply-to)', () => {
     expect(await send(request, messageId)).toEqual(first);
   });
 
+  it('an unknown-outcome 502 is not remembered: the same messageId applied again gets the attempt', async () => {
+    const no = orderNo('amqp-502');
+    const messageId = randomUUID();
+    const request = applyBody(no);
+    // The PSP fails the create with a 5xx: the trade may or may not exist, so the answer says "apply again".
+    await stack.setPspFaults({ createErrorRate: 1 });
+    let first;
+    try {
+      first = await send(request, messageId);
+    } finally {
+      await stack.setPspFaults(undefined);
+    }
+    expect([first.status, first.body.error?.code]).toEqual([502, 'CHANNEL_ERROR']);
+    expect(first.body.error.message).toMatch(/apply again/);
+    const repeat = await send(request, messageId);
+    expect([201, 200]).toContain(repeat.status);
+    const [attempt] = (await stack.gateways[0]!.deps.dataSource.query(
+      'SELECT channel_order_no, status, pay_url FROM channel_order WHERE merchant_order_no = ?',
+      [no],
+    )) as { channel_order_no: string; status: string; pay_url: string | null }[];
+    expect(repeat.body.attempt.channelOrderNo).toBe(attempt!.channel_order_no);
+    expect(attempt!.status).toBe('PAYING');
+    expect(repeat.body.attempt.payUrl).toBe(attempt!.pay_url);
+    expect(repeat.body.attempt.payUrl).toBeTruthy();
+    // That answer is final: it is the one remembered, and a third delivery gets it again.
+    expect(await send(request, messageId)).toEqual(repeat);
+  });
+
   it('a command with a key named twice is refused', async () => {
     const raw = JSON.stringify(applyBody(orderNo('dupcmd'), { amount: 1 })).replace(
       '"amount":1',
