@@ -3,8 +3,7 @@
  * outbox → notifier → the order service. Delivery times come from the order service's hook.
  */
 import { performance } from 'node:perf_hooks';
-import { createConnection } from 'mysql2/promise';
-import { databaseOptions } from '@payments/common';
+import { connectInUtc, databaseOptions } from '@payments/common';
 import { applyBody, applyHttp, latencyFields, orderNo, payAtPsp } from './apply';
 import { forEachBounded, sleep } from './pool';
 import type { BenchStack } from './stack';
@@ -66,7 +65,7 @@ function notifyLatencies(stack: BenchStack, paid: readonly Paid[]): number[] {
 async function pathBreakdown(stack: BenchStack, paid: readonly Paid[]) {
   if (paid.length === 0) return null;
   const { host, port, username, password, database } = databaseOptions(stack.env.config.DATABASE_URL);
-  const db = await createConnection({ host, port, user: username, password, database });
+  const db = await connectInUtc({ host, port, user: username, password, database });
   try {
     const [events] = (await db.query(
       "SELECT JSON_VALUE(payload, '$.data.merchantOrderNo') AS m, UNIX_TIMESTAMP(created_at) * 1000 AS w, UNIX_TIMESTAMP(sent_at) * 1000 AS s FROM outbox WHERE event_type = 'payment.succeeded'",

@@ -5,7 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { createPool, type ResultSetHeader } from 'mysql2/promise';
-import { createRedis, databaseOptions, RedisLock, redisReady, type Config } from '@payments/common';
+import {
+  createRedis,
+  databaseOptions,
+  pinPoolToUtc,
+  RedisLock,
+  redisReady,
+  type Config,
+} from '@payments/common';
 import { runFor, type TimedRun } from './pool';
 import { round, summarize } from './stats';
 
@@ -29,15 +36,17 @@ function report(run: TimedRun, extra: Record<string, unknown>) {
 /** BEGIN; INSERT a row; UPDATE that row; COMMIT — on 64 connections, on a scratch table. */
 export async function rawDatabase(config: Config, connections = 64, measureMs = 5000) {
   const { host, port, username, password, database } = databaseOptions(config.DATABASE_URL);
-  const pool = createPool({
-    host,
-    port,
-    user: username,
-    password,
-    database,
-    connectionLimit: connections,
-    waitForConnections: true,
-  });
+  const pool = pinPoolToUtc(
+    createPool({
+      host,
+      port,
+      user: username,
+      password,
+      database,
+      connectionLimit: connections,
+      waitForConnections: true,
+    }),
+  );
   try {
     const [[settings]] = (await pool.query(
       'SELECT @@version AS version, @@innodb_flush_log_at_trx_commit AS flushLogAtTrxCommit, @@sync_binlog AS syncBinlog, @@log_bin AS logBin',

@@ -1,7 +1,6 @@
 /** Double-click storm: many concurrent applies per order must still make exactly one attempt each. */
 import { performance } from 'node:perf_hooks';
-import { createConnection } from 'mysql2/promise';
-import { databaseOptions } from '@payments/common';
+import { connectInUtc, databaseOptions } from '@payments/common';
 import { applyBody, applyHttp, latencyFields, orderNo } from './apply';
 import { forEachBounded } from './pool';
 import type { BenchStack } from './stack';
@@ -35,7 +34,7 @@ export async function doubleClickStorm(stack: BenchStack, orders: number, clicks
   const seconds = (performance.now() - started) / 1000;
 
   const { host, port, username, password, database } = databaseOptions(stack.env.config.DATABASE_URL);
-  const db = await createConnection({ host, port, user: username, password, database });
+  const db = await connectInUtc({ host, port, user: username, password, database });
   let attemptsInDatabase: number;
   let ordersWithMoreThanOneAttempt: number;
   try {

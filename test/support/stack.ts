@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type amqplib from 'amqplib';
-import { createConnection } from 'mysql2/promise';
 import {
+  connectInUtc,
   connectToAnyNode,
   databaseOptions,
   createLogger,
@@ -275,7 +275,7 @@ export class GatewayStack {
   /** A query on the stack's own database (to show what a failure left behind). */
   async query(sql: string, values: unknown[] = []): Promise<unknown[]> {
     const { host, port, username, password, database } = databaseOptions(this.config.DATABASE_URL);
-    const db = await createConnection({ host, port, user: username, password, database });
+    const db = await connectInUtc({ host, port, user: username, password, database });
     try {
       return (await db.query(sql, values))[0] as unknown[];
     } finally {

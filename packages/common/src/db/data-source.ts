@@ -1,9 +1,9 @@
-import { createConnection } from 'mysql2/promise';
 import { DataSource, type EntityManager } from 'typeorm';
 import { databaseOptions } from '../config';
 import { DependencyUnavailableError } from '../errors';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { connectInUtc, utcMysql2 } from './utc-session';
 
 export interface DataSourceOptions {
   poolSize?: number;
@@ -19,6 +19,9 @@ export function createDataSource(databaseUrl: string, options: DataSourceOptions
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     synchronize: false,
+    // mysql2 converts our Dates as UTC; its pools' connections also set the session to UTC, for
+    // NOW(3) and CURRENT_TIMESTAMP(3) (see `UTC_SESSION_SQL`).
+    driver: utcMysql2,
     timezone: 'Z',
     supportBigNumbers: true,
     bigNumberStrings: false,
@@ -37,7 +40,7 @@ export function createDataSource(databaseUrl: string, options: DataSourceOptions
 /** Creates the database if it is missing (CONTRACT 2). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const { database, host, port, username, password } = databaseOptions(databaseUrl);
-  const connection = await createConnection({ host, port, user: username, password, connectTimeout: 5000 });
+  const connection = await connectInUtc({ host, port, user: username, password, connectTimeout: 5000 });
   try {
     await connection.query(
       `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,

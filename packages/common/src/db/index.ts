@@ -2,6 +2,7 @@ export * from './entities';
 export * from './data-source';
 export * from './batched-transaction';
 export { sqlQuery } from './driver';
+export { connectInUtc, pinPoolToUtc, UTC_SESSION_SQL } from './utc-session';
 export * from './outbox';
 export * from './refunds';
 export { MIGRATIONS } from './migrations';

@@ -40,7 +40,11 @@ async function gateway(): Promise<void> {
     password: decodeURIComponent(url.password),
     database: url.pathname.slice(1),
     connectionLimit: 16,
+    timezone: 'Z',
   });
+  // As the gateway's pools (UTC_SESSION_SQL in @payments/common, which the floor does not import):
+  // its NOW(3) and our Dates in one time zone, whatever the server's.
+  pool.on('connection', (connection) => connection.query("SET time_zone = '+00:00'"));
   const stubUrl = new URL('/trades', process.env.FLOOR_STUB_URL);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const callStub = (body: string) =>
