@@ -8,6 +8,13 @@ export interface TimelineEntry {
 
 const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : '');
 
+/**
+ * Outcomes of notifications that failed verification (the gateway's receive-callback): anybody's
+ * bytes, under an order number the sender chose. Kept out of an order's timeline; rows written
+ * since issue 27.9 name no order at all, this keeps out the ones written before.
+ */
+const UNVERIFIED_OUTCOMES = ['BAD_SIGNATURE', 'VALIDATION_FAILED', 'UNKNOWN_CHANNEL'];
+
 /** Attempts, callbacks, settlement, notifications and refunds of one order, in time order. */
 export async function paymentTimeline(
   dataSource: DataSource,
@@ -47,8 +54,8 @@ export async function paymentTimeline(
         detail: attempt.failure_reason ?? '',
       });
     const callbacks = await dataSource.query(
-      'SELECT received_at, outcome, detail FROM callback_log WHERE channel_order_no = ? ORDER BY id',
-      [attempt.channel_order_no],
+      'SELECT received_at, outcome, detail FROM callback_log WHERE channel_order_no = ? AND outcome NOT IN (?) ORDER BY id',
+      [attempt.channel_order_no, UNVERIFIED_OUTCOMES],
     );
     for (const callback of callbacks) {
       entries.push({

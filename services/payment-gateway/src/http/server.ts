@@ -23,6 +23,7 @@ import { registerCashier } from '../cashier/routes';
 import { redactCashierPath } from '../cashier/tokens';
 import { apiKeyChecker } from './api-keys';
 import { toApiError } from './errors';
+import { UnverifiedBudget } from '../domain/unverified-budget';
 
 /** Providers' notifications can be large (a Stripe event with its objects): CONTRACT 9 says at least 64 KiB. */
 const NOTIFY_BODY_LIMIT = 256 * 1024;
@@ -123,6 +124,7 @@ export function buildHttpServer(
 
   // Provider notifications: whatever their content type (Alipay posts a form, the others JSON),
   // kept as the exact bytes for the provider to verify; nothing is parsed before that.
+  const unverifiedBudget = new UnverifiedBudget();
   app.register(async (notify) => {
     notify.removeAllContentTypeParsers();
     notify.addContentTypeParser(
@@ -132,11 +134,16 @@ export function buildHttpServer(
     );
     notify.post('/v1/notify/:route', async (request, reply) => {
       const { route } = request.params as { route: string };
-      const answer = await receiveNotification(deps, route, {
-        rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-        contentType: request.headers['content-type'] ?? '',
-        headers: request.headers,
-      });
+      const answer = await receiveNotification(
+        deps,
+        route,
+        {
+          rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+          contentType: request.headers['content-type'] ?? '',
+          headers: request.headers,
+        },
+        { address: request.ip, budget: unverifiedBudget },
+      );
       return reply.code(answer.status).type(answer.contentType).send(answer.body);
     });
   });

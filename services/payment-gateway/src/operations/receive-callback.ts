@@ -11,6 +11,7 @@ import {
   type ProviderNotification,
 } from '@payments/common';
 import type { GatewayDeps } from '../deps';
+import type { UnverifiedBudget } from '../domain/unverified-budget';
 import { callbackInsert } from '../adapters/payment-repository';
 import { isDependencyDown } from '../http/errors';
 
@@ -20,6 +21,22 @@ const UNKNOWN_ROUTE = (route: string): NotificationAnswer => ({
   contentType: 'application/json',
   body: JSON.stringify({ error: { code: 'UNKNOWN_CHANNEL', message: `no provider notifies on "${route}"` } }),
 });
+
+/** Over a source's budget of unverified notifications (see `UnverifiedBudget`): nothing was written. */
+const RATE_LIMITED: NotificationAnswer = {
+  status: 429,
+  contentType: 'application/json',
+  body: JSON.stringify({
+    error: { code: 'RATE_LIMITED', message: 'too many notifications that failed verification' },
+  }),
+};
+
+/** Who sent a notification, and what unverified ones may still cost (per gateway). */
+export interface NotificationSource {
+  /** The remote address. */
+  address: string;
+  budget: UnverifiedBudget;
+}
 
 /**
  * A provider notification is a hint (DESIGN rule 3): the provider verifies it on the raw bytes,
@@ -31,34 +48,66 @@ export async function receiveNotification(
   deps: GatewayDeps,
   route: string,
   request: NotificationRequest,
+  source: NotificationSource,
 ): Promise<NotificationAnswer> {
   const provider = deps.notifyRoutes.get(route);
   const rawBody = request.rawBody.toString('utf8');
   const unverified = provider?.describeUnverified(request) ?? { claimedReference: null, signature: null };
-  const record = async (
-    outcome: string,
-    channelOrderNo: string | null,
-    verified: boolean,
-    detail?: string,
-  ) => {
-    deps.metrics.callbacks.inc({ channel: provider ? route : 'unknown', result: outcome });
+  const record = async (outcome: string, channelOrderNo: string | null, detail?: string) => {
+    deps.metrics.callbacks.inc({ channel: route, result: outcome });
     await deps.repository.recordCallback({
       channel: route,
       channelOrderNo,
       signature: unverified.signature,
       rawBody,
-      verified,
+      verified: true,
       outcome,
       detail,
     });
   };
-  if (!provider) {
-    await record('UNKNOWN_CHANNEL', unverified.claimedReference, false, `unknown route "${route}"`);
-    return UNKNOWN_ROUTE(route);
-  }
+  /**
+   * One that failed verification is anybody's: counted, kept only as a bounded sample under no
+   * order (the order number it claims is named in `detail`, never linked), refused with 429 and
+   * not written at all once its source is over its budget.
+   */
+  const refuseUnverified = async (outcome: string, detail: string, answer: NotificationAnswer) => {
+    const channel = provider ? route : 'unknown';
+    const admission = source.budget.admit(source.address);
+    if (admission === 'refused') {
+      deps.metrics.callbacks.inc({ channel, result: 'RATE_LIMITED' });
+      return RATE_LIMITED;
+    }
+    deps.metrics.callbacks.inc({ channel, result: outcome });
+    if (admission === 'sampled') {
+      const claimed = unverified.claimedReference;
+      await deps.repository.recordCallback({
+        channel: route,
+        channelOrderNo: null,
+        signature: unverified.signature,
+        rawBody,
+        verified: false,
+        outcome,
+        detail: `from ${source.address}${claimed ? `, claims ${claimed}` : ''}: ${detail}`,
+      });
+    }
+    return answer;
+  };
+  if (!provider) return refuseUnverified('UNKNOWN_CHANNEL', `unknown route "${route}"`, UNKNOWN_ROUTE(route));
   try {
+    let notification: ProviderNotification;
+    try {
+      notification = await provider.verifyNotification(request);
+    } catch (error) {
+      if (!(error instanceof NotifyRejectedError)) throw error;
+      const code = error.status === 401 ? 'BAD_SIGNATURE' : 'VALIDATION_FAILED';
+      return await refuseUnverified(
+        code,
+        error.message,
+        provider.acknowledge({ accepted: false, status: error.status, code, message: error.message }),
+      );
+    }
     return provider.acknowledge(
-      await settleNotification(deps, provider, request, { route, rawBody, unverified, record }),
+      await settleNotification(deps, notification, { route, rawBody, unverified, record }),
     );
   } catch (error) {
     // Not recorded durably (a database or provider lookup failed): the provider will retry.
@@ -77,12 +126,8 @@ interface Received {
   route: string;
   rawBody: string;
   unverified: ReturnType<PaymentProvider['describeUnverified']>;
-  record: (
-    outcome: string,
-    channelOrderNo: string | null,
-    verified: boolean,
-    detail?: string,
-  ) => Promise<void>;
+  /** Records a verified notification (unverified ones never reach the steps below). */
+  record: (outcome: string, channelOrderNo: string | null, detail?: string) => Promise<void>;
 }
 
 /**
@@ -103,7 +148,7 @@ async function settleRefundNotification(
       // no retry of it could ever settle anything here.
       const message = refund ? `refund ${refundNo} belongs to ${refund.channel}` : `no refund ${refundNo}`;
       deps.log.warn({ route, refundNo }, `refund notification for a refund we did not make: ${message}`);
-      await record('UNKNOWN_REFUND', null, true, message);
+      await record('UNKNOWN_REFUND', null, message);
       continue;
     }
     const settled =
@@ -123,33 +168,22 @@ async function settleRefundNotification(
     await record(
       `REFUND_${status}`,
       refund.channel_order_no,
-      true,
       `refund ${refundNo}${settled ? ' settled' : ''}`,
     );
   }
-  if (notification.refunds.length === 0) await record('IGNORED', null, true, 'names none of our refunds');
+  if (notification.refunds.length === 0) await record('IGNORED', null, 'names none of our refunds');
   return { accepted: true };
 }
 
+/** A verified notification: recorded and settled. */
 async function settleNotification(
   deps: GatewayDeps,
-  provider: PaymentProvider,
-  request: NotificationRequest,
+  notification: ProviderNotification,
   { route, rawBody, unverified, record }: Received,
 ): Promise<NotificationVerdict> {
-  const claimed = unverified.claimedReference;
-  let notification;
-  try {
-    notification = await provider.verifyNotification(request);
-  } catch (error) {
-    if (!(error instanceof NotifyRejectedError)) throw error;
-    const code = error.status === 401 ? 'BAD_SIGNATURE' : 'VALIDATION_FAILED';
-    await record(code, claimed, false, error.message);
-    return { accepted: false, status: error.status, code, message: error.message };
-  }
   switch (notification.kind) {
     case 'ignored':
-      await record('IGNORED', claimed, true, notification.reason);
+      await record('IGNORED', unverified.claimedReference, notification.reason);
       return { accepted: true };
     case 'refund':
       return settleRefundNotification(deps, route, notification, record);
@@ -162,7 +196,7 @@ async function settleNotification(
   }
   const { channelOrderNo, outcome } = notification;
   const refuse = async (status: 400 | 404, code: string, message: string): Promise<NotificationVerdict> => {
-    await record(code, channelOrderNo, true, message);
+    await record(code, channelOrderNo, message);
     return { accepted: false, status, code, message };
   };
   const attempt = await deps.repository.findAttempt(channelOrderNo);
