@@ -221,6 +221,46 @@ describe('WeChat Pay through the pipeline (real servers, wechatpay-axios-plugin 
     },
   );
 
+  /**
+   * The close that finds the shopper entering the password (202 USER_PAYING) did not close the
+   * order: the attempt stays in flight and polled, so a payment completing after it is found even
+   * with every notification lost, and refunded as the extra payment it is.
+   */
+  it('a close during a password entry (202 USER_PAYING) leaves the attempt polled: its late payment is found and refunded', async () => {
+    await stack.setFaults('wechatpay', { dropNotifyRate: 1 });
+    const no = orderNo('wx-userpaying');
+    const wechat = await api(url, 'POST', '/v1/payments', wechatOrder(no));
+    expect(wechat.status).toBe(201);
+    const wechatNo = wechat.body.attempt.channelOrderNo;
+    const started = await fetch(`${stack.wechatpayUrl}/sandbox/trades/${wechatNo}/start-paying`, {
+      method: 'POST',
+    });
+    expect(started.status).toBe(200);
+    // The shopper goes back and picks Alipay: the WeChat close is answered 202, nothing closed.
+    const alipay = await api(url, 'POST', '/v1/payments', wechatOrder(no, { channel: 'alipay-qr' }));
+    expect(alipay.status).toBe(201);
+    const wechatAttempt = async () =>
+      (await payment(no)).attempts.find((one: { channelOrderNo: string }) => one.channelOrderNo === wechatNo);
+    expect((await wechatAttempt()).status).toBe('PAYING');
+    expect((await stack.ledger(no, 'wechatpay')).trades[0].status).toBe('WAITING');
+    expect(await stack.pay(alipay.body.attempt.channelOrderNo, 'alipay')).toBe(200);
+    await eventually('paid by Alipay', async () => (await payment(no)).status === 'PAID');
+    // The password entry completes: WeChat Pay took the money too, and tells nobody.
+    expect(await stack.pay(wechatNo, 'wechatpay')).toBe(200);
+    const refunded = await eventually(
+      'the late payment found by polling and refunded',
+      async () => {
+        const view = await payment(no);
+        return view.refunds.length === 1 && view.refunds[0].status === 'SUCCESS' && view.refunds[0];
+      },
+      30_000,
+    );
+    expect(refunded).toMatchObject({ channelOrderNo: wechatNo, amount: 1999 });
+    expect((await payment(no)).paidChannelOrderNo).toBe(alipay.body.attempt.channelOrderNo);
+    expect((await wechatAttempt()).status).toBe('SUCCESS');
+    await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
+  });
+
   it('a currency WeChat Pay cannot take is refused before any provider call', async () => {
     const no = orderNo('wx-usd');
     const answer = await api(url, 'POST', '/v1/payments', wechatOrder(no, { currency: 'USD' }));

@@ -2,16 +2,24 @@
  * A protocol-faithful WeChat Pay (APIv3) on this machine (CONTRACT 9), for the official
  * `wechatpay-axios-plugin` unchanged:
  * - `POST /v3/pay/transactions/native`, `GET /v3/pay/transactions/out-trade-no/:no?mchid=`,
- *   `POST …/:no/close` (204), `POST /v3/refund/domestic/refunds`, `GET …/refunds/:no`: the
- *   merchant's `Authorization` verified, every answer signed with the platform key
- *   (`Wechatpay-*`, platform public-key mode), WeChat Pay's error codes and statuses;
+ *   `POST …/:no/close` (204; `202 USER_PAYING` while the shopper enters the password),
+ *   `POST /v3/refund/domestic/refunds`, `GET …/refunds/:no`,
+ *   `POST …/refunds/:refund_id/apply-abnormal-refund`: the merchant's `Authorization` verified,
+ *   every answer signed (`Wechatpay-*`) with WeChat Pay's public key when the request carries
+ *   `Wechatpay-Serial: PUB_KEY_ID_…` (public-key mode), else with a platform certificate's key
+ *   under its serial, as WeChat Pay does; WeChat Pay's error codes and statuses;
  * - the QR code's page (`weixin://wxpay/bizpayurl?pr=<token>` is served as `/bizpayurl?pr=<token>`:
  *   opening it is scanning it in WeChat);
  * - notifications: JSON with an AEAD_AES_256_GCM resource, signed, retried on WeChat Pay's
  *   schedule until answered 2xx; refunds settle asynchronously and notify too;
- * - the sandbox control API of CONTRACT 6 (the kit's).
+ * - the sandbox control API of CONTRACT 6 (the kit's), and WeChat Pay's own:
+ *   `POST /sandbox/trades/:no/start-paying` (the shopper enters the password: `USERPAYING`, until
+ *   `…/pay` completes it or `…/stop-paying` gives it up), `POST /sandbox/refunds/:outRefundNo/abnormal`
+ *   (a PROCESSING refund ends ABNORMAL now), and `PUT /sandbox/wechatpay-faults`
+ *   (`closeErrorCode`, `refundAbnormalRate`, `notifySignWith`, `answerSignWith`; reset by
+ *   `DELETE /sandbox/faults` too).
  */
-import { randomUUID } from 'node:crypto';
+import { constants, privateDecrypt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -31,6 +39,10 @@ import {
   type Ledger,
 } from '@payments/sandbox-kit';
 import { errorPage, tradePage } from './pages';
+import {
+  SANDBOX_WECHATPAY_PLATFORM_CERT_PRIVATE_KEY,
+  SANDBOX_WECHATPAY_PLATFORM_CERT_SERIAL,
+} from './platform-certificate';
 import { encryptResource, signedHeaders, verifyMerchantRequest } from './signing';
 import { ERROR_STATUS, WechatpayState, type Failure, type Refund, type Trade } from './state';
 
@@ -40,9 +52,18 @@ export interface WechatpaySandboxOptions {
   /** The merchant certificate's serial and public key: requests are verified with it. */
   merchantSerial: string;
   merchantPublicKey: string;
-  /** "WeChat Pay's" key pair id and private key: answers and notifications are signed with it. */
+  /**
+   * "WeChat Pay's" key pair id and private key (public-key mode): answers to requests that carry
+   * `Wechatpay-Serial: <publicKeyId>` and notifications are signed with it.
+   */
   publicKeyId: string;
   platformPrivateKey: string;
+  /**
+   * A platform certificate's serial and private key: answers to requests without that header, and
+   * notifications under `notifySignWith: 'platform-cert'`, are signed with it. Default: the sandbox's
+   * own (`platform-certificate.ts`).
+   */
+  platformCertificate?: { serial: string; privateKey: string };
   /** The merchant's APIv3 key: notification resources are encrypted with it. */
   apiV3Key: string;
   log?: Logger;
@@ -86,6 +107,13 @@ const nativeBody = z.object({
   amount: z.object({ total: fen, currency: z.literal('CNY').optional() }),
 });
 const closeBody = z.object({ mchid: z.string().min(1) });
+const abnormalRefundBody = z.object({
+  out_refund_no: outRefundNo,
+  type: z.enum(['USER_BANK_CARD', 'MERCHANT_BANK_CARD']),
+  bank_type: z.string().min(1).max(16).optional(),
+  bank_account: z.string().min(1).max(1024).optional(),
+  real_name: z.string().min(1).max(1024).optional(),
+});
 const refundBody = z.object({
   out_trade_no: outTradeNo,
   out_refund_no: outRefundNo,
@@ -94,12 +122,54 @@ const refundBody = z.object({
   amount: z.object({ refund: fen, total: fen, currency: z.literal('CNY') }),
 });
 
+/**
+ * WeChat Pay's own faults, beside the kit's (`PUT /sandbox/wechatpay-faults`, merged; `DELETE
+ * /sandbox/wechatpay-faults` or `DELETE /sandbox/faults` resets them). Unknown fields are refused.
+ */
+const wechatpayFaultsSchema = z
+  .object({
+    /**
+     * What a close drawn by the kit's `closeErrorRate` answers: `SYSTEM_ERROR` (500, the default)
+     * or `FREQUENCY_LIMITED` (429). Either way the order is not closed.
+     */
+    closeErrorCode: z.enum(['SYSTEM_ERROR', 'FREQUENCY_LIMITED']),
+    /** Chance that a new refund ends `ABNORMAL` (notified `REFUND.ABNORMAL`) instead of `SUCCESS`. */
+    refundAbnormalRate: z.number().min(0).max(1),
+    /** Which key signs notifications: WeChat Pay's public key (default) or the platform certificate's. */
+    notifySignWith: z.enum(['public-key', 'platform-cert']),
+    /**
+     * Which key signs answers: the one the request's `Wechatpay-Serial` names (default), or the
+     * platform certificate's whatever it names (a merchant that has not switched the public key on in
+     * the merchant platform yet: WeChat Pay then answers with the certificate).
+     */
+    answerSignWith: z.enum(['as-requested', 'platform-cert']),
+  })
+  .partial()
+  .strict();
+type WechatpayFaults = Required<z.infer<typeof wechatpayFaultsSchema>>;
+const NO_WECHATPAY_FAULTS: Readonly<WechatpayFaults> = {
+  closeErrorCode: 'SYSTEM_ERROR',
+  refundAbnormalRate: 0,
+  notifySignWith: 'public-key',
+  answerSignWith: 'as-requested',
+};
+/** HTTP statuses of the close errors the `closeErrorCode` fault answers with. */
+const CLOSE_ERROR_STATUS: Record<WechatpayFaults['closeErrorCode'], number> = {
+  SYSTEM_ERROR: 500,
+  FREQUENCY_LIMITED: 429,
+};
+
 export function buildWechatpaySandbox(options: WechatpaySandboxOptions): FastifyInstance {
   const log = options.log ?? createLogger('sandbox-wechatpay', 'silent');
   const now = options.now ?? Date.now;
   const scale = options.notifyTimeScale ?? 1;
   const state = new WechatpayState();
   const faults = new FaultBox();
+  let wechatpayFaults: WechatpayFaults = { ...NO_WECHATPAY_FAULTS };
+  const certificate = options.platformCertificate ?? {
+    serial: SANDBOX_WECHATPAY_PLATFORM_CERT_SERIAL,
+    privateKey: SANDBOX_WECHATPAY_PLATFORM_CERT_PRIVATE_KEY,
+  };
   const timers = new Set<NodeJS.Timeout>();
   const sender = new NotifySender({
     log,
@@ -113,11 +183,22 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
   // Signatures cover the exact bytes: bodies stay strings until verified.
   keepRawBodies(app);
 
+  /**
+   * Which of WeChat Pay's keys signs an answer: its public key's only when the request names it in
+   * `Wechatpay-Serial` (public-key mode); the platform certificate's when the request names that,
+   * or nothing (WeChat Pay answers so until the merchant asks for the public key).
+   */
+  const answerSigner = (request: FastifyRequest) =>
+    request.headers['wechatpay-serial'] === options.publicKeyId &&
+    wechatpayFaults.answerSignWith === 'as-requested'
+      ? { serial: options.publicKeyId, key: options.platformPrivateKey }
+      : { serial: certificate.serial, key: certificate.privateKey };
   /** A v3 answer, signed (or signed wrongly under the fault). A 204 has an empty body, signed too. */
   function answer(reply: FastifyReply, status: number, body?: object) {
     const text = body === undefined ? '' : JSON.stringify(body);
-    const key = faults.current.badResponseSignature ? stranger() : options.platformPrivateKey;
-    reply.code(status).headers(signedHeaders(text, key, options.publicKeyId, now()));
+    const signer = answerSigner(reply.request);
+    const key = faults.current.badResponseSignature ? stranger() : signer.key;
+    reply.code(status).headers(signedHeaders(text, key, signer.serial, now()));
     return body === undefined ? reply.send() : reply.type('application/json').send(text);
   }
   const refuse = (reply: FastifyReply, failure: { code: string; message: string }, status?: number) =>
@@ -138,9 +219,13 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
       out_trade_no: trade.outTradeNo,
       trade_type: 'NATIVE',
       trade_state: trade.state,
-      trade_state_desc: { NOTPAY: '未支付', SUCCESS: '支付成功', REFUND: '转入退款', CLOSED: '已关闭' }[
-        trade.state
-      ],
+      trade_state_desc: {
+        NOTPAY: '未支付',
+        USERPAYING: '用户支付中',
+        SUCCESS: '支付成功',
+        REFUND: '转入退款',
+        CLOSED: '已关闭',
+      }[trade.state],
       ...(trade.attach !== null ? { attach: trade.attach } : {}),
       ...(paid
         ? {
@@ -159,14 +244,29 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
     };
   }
 
+  /** Where a refund's money goes: back the way it came, or where an abnormal-refund application sent it. */
+  const refundChannel = (refund: Refund) => {
+    switch (refund.abnormalHandling) {
+      case null:
+        return { channel: 'ORIGINAL', user_received_account: '支付用户零钱' };
+      case 'USER_BANK_CARD':
+        return { channel: 'OTHER_BANKCARD', user_received_account: '招商银行借记卡0403' };
+      case 'MERCHANT_BANK_CARD':
+        return { channel: 'OTHER_BANKCARD', user_received_account: '商户结算银行账户' };
+      default: {
+        const unknown: never = refund.abnormalHandling;
+        throw new Error(`unknown abnormal refund handling ${String(unknown)}`);
+      }
+    }
+  };
+
   function refundView(refund: Refund, trade: Trade) {
     return {
       refund_id: refund.refundId,
       out_refund_no: refund.outRefundNo,
       transaction_id: trade.transactionId,
       out_trade_no: trade.outTradeNo,
-      channel: 'ORIGINAL',
-      user_received_account: '支付用户零钱',
+      ...refundChannel(refund),
       create_time: chinaRfc3339(new Date(refund.createdAt)),
       ...(refund.successTime !== null ? { success_time: chinaRfc3339(new Date(refund.successTime)) } : {}),
       status: refund.status,
@@ -207,10 +307,16 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
       summary,
       resource: encryptResource(JSON.stringify(plain), options.apiV3Key, originalType, originalType),
     });
+    // During a migration WeChat Pay signs notifications with either key (its share of the public
+    // key growing day by day): the fault picks the platform certificate's.
+    const signer =
+      wechatpayFaults.notifySignWith === 'platform-cert'
+        ? { serial: certificate.serial, key: certificate.privateKey }
+        : { serial: options.publicKeyId, key: options.platformPrivateKey };
     const render = () => ({
       headers: {
         'content-type': 'application/json',
-        ...signedHeaders(body, options.platformPrivateKey, options.publicKeyId, now()),
+        ...signedHeaders(body, signer.key, signer.serial, now()),
       },
       body,
     });
@@ -228,42 +334,79 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
     return paid;
   }
 
-  /** The money reaches the shopper a moment after the refund is accepted (ABNORMAL under refundFailRate). */
-  function settleRefundLater(refund: Refund) {
-    const fail = draw(faults.current.refundFailRate);
+  const REFUND_SUMMARY = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' } as const;
+
+  /** A refund reached its end (for now: an ABNORMAL one may be applied for): `REFUND.<status>` is notified. */
+  function refundEnded(outRefundNo: string, status: keyof typeof REFUND_SUMMARY) {
+    const done = state.finishRefund(outRefundNo, status, now());
+    const found = done && state.findRefund(done.outRefundNo);
+    if (!done || !found?.ok) return undefined;
+    log.info({ outRefundNo: done.outRefundNo, status: done.status }, 'refund settled');
+    notify(done.notifyUrl, `REFUND.${status}`, REFUND_SUMMARY[status], 'refund', {
+      mchid: options.mchid,
+      out_trade_no: found.trade.outTradeNo,
+      transaction_id: found.trade.transactionId,
+      out_refund_no: done.outRefundNo,
+      refund_id: done.refundId,
+      refund_status: done.status,
+      ...(done.successTime !== null ? { success_time: chinaRfc3339(new Date(done.successTime)) } : {}),
+      user_received_account: refundChannel(done).user_received_account,
+      amount: {
+        total: found.trade.amount,
+        refund: done.amount,
+        payer_total: found.trade.amount,
+        payer_refund: done.amount,
+      },
+    });
+    return found;
+  }
+
+  /**
+   * The money reaches the shopper a moment after the refund is accepted; under the faults it cannot
+   * (`refundAbnormalRate`: ABNORMAL, held by WeChat Pay until the merchant acts) or the refund is
+   * closed with nothing moved (the kit's `refundFailRate`: CLOSED). An abnormal refund applied for
+   * is paid out the same way, always successfully.
+   */
+  function settleRefundLater(refund: Refund, reapplied = false) {
+    const ending = reapplied
+      ? 'SUCCESS'
+      : draw(wechatpayFaults.refundAbnormalRate)
+        ? 'ABNORMAL'
+        : draw(faults.current.refundFailRate)
+          ? 'CLOSED'
+          : 'SUCCESS';
     const timer = setTimeout(
       () => {
         timers.delete(timer);
-        const done = state.finishRefund(refund.outRefundNo, fail ? 'ABNORMAL' : 'SUCCESS', now());
-        const found = done && state.findRefund(done.outRefundNo);
-        if (!done || !found?.ok) return;
-        log.info({ outRefundNo: done.outRefundNo, status: done.status }, 'refund settled');
-        notify(
-          done.notifyUrl,
-          `REFUND.${done.status}`,
-          done.status === 'SUCCESS' ? '退款成功' : '退款异常',
-          'refund',
-          {
-            mchid: options.mchid,
-            out_trade_no: found.trade.outTradeNo,
-            transaction_id: found.trade.transactionId,
-            out_refund_no: done.outRefundNo,
-            refund_id: done.refundId,
-            refund_status: done.status,
-            ...(done.successTime !== null ? { success_time: chinaRfc3339(new Date(done.successTime)) } : {}),
-            user_received_account: '支付用户零钱',
-            amount: {
-              total: found.trade.amount,
-              refund: done.amount,
-              payer_total: found.trade.amount,
-              payer_refund: done.amount,
-            },
-          },
-        );
+        refundEnded(refund.outRefundNo, ending);
       },
       Math.max(1, Math.round(REFUND_SETTLE_MS * scale)),
     );
     timers.add(timer);
+  }
+
+  /** `bank_account` / `real_name`, encrypted (RSA-OAEP) with the key the request's `Wechatpay-Serial` names. */
+  function decryptSensitive(request: FastifyRequest, ciphertext: string): string | undefined {
+    const named = request.headers['wechatpay-serial'];
+    const key =
+      named === options.publicKeyId
+        ? options.platformPrivateKey
+        : named === certificate.serial
+          ? certificate.privateKey
+          : undefined;
+    if (!key) return undefined;
+    try {
+      return privateDecrypt(
+        {
+          key,
+          padding: constants.RSA_PKCS1_OAEP_PADDING,
+          oaepHash: 'sha1',
+        },
+        Buffer.from(ciphertext, 'base64'),
+      ).toString('utf8');
+    } catch {
+      return undefined;
+    }
   }
 
   const cancelAll = () => {
@@ -356,7 +499,14 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
       '/v3/pay/transactions/out-trade-no/:outTradeNo/close',
       async (request, reply) => {
         if (faults.current.closeLatencyMs > 0) await sleep(faults.current.closeLatencyMs);
-        if (draw(faults.current.closeErrorRate)) return fault(reply, 'close');
+        if (draw(faults.current.closeErrorRate)) {
+          const code = wechatpayFaults.closeErrorCode;
+          log.info({ outcome: 'fault', what: 'close', code }, 'sandbox fault injected');
+          return answer(reply, CLOSE_ERROR_STATUS[code], {
+            code,
+            message: code === 'FREQUENCY_LIMITED' ? '频率超限，请降低请求接口频率' : '系统异常，请稍后重试',
+          });
+        }
         const body = parse(closeBody, request, reply);
         if (!body) return reply;
         if (body.mchid !== options.mchid) return wrongMerchant(reply, body.mchid);
@@ -404,6 +554,49 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
         return found.ok ? answer(reply, 200, refundView(found.refund, found.trade)) : refuse(reply, found);
       },
     );
+
+    // 发起异常退款: an ABNORMAL refund paid out to the shopper's bank card or the merchant's account.
+    v3.post<{ Params: { refundId: string } }>(
+      '/v3/refund/domestic/refunds/:refundId/apply-abnormal-refund',
+      async (request, reply) => {
+        if (draw(faults.current.refundErrorRate)) return fault(reply, 'abnormal refund');
+        const body = parse(abnormalRefundBody, request, reply);
+        if (!body) return reply;
+        if (body.type === 'USER_BANK_CARD') {
+          if (!body.bank_type || !body.bank_account || !body.real_name)
+            return refuse(
+              reply,
+              { code: 'PARAM_ERROR', message: '退款至用户银行卡时 bank_type、bank_account、real_name 必填' },
+              400,
+            );
+          // Sensitive fields are encrypted with the key the request names in Wechatpay-Serial.
+          if (!request.headers['wechatpay-serial'])
+            return refuse(reply, { code: 'PARAM_ERROR', message: '请求头缺少 Wechatpay-Serial' }, 400);
+          if (
+            decryptSensitive(request, body.bank_account) === undefined ||
+            decryptSensitive(request, body.real_name) === undefined
+          )
+            return refuse(
+              reply,
+              { code: 'PARAM_ERROR', message: '请确认待处理的消息是否为加密后的密文' },
+              400,
+            );
+        }
+        const applied = state.applyAbnormal(request.params.refundId, body.out_refund_no, body.type);
+        log.info(
+          {
+            refundId: request.params.refundId,
+            outRefundNo: body.out_refund_no,
+            type: body.type,
+            outcome: applied.ok ? (applied.applied ? 'applied' : 'repeated') : applied.code,
+          },
+          'abnormal refund',
+        );
+        if (!applied.ok) return refuse(reply, applied);
+        if (applied.applied) settleRefundLater(applied.refund, true);
+        return answer(reply, 200, refundView(applied.refund, applied.trade));
+      },
+    );
   });
 
   // The QR code's content, `weixin://wxpay/bizpayurl?pr=…`, as a page: opening it is scanning it.
@@ -421,6 +614,75 @@ export function buildWechatpaySandbox(options: WechatpaySandboxOptions): Fastify
     if (!trade) return html.code(404).send(errorPage('ORDER_NOT_EXIST', 'no such order'));
     const paid = pay(trade.outTradeNo);
     return html.code(paid.ok ? 200 : 409).send(tradePage(trade, state.payable(trade, now())));
+  });
+
+  // The shopper scans the code and starts entering the password; then `…/pay` completes it.
+  app.post<{ Params: { channelOrderNo: string } }>(
+    '/sandbox/trades/:channelOrderNo/start-paying',
+    async (request, reply) => {
+      const started = state.startPaying(request.params.channelOrderNo, now());
+      log.info(
+        { channelOrderNo: request.params.channelOrderNo, outcome: started.ok || started.code },
+        'start paying',
+      );
+      if (started.ok) return reply.send(transaction(started.trade));
+      if (started.code === 'ORDER_NOT_EXIST')
+        return reply
+          .code(404)
+          .send(controlError('TRADE_NOT_FOUND', `no order ${request.params.channelOrderNo}`));
+      return reply.code(409).send(controlError(started.code, 'order already paid, closed or expired'));
+    },
+  );
+  // The shopper gives the password entry up: the order waits again (NOTPAY).
+  app.post<{ Params: { channelOrderNo: string } }>(
+    '/sandbox/trades/:channelOrderNo/stop-paying',
+    async (request, reply) => {
+      const stopped = state.stopPaying(request.params.channelOrderNo);
+      if (stopped.ok) return reply.send(transaction(stopped.trade));
+      if (stopped.code === 'ORDER_NOT_EXIST')
+        return reply
+          .code(404)
+          .send(controlError('TRADE_NOT_FOUND', `no order ${request.params.channelOrderNo}`));
+      return reply.code(409).send(controlError(stopped.code, 'order not in payment'));
+    },
+  );
+  // A PROCESSING refund ends ABNORMAL now (the shopper's card closed): REFUND.ABNORMAL is notified.
+  app.post<{ Params: { outRefundNo: string } }>(
+    '/sandbox/refunds/:outRefundNo/abnormal',
+    async (request, reply) => {
+      const found = state.findRefund(request.params.outRefundNo);
+      if (!found.ok)
+        return reply
+          .code(404)
+          .send(controlError('REFUND_NOT_FOUND', `no refund ${request.params.outRefundNo}`));
+      if (found.refund.status !== 'PROCESSING')
+        return reply
+          .code(409)
+          .send(controlError('REFUND_NOT_PROCESSING', `refund is ${found.refund.status}`));
+      const ended = refundEnded(request.params.outRefundNo, 'ABNORMAL');
+      return reply.send(ended && refundView(ended.refund, ended.trade));
+    },
+  );
+
+  app.get('/sandbox/wechatpay-faults', async () => wechatpayFaults);
+  app.put('/sandbox/wechatpay-faults', async (request, reply) => {
+    let body: unknown;
+    try {
+      body = typeof request.body === 'string' && request.body.trim() !== '' ? JSON.parse(request.body) : {};
+    } catch {
+      return reply.code(400).send(controlError('INVALID_REQUEST', 'body is not JSON'));
+    }
+    const parsed = wechatpayFaultsSchema.safeParse(body);
+    if (!parsed.success) return reply.code(400).send(controlError('INVALID_REQUEST', issuesOf(parsed.error)));
+    wechatpayFaults = { ...wechatpayFaults, ...parsed.data };
+    log.info({ wechatpayFaults }, 'wechatpay faults set');
+    return wechatpayFaults;
+  });
+  app.delete('/sandbox/wechatpay-faults', async () => (wechatpayFaults = { ...NO_WECHATPAY_FAULTS }));
+  // Resetting the kit's faults resets WeChat Pay's own too, so a test's cleanup needs one call.
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'DELETE' && request.url.split('?')[0] === '/sandbox/faults')
+      wechatpayFaults = { ...NO_WECHATPAY_FAULTS };
   });
 
   const ledgerStatus = (trade: Trade): Ledger['trades'][number]['status'] => {

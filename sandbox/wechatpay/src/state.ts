@@ -1,12 +1,15 @@
 /**
  * The sandbox's orders and refunds, in memory, in fen (integer minor units of CNY). As WeChat Pay
  * documents it, an unpaid order past its `time_expire` can no longer be paid but stays `NOTPAY`
- * until the merchant closes it; refunds are asynchronous: `PROCESSING` first, then `SUCCESS` (or
- * `ABNORMAL`) a moment later.
+ * until the merchant closes it; an order whose shopper is entering the password is `USERPAYING`, and
+ * a close of it is answered `202 USER_PAYING` (it stays payable); refunds are asynchronous:
+ * `PROCESSING` first, then `SUCCESS` a moment later (or `ABNORMAL`: the money stays with WeChat Pay
+ * until the merchant applies for an abnormal refund, which moves it to `PROCESSING` again; or
+ * `CLOSED`: nothing moved).
  */
 import { randomInt } from 'node:crypto';
 
-export type TradeState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED';
+export type TradeState = 'NOTPAY' | 'USERPAYING' | 'SUCCESS' | 'REFUND' | 'CLOSED';
 export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
 
 export interface NewTrade {
@@ -29,6 +32,9 @@ export interface Trade extends NewTrade {
   closedAt: number | null;
 }
 
+/** How the merchant had an abnormal refund paid out (`apply-abnormal-refund`'s `type`). */
+export type AbnormalRefundType = 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
+
 export interface Refund {
   outRefundNo: string;
   refundId: string;
@@ -38,6 +44,8 @@ export interface Refund {
   status: RefundStatus;
   createdAt: number;
   successTime: number | null;
+  /** Set once the merchant applied for an abnormal refund: where the money goes instead. */
+  abnormalHandling: AbnormalRefundType | null;
 }
 
 export type WechatErrorCode =
@@ -46,7 +54,8 @@ export type WechatErrorCode =
   | 'ORDERPAID'
   | 'ORDER_CLOSED'
   | 'OUT_TRADE_NO_USED'
-  | 'INVALID_REQUEST';
+  | 'INVALID_REQUEST'
+  | 'USER_PAYING';
 
 export type Failure = { ok: false; code: WechatErrorCode; message: string };
 const failure = (code: WechatErrorCode, message: string): Failure => ({ ok: false, code, message });
@@ -59,6 +68,8 @@ export const ERROR_STATUS: Record<WechatErrorCode, number> = {
   ORDER_CLOSED: 400,
   OUT_TRADE_NO_USED: 403,
   INVALID_REQUEST: 400,
+  // A 2xx with a body: "用户支付中，需要输入密码" (close-order API's business error codes).
+  USER_PAYING: 202,
 };
 
 const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(10))).join('');
@@ -68,8 +79,9 @@ export class WechatpayState {
   private readonly byToken = new Map<string, Trade>();
   private readonly refunds = new Map<string, Refund>();
 
-  /** Whether an unpaid order can still be paid at `now`. */
+  /** Whether an unpaid order can still be paid at `now`: a password entry under way can always finish. */
   payable(trade: Trade, now: number): boolean {
+    if (trade.state === 'USERPAYING') return true;
     return trade.state === 'NOTPAY' && (trade.timeExpire === null || now < trade.timeExpire);
   }
 
@@ -121,23 +133,45 @@ export class WechatpayState {
     return { ok: true, trade };
   }
 
-  /** Closing a closed order again succeeds; a paid one is refused. */
+  /** The shopper has scanned the code and is entering the password: `USERPAYING` until paid or given up. */
+  startPaying(outTradeNo: string, now: number): { ok: true; trade: Trade } | Failure {
+    const found = this.find(outTradeNo);
+    if (!found.ok) return found;
+    const { trade } = found;
+    if (trade.state === 'SUCCESS' || trade.state === 'REFUND') return failure('ORDERPAID', '订单已支付');
+    if (trade.state === 'USERPAYING') return { ok: true, trade };
+    if (!this.payable(trade, now)) return failure('ORDER_CLOSED', '订单已关闭或已过期');
+    trade.state = 'USERPAYING';
+    return { ok: true, trade };
+  }
+
+  /** The shopper gave up the password entry: the order waits again (`NOTPAY`). */
+  stopPaying(outTradeNo: string): { ok: true; trade: Trade } | Failure {
+    const found = this.find(outTradeNo);
+    if (!found.ok) return found;
+    if (found.trade.state !== 'USERPAYING') return failure('INVALID_REQUEST', '订单不在支付中');
+    found.trade.state = 'NOTPAY';
+    return found;
+  }
+
+  /** Closing a closed order again succeeds; a paid one is refused, one in payment answered USER_PAYING. */
   close(outTradeNo: string, now: number): { ok: true; trade: Trade; closed: boolean } | Failure {
     const found = this.find(outTradeNo);
     if (!found.ok) return found;
     const { trade } = found;
     if (trade.state === 'SUCCESS' || trade.state === 'REFUND') return failure('ORDERPAID', '订单已支付');
+    if (trade.state === 'USERPAYING') return failure('USER_PAYING', '用户支付中，需要输入密码');
     if (trade.state === 'CLOSED') return { ok: true, trade, closed: false };
     trade.state = 'CLOSED';
     trade.closedAt = now;
     return { ok: true, trade, closed: true };
   }
 
+  /** What is refunded or being refunded; an ABNORMAL refund still holds its money (only CLOSED frees it). */
   refundedTotal(outTradeNo: string): number {
     let total = 0;
     for (const refund of this.refunds.values())
-      if (refund.outTradeNo === outTradeNo && refund.status !== 'CLOSED' && refund.status !== 'ABNORMAL')
-        total += refund.amount;
+      if (refund.outTradeNo === outTradeNo && refund.status !== 'CLOSED') total += refund.amount;
     return total;
   }
 
@@ -174,19 +208,49 @@ export class WechatpayState {
       status: 'PROCESSING',
       createdAt: now,
       successTime: null,
+      abnormalHandling: null,
     };
     this.refunds.set(refund.outRefundNo, refund);
     trade.state = 'REFUND';
     return { ok: true, refund, trade, created: true };
   }
 
-  /** The refund reaches the shopper (or cannot: ABNORMAL). */
-  finishRefund(outRefundNo: string, status: 'SUCCESS' | 'ABNORMAL', now: number): Refund | undefined {
+  /** The refund reaches the shopper (or cannot: ABNORMAL; or is closed: CLOSED). */
+  finishRefund(
+    outRefundNo: string,
+    status: 'SUCCESS' | 'ABNORMAL' | 'CLOSED',
+    now: number,
+  ): Refund | undefined {
     const refund = this.refunds.get(outRefundNo);
     if (!refund || refund.status !== 'PROCESSING') return undefined;
     refund.status = status;
     if (status === 'SUCCESS') refund.successTime = now;
     return refund;
+  }
+
+  /**
+   * The merchant's abnormal-refund application (`apply-abnormal-refund`): an ABNORMAL refund is paid
+   * out again, to the shopper's bank card or the merchant's bank account, `PROCESSING` until done.
+   * The same application again answers the refund as it is.
+   */
+  applyAbnormal(
+    refundId: string,
+    outRefundNo: string,
+    type: AbnormalRefundType,
+  ): { ok: true; refund: Refund; trade: Trade; applied: boolean } | Failure {
+    const found = this.findRefund(outRefundNo);
+    if (!found.ok || found.refund.refundId !== refundId)
+      return failure('RESOURCE_NOT_EXISTS', '退款单不存在');
+    const { refund } = found;
+    if (refund.abnormalHandling !== null) {
+      if (refund.abnormalHandling !== type) return failure('INVALID_REQUEST', '异常退款已按其他方式处理');
+      return { ...found, applied: false };
+    }
+    if (refund.status !== 'ABNORMAL')
+      return failure('INVALID_REQUEST', '退款单状态不是退款异常，不能发起异常退款');
+    refund.status = 'PROCESSING';
+    refund.abnormalHandling = type;
+    return { ...found, applied: true };
   }
 
   findRefund(outRefundNo: string): { ok: true; refund: Refund; trade: Trade } | Failure {

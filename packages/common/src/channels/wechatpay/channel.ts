@@ -19,18 +19,48 @@ import type {
 } from '../payment-channel';
 import type { WechatAnswer, WechatpayClient } from './client';
 import {
+  meaningOfWechatClose,
   meaningOfWechatError,
   WECHATPAY_CURRENCY,
   wechatRefundOutcome,
   wechatRefundStatus,
   wechatTradeOutcome,
   wechatTransaction,
+  type WechatRefundStatus,
 } from './status';
 
 export const WECHATPAY_CHANNELS = ['wechat-native'] as const;
 
 const nativeAnswer = z.object({ code_url: z.string().min(1) });
-const refundAnswer = z.object({ out_refund_no: z.string(), status: wechatRefundStatus });
+const refundAnswer = z.object({
+  refund_id: z.string().min(1),
+  out_refund_no: z.string(),
+  status: wechatRefundStatus,
+  channel: z.string().optional(),
+  user_received_account: z.string().optional(),
+});
+
+/** One refund as WeChat Pay answers for it (create, query, abnormal-refund application). */
+export interface WechatRefundDetail {
+  refundNo: string;
+  /** WeChat Pay's refund id (`refund_id`): what an abnormal-refund application is addressed to. */
+  providerRefundId: string;
+  /** WeChat Pay's own word (`ABNORMAL` is ours `MANUAL_REQUIRED`). */
+  wechatStatus: WechatRefundStatus;
+  status: ProviderRefundStatus;
+  /** Where the money goes (`ORIGINAL`; `OTHER_BANKCARD` once an abnormal refund was applied for). */
+  channel: string | null;
+  userReceivedAccount: string | null;
+}
+
+/**
+ * Where an ABNORMAL refund's money is paid out instead (WeChat Pay's abnormal-refund `type`): to
+ * the shopper's debit card (its bank, number and holder's name, sent encrypted with WeChat Pay's
+ * public key), or to the merchant's settlement bank account, to be paid back by the merchant.
+ */
+export type AbnormalRefundPayout =
+  | { type: 'MERCHANT_BANK_CARD' }
+  | { type: 'USER_BANK_CARD'; bankType: string; bankAccount: string; realName: string };
 
 const read = <T>(schema: z.ZodType<T>, data: unknown, what: string): T =>
   readAnswer(schema, data, `WeChat Pay ${what}`);
@@ -57,6 +87,7 @@ export class WechatNativeChannel implements PaymentChannel {
   readonly notifyRoute = 'wechatpay';
   readonly closable = true;
   readonly refundable = true;
+  readonly findsTradeBy = 'OUR_NUMBER';
 
   constructor(private readonly client: WechatpayClient) {}
 
@@ -119,6 +150,12 @@ export class WechatNativeChannel implements PaymentChannel {
     }
   }
 
+  /**
+   * Only `204` closed the order. `202 USER_PAYING`: the shopper is entering the password, nothing is
+   * closed and the payment may still complete (IN_PAYMENT: the attempt stays in flight and polled).
+   * `FREQUENCY_LIMITED` and `SYSTEM_ERROR` are provider failures (the client throws them as
+   * `ChannelUnavailableError`): the close is retried.
+   */
   async closeTrade(attempt: AttemptRef): Promise<CloseResult> {
     const answer = await this.client.call({
       method: 'POST',
@@ -126,9 +163,28 @@ export class WechatNativeChannel implements PaymentChannel {
       pathParams: { out_trade_no: attempt.channelOrderNo },
       body: { mchid: this.client.mchid },
     });
-    if (answer.ok) return { result: 'CLOSED' };
-    if (meaningOfWechatError(answer.code) === 'NOT_FOUND') return { result: 'NOT_FOUND' };
-    // Paid (ORDERPAID), or in a state that refuses a close: the (signed) query says which.
+    if (answer.ok) {
+      const meaning = meaningOfWechatClose(answer.status, answer.data);
+      switch (meaning) {
+        case 'CLOSED':
+          return { result: 'CLOSED' };
+        case 'IN_PAYMENT':
+          return { result: 'IN_PAYMENT' };
+        case 'UNREADABLE':
+          throw new ChannelUnavailableError(
+            `WeChat Pay answered a close with HTTP ${answer.status}, not 204: not taken as closed`,
+          );
+        default: {
+          const unknown: never = meaning;
+          throw new Error(`unknown close meaning ${String(unknown)}`);
+        }
+      }
+    }
+    const meaning = meaningOfWechatError(answer.code);
+    if (meaning === 'NOT_FOUND') return { result: 'NOT_FOUND' };
+    // The request itself refused (a bad parameter, key or merchant): nothing was closed.
+    if (meaning !== 'ORDER_SETTLED') throw refused('close', answer);
+    // Paid (ORDERPAID) or closed (ORDER_CLOSED): the (signed) query says which.
     const outcome = await this.queryTrade(attempt);
     if (outcome === 'NOT_FOUND') return { result: 'NOT_FOUND' };
     switch (outcome.status) {
@@ -137,9 +193,9 @@ export class WechatNativeChannel implements PaymentChannel {
       case 'CLOSED':
       case 'FAILED':
         return { result: 'CLOSED' };
-      case 'PAYING': // the shopper is paying right now (USERPAYING): ask again later
+      case 'PAYING': // the refusal and the query disagree: ask again later
         throw new ChannelUnavailableError(
-          `WeChat Pay refused to close an order in payment: ${answer.code} ${answer.message}`,
+          `WeChat Pay refused to close an unpaid order: ${answer.code} ${answer.message}`,
         );
       default: {
         const unknown: never = outcome;
@@ -166,15 +222,18 @@ export class WechatNativeChannel implements PaymentChannel {
       },
     });
     if (!answer.ok) throw refused('refund', answer);
-    const refund = read(refundAnswer, answer.data, 'refund');
-    if (refund.out_refund_no !== request.refundNo)
-      throw new ChannelUnavailableError(`WeChat Pay answered for refund ${refund.out_refund_no}`);
     // Usually PROCESSING: its outcome comes by REFUND.* notification or by the refunder's query.
-    return wechatRefundOutcome(refund.status);
+    return refundDetail(answer.data, request.refundNo, 'refund').status;
   }
 
   /** By out_refund_no alone: WeChat Pay needs no order to find a refund. */
   async queryRefund(refundNo: string, _attempt?: AttemptRef): Promise<ProviderRefundStatus | 'NOT_FOUND'> {
+    const detail = await this.queryRefundDetail(refundNo);
+    return detail === 'NOT_FOUND' ? detail : detail.status;
+  }
+
+  /** The refund as WeChat Pay knows it, with its `refund_id` (what payctl needs to apply for an abnormal one). */
+  async queryRefundDetail(refundNo: string): Promise<WechatRefundDetail | 'NOT_FOUND'> {
     const answer = await this.client.call({
       method: 'GET',
       path: 'v3/refund/domestic/refunds/{out_refund_no}',
@@ -184,9 +243,55 @@ export class WechatNativeChannel implements PaymentChannel {
       if (meaningOfWechatError(answer.code) === 'NOT_FOUND') return 'NOT_FOUND';
       throw refused('refund query', answer);
     }
-    const refund = read(refundAnswer, answer.data, 'refund query');
-    if (refund.out_refund_no !== refundNo)
-      throw new ChannelUnavailableError(`WeChat Pay answered for refund ${refund.out_refund_no}`);
-    return wechatRefundOutcome(refund.status);
+    return refundDetail(answer.data, refundNo, 'refund query');
   }
+
+  /**
+   * WeChat Pay's abnormal-refund application (发起异常退款, `POST /v3/refund/domestic/refunds/
+   * {refund_id}/apply-abnormal-refund`) for a refund that ended ABNORMAL: its money is paid out to
+   * `payout` instead, PROCESSING until WeChat Pay notifies the outcome. A person decides to call it
+   * (payctl); the same application again answers the refund as it is.
+   */
+  async applyAbnormalRefund(
+    refundNo: string,
+    providerRefundId: string,
+    payout: AbnormalRefundPayout,
+  ): Promise<WechatRefundDetail> {
+    const answer = await this.client.call({
+      method: 'POST',
+      path: 'v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund',
+      pathParams: { refund_id: providerRefundId },
+      body: {
+        out_refund_no: refundNo,
+        type: payout.type,
+        ...(payout.type === 'USER_BANK_CARD'
+          ? {
+              bank_type: payout.bankType,
+              // Sensitive fields travel encrypted with the key our Wechatpay-Serial names.
+              bank_account: this.client.encryptSensitive(payout.bankAccount),
+              real_name: this.client.encryptSensitive(payout.realName),
+            }
+          : {}),
+      },
+    });
+    if (!answer.ok) throw refused('abnormal refund', answer);
+    return refundDetail(answer.data, refundNo, 'abnormal refund');
+  }
+}
+
+/** A refund answer read: for our refund, in WeChat Pay's words and ours. */
+function refundDetail(data: unknown, refundNo: string, what: string): WechatRefundDetail {
+  const refund = read(refundAnswer, data, what);
+  if (refund.out_refund_no !== refundNo)
+    throw new ChannelUnavailableError(
+      `WeChat Pay answered for refund ${refund.out_refund_no}, not ${refundNo}`,
+    );
+  return {
+    refundNo,
+    providerRefundId: refund.refund_id,
+    wechatStatus: refund.status,
+    status: wechatRefundOutcome(refund.status),
+    channel: refund.channel ?? null,
+    userReceivedAccount: refund.user_received_account ?? null,
+  };
 }

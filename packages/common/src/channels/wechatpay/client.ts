@@ -1,10 +1,16 @@
 /**
  * Our one WeChat Pay client: the official `wechatpay-axios-plugin` (APIv3, platform public-key
  * mode) behind the provider's breaker. The plugin signs every request with the merchant key and
- * verifies every 2xx answer's `Wechatpay-*` signature with WeChat Pay's public key; notifications
- * are verified and decrypted here, with the plugin's own `Rsa`, `Formatter` and `Aes`.
+ * verifies every 2xx answer's `Wechatpay-*` signature with WeChat Pay's public key (or, for a
+ * merchant migrating to it, a platform certificate's); notifications are verified and decrypted
+ * here, with the plugin's own `Rsa`, `Formatter` and `Aes`.
+ *
+ * WeChat Pay signs an answer with its public key only when the request names it in
+ * `Wechatpay-Serial` (otherwise with a platform certificate), and the plugin does not send that
+ * header by itself: every request here carries it. Notifications come signed by either key while
+ * a merchant migrates (the public key's share growing day by day), so both are accepted.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type CircuitBreaker from 'opossum';
@@ -38,7 +44,10 @@ type Settings = Pick<
   | 'WECHATPAY_PUBLIC_KEY'
   | 'WECHATPAY_APIV3_KEY'
   | 'WECHATPAY_BASE_URL'
->;
+> & {
+  /** Platform certificates still in use during a migration to the public key: serial → PEM. */
+  WECHATPAY_PLATFORM_CERTS?: Readonly<Record<string, string>>;
+};
 
 /** How far a signed timestamp may be from our clock, as WeChat Pay and its SDKs allow. */
 export const WECHATPAY_MAX_CLOCK_OFFSET_S = 300;
@@ -78,6 +87,55 @@ function platformKey(pem: string): KeyObject {
   }
 }
 
+const PLATFORM_CERTS = 'invalid configuration: WECHATPAY_PLATFORM_CERTS';
+
+/**
+ * The platform certificates' public keys by serial (upper-case hex, as WeChat Pay writes it in
+ * `Wechatpay-Serial`): each a certificate PEM (its serial must be the one it is listed under) or
+ * the certificate's public key as SPKI PEM.
+ */
+function platformCertificates(
+  certs: Readonly<Record<string, string>>,
+  merchantSerial: string,
+): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  for (const [listed, pem] of Object.entries(certs)) {
+    if (!/^[0-9A-Fa-f]{8,40}$/.test(listed))
+      throw new ConfigError(`${PLATFORM_CERTS}: "${listed}" is not a platform certificate serial (hex)`);
+    const serial = listed.toUpperCase();
+    if (serial === merchantSerial.toUpperCase())
+      throw new ConfigError(`${PLATFORM_CERTS}: ${listed} is the merchant's own certificate serial`);
+    let key: KeyObject;
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) {
+      let certificate: X509Certificate;
+      try {
+        certificate = new X509Certificate(pem);
+      } catch {
+        throw new ConfigError(`${PLATFORM_CERTS}: ${listed}: not a PEM certificate`);
+      }
+      if (certificate.serialNumber.toUpperCase() !== serial)
+        throw new ConfigError(
+          `${PLATFORM_CERTS}: the certificate listed under ${listed} has serial ${certificate.serialNumber}`,
+        );
+      key = certificate.publicKey;
+    } else if (pem.includes('-----BEGIN PUBLIC KEY-----')) {
+      try {
+        key = createPublicKey(pem);
+      } catch {
+        throw new ConfigError(`${PLATFORM_CERTS}: ${listed}: not a PEM public key`);
+      }
+    } else {
+      throw new ConfigError(
+        `${PLATFORM_CERTS}: ${listed}: must be a certificate PEM or an SPKI public key PEM`,
+      );
+    }
+    if (key.asymmetricKeyType !== 'rsa')
+      throw new ConfigError(`${PLATFORM_CERTS}: ${listed}: must be an RSA key`);
+    keys.set(serial, key);
+  }
+  return keys;
+}
+
 /** The fields of an axios error we read (the plugin throws axios errors; axios is its dependency, not ours). */
 interface AxiosFailure {
   isAxiosError?: boolean;
@@ -91,6 +149,8 @@ export class WechatpayClient {
   private readonly wxpay: Wechatpay;
   private readonly publicKeyId: string;
   private readonly publicKey: KeyObject;
+  /** Every key WeChat Pay may sign with, by the serial it names: the public key's id, certificates' serials. */
+  private readonly signers: ReadonlyMap<string, KeyObject>;
   private readonly apiV3Key: Buffer;
   private readonly breaker: CircuitBreaker<[WechatCall], WechatAnswer>;
 
@@ -99,13 +159,18 @@ export class WechatpayClient {
     this.appid = settings.WECHATPAY_APPID;
     this.publicKeyId = settings.WECHATPAY_PUBLIC_KEY_ID;
     this.publicKey = platformKey(settings.WECHATPAY_PUBLIC_KEY);
+    this.signers = new Map([
+      ...platformCertificates(settings.WECHATPAY_PLATFORM_CERTS ?? {}, settings.WECHATPAY_SERIAL),
+      [settings.WECHATPAY_PUBLIC_KEY_ID, this.publicKey],
+    ]);
     this.apiV3Key = Buffer.from(settings.WECHATPAY_APIV3_KEY, 'utf8');
     this.wxpay = new Wechatpay({
       mchid: settings.WECHATPAY_MCHID,
       serial: settings.WECHATPAY_SERIAL,
       privateKey: merchantKey(settings.WECHATPAY_PRIVATE_KEY),
-      // Platform public-key mode: answers signed under any other serial are refused by the plugin.
-      certs: { [settings.WECHATPAY_PUBLIC_KEY_ID]: settings.WECHATPAY_PUBLIC_KEY },
+      // Public-key mode, and the platform certificates of a migration: answers signed under any
+      // other serial are refused by the plugin.
+      certs: Object.fromEntries(this.signers),
       baseURL: settings.WECHATPAY_BASE_URL,
       timeout: kit.callTimeoutMs,
       httpAgent: new HttpAgent({ keepAlive: true }),
@@ -125,7 +190,8 @@ export class WechatpayClient {
 
   /**
    * Why a notification's `Wechatpay-*` headers do not prove it came from WeChat Pay, or null when
-   * they do: the serial is our public key's, the timestamp within 300 s, the signature over the raw body.
+   * they do: the serial is our public key's id or a configured platform certificate's, the
+   * timestamp within 300 s, the signature over the raw body by that serial's key.
    */
   signatureProblem(
     headers: Record<string, string | string[] | undefined>,
@@ -141,17 +207,27 @@ export class WechatpayClient {
     const signature = header('wechatpay-signature');
     const serial = header('wechatpay-serial');
     if (!timestamp || !nonce || !signature || !serial) return 'a Wechatpay-* header is missing';
-    if (serial !== this.publicKeyId) return `signed under serial ${serial}, not our public key's`;
+    const signer = this.signers.get(serial) ?? this.signers.get(serial.toUpperCase());
+    if (!signer)
+      return `signed under serial ${serial}: neither our public key's id nor a configured platform certificate's`;
     if (!/^\d{1,12}$/.test(timestamp)) return 'Wechatpay-Timestamp is not a number of seconds';
     if (Math.abs(nowMs / 1000 - Number(timestamp)) > WECHATPAY_MAX_CLOCK_OFFSET_S)
       return `Wechatpay-Timestamp is more than ${WECHATPAY_MAX_CLOCK_OFFSET_S} s off`;
     let valid = false;
     try {
-      valid = Rsa.verify(Formatter.response(timestamp, nonce, rawBody), signature, this.publicKey);
+      valid = Rsa.verify(Formatter.response(timestamp, nonce, rawBody), signature, signer);
     } catch {
       valid = false; // a malformed signature
     }
     return valid ? null : 'Wechatpay-Signature does not verify';
+  }
+
+  /**
+   * A sensitive request field (a bank account, a name) encrypted for WeChat Pay: RSA-OAEP with its
+   * public key, the key our `Wechatpay-Serial` names.
+   */
+  encryptSensitive(plaintext: string): string {
+    return Rsa.encrypt(plaintext, this.publicKey);
   }
 
   /** The plaintext of an encrypted resource; throws when it was not encrypted under our APIv3 key. */
@@ -168,7 +244,12 @@ export class WechatpayClient {
   /** Inside the breaker: business errors are answers; failures (and WeChat Pay's own "try later") count against it. */
   private async send(call: WechatCall): Promise<WechatAnswer> {
     const endpoint = this.wxpay[call.path]!;
-    const config = { ...call.pathParams, ...(call.query ? { params: call.query } : {}) };
+    const config = {
+      ...call.pathParams,
+      // Public-key mode: WeChat Pay signs the answer with the key this names (else a platform certificate).
+      headers: { 'Wechatpay-Serial': this.publicKeyId },
+      ...(call.query ? { params: call.query } : {}),
+    };
     try {
       const response =
         call.method === 'GET' ? await endpoint.get(config) : await endpoint.post(call.body ?? {}, config);

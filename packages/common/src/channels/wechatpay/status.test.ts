@@ -1,4 +1,5 @@
 import {
+  meaningOfWechatClose,
   meaningOfWechatError,
   wechatRefundOutcome,
   wechatRefundStatus,
@@ -67,14 +68,24 @@ describe('WeChat Pay trade states', () => {
     ).toThrow(RangeError);
   });
 
-  it('maps every refund status', () => {
+  it('maps every refund status: ABNORMAL is money held by WeChat Pay for a person, never a failure', () => {
     expect(wechatRefundStatus.options.map((status) => [status, wechatRefundOutcome(status)])).toEqual([
       ['SUCCESS', 'SUCCESS'],
       ['CLOSED', 'FAILED'],
       ['PROCESSING', 'PROCESSING'],
-      ['ABNORMAL', 'FAILED'],
+      ['ABNORMAL', 'MANUAL_REQUIRED'],
     ]);
   });
+
+  it.each([
+    [204, undefined, 'CLOSED'],
+    [202, { code: 'USER_PAYING', message: '用户支付中，需要输入密码' }, 'IN_PAYMENT'],
+    [202, undefined, 'UNREADABLE'],
+    [200, undefined, 'UNREADABLE'],
+    [200, { code: 'USER_PAYING' }, 'UNREADABLE'],
+  ])('a close answered %i %j means %s (only 204 is closed)', (status, data, meaning) =>
+    expect(meaningOfWechatClose(status, data)).toBe(meaning),
+  );
 
   it.each([
     ['ORDER_NOT_EXIST', 'NOT_FOUND'],

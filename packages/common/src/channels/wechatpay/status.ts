@@ -84,8 +84,12 @@ export function wechatRefundOutcome(status: WechatRefundStatus): ProviderRefundS
     case 'PROCESSING':
       return 'PROCESSING';
     case 'CLOSED': // the refund was closed: no money moved
-    case 'ABNORMAL': // the money could not reach the shopper's account: a person must act in the merchant platform
       return 'FAILED';
+    case 'ABNORMAL':
+      // "退款异常，需商户平台手动处理": the shopper's card or account could not take the money, which
+      // stays with WeChat Pay until the merchant applies for an abnormal refund (to a bank card or
+      // the merchant's account) or pays it back by hand. Never a failure a new refund may follow.
+      return 'MANUAL_REQUIRED';
     default: {
       const unknown: never = status;
       throw new Error(`unknown WeChat Pay refund status ${String(unknown)}`);
@@ -99,6 +103,21 @@ export const WECHAT_REFUND_EVENTS: Readonly<Record<string, WechatRefundStatus>> 
   'REFUND.ABNORMAL': 'ABNORMAL',
   'REFUND.CLOSED': 'CLOSED',
 };
+
+/**
+ * What a close's signed 2xx answer means. Only `204 No Content` is a closed order; `202` with
+ * `USER_PAYING` ("用户支付中，需要输入密码", the close-order API's business error codes) is an order
+ * NOT closed whose shopper is entering the password, so its payment may still complete. Any other
+ * 2xx is not understood: a provider failure, retried, never taken as closed.
+ */
+export type WechatCloseMeaning = 'CLOSED' | 'IN_PAYMENT' | 'UNREADABLE';
+
+export function meaningOfWechatClose(status: number, data: unknown): WechatCloseMeaning {
+  if (status === 204) return 'CLOSED';
+  const code = typeof data === 'object' && data !== null ? (data as { code?: unknown }).code : undefined;
+  if (status === 202 && code === 'USER_PAYING') return 'IN_PAYMENT';
+  return 'UNREADABLE';
+}
 
 /** What a caller does about a WeChat Pay error answer. */
 export type WechatErrorMeaning =
@@ -119,9 +138,9 @@ export function meaningOfWechatError(code: string): WechatErrorMeaning {
     case 'ORDERPAID':
     case 'ORDER_CLOSED':
       return 'ORDER_SETTLED';
-    case 'SYSTEM_ERROR':
+    case 'SYSTEM_ERROR': // 500 "系统异常，请稍后重试"
     case 'SYSTEMERROR':
-    case 'FREQUENCY_LIMITED':
+    case 'FREQUENCY_LIMITED': // 429; on a close also while the shopper is paying (developer forum)
     case 'BANKERROR':
     case 'NOT_ENOUGH': // a refund waits until the merchant's balance covers it
       return 'TRY_LATER';
