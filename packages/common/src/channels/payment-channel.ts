@@ -35,6 +35,14 @@ export interface CreateTradeRequest {
   notifyUrl: string;
   /** Where a redirect channel sends the shopper back (the apply's `returnUrl`). */
   returnUrl?: string;
+  /**
+   * When the attempt was recorded. Everything a create derives from time is derived from this, and
+   * every other field is stored with the attempt, so a retry of the create (a second apply, the
+   * poller recovering a lost answer) sends exactly the same request: providers refuse a repeated
+   * key with other parameters (Stripe `idempotency_error`, WeChat Pay `OUT_TRADE_NO_USED`, Alipay
+   * `ACQ.CONTEXT_INCONSISTENT`).
+   */
+  requestedAt: Date;
 }
 
 export interface CreatedTrade {
@@ -50,7 +58,12 @@ export type CloseResult =
   /** This channel cannot close a trade (an offline voucher). */
   | { result: 'NOT_SUPPORTED' }
   /** The provider knows no such trade (see `meaningOfNotFound` for what that means). */
-  | { result: 'NOT_FOUND' };
+  | { result: 'NOT_FOUND' }
+  /**
+   * Not closed: the shopper is paying at this moment (WeChat Pay `202 USER_PAYING`, a password
+   * being entered), and the payment may still complete. The attempt stays in flight and polled.
+   */
+  | { result: 'IN_PAYMENT' };
 
 export interface RefundRequest {
   refundNo: string;
@@ -63,7 +76,12 @@ export interface RefundRequest {
   notifyUrl: string;
 }
 
-export type ProviderRefundStatus = 'PROCESSING' | 'SUCCESS' | 'FAILED';
+/**
+ * What a provider says of one refund. `MANUAL_REQUIRED`: the provider holds the money and a person
+ * must act before it moves (WeChat Pay `ABNORMAL`: the shopper's card or account cannot take it);
+ * it is never a failure after which a second refund of the same money may be sent.
+ */
+export type ProviderRefundStatus = 'PROCESSING' | 'SUCCESS' | 'FAILED' | 'MANUAL_REQUIRED';
 
 /**
  * One provider channel. Adapters map provider statuses to ours with an exhaustive switch; every
@@ -85,6 +103,18 @@ export interface PaymentChannel {
    * Boleto payment), an extra payment is owed back by hand: its refund is `MANUAL_REQUIRED`.
    */
   readonly refundable: boolean;
+  /**
+   * How the provider finds a trade. `OUR_NUMBER`: by our out-trade-no (Alipay, WeChat Pay, the
+   * sandbox). `CREATE_ANSWER`: only by the id its create answered (a Stripe Checkout Session), so
+   * an attempt whose create answer was lost is resolved by sending the same keyed create again,
+   * which the provider replays (Stripe, for 24 hours) with the id.
+   */
+  readonly findsTradeBy: 'OUR_NUMBER' | 'CREATE_ANSWER';
+  /**
+   * What a person does with a refund of this channel that its provider holds for the merchant
+   * (`MANUAL_REQUIRED` from the provider), in the provider's own terms; shown by the alert and payctl.
+   */
+  readonly manualRefundAdvice?: string;
   /** Whether an apply must give a `returnUrl` (hosted checkouts send the shopper back to it). */
   readonly needsReturnUrl?: boolean;
   /** Whether this channel takes payments in `currency` (checked at apply, before any provider call). */

@@ -20,9 +20,13 @@ export const EVENT_DATA = {
   'payment.closed': z.object({ ...order, reason: z.enum(['CANCELLED', 'EXPIRED']) }),
   'payment.duplicate_detected': z.object({ ...attempt, ...money, paidChannelOrderNo: z.string() }),
   'payment.paid_after_close': z.object({ ...attempt, ...money }),
+  /** The kept payment changed (CONTRACT 9): `to`, which cannot be refunded, is kept; `from` is refunded. */
+  'payment.kept_changed': z.object({ ...order, from: z.string(), to: z.string() }),
   'refund.requested': z.object({ ...refund, status: z.enum(['PENDING_APPROVAL', 'PROCESSING']) }),
   'refund.succeeded': z.object({ ...refund }),
   'refund.failed': z.object({ ...refund, error: z.string() }),
+  /** A refund owed by hand (MANUAL_REQUIRED): `why` says what a person must do. */
+  'refund.manual_required': z.object({ ...refund, why: z.string() }),
   'order.notified': z.object({ ...order, notifiedEventId: z.string(), deliveredAt: z.string() }),
   'order.notify_failed': z.object({ ...order, notifiedEventId: z.string(), lastError: z.string() }),
 } as const;

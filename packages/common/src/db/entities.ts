@@ -69,6 +69,10 @@ export interface ChannelOrder {
   needsReview: boolean;
   failureReason: string | null;
   settledAt: Date | null;
+  subject: string | null;
+  returnUrl: string | null;
+  refundable: boolean;
+  closeClaimedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -95,6 +99,10 @@ export const ChannelOrderEntity = new EntitySchema<ChannelOrder>({
     needsReview: { type: 'boolean', name: 'needs_review' },
     failureReason: { type: 'varchar', length: 255, name: 'failure_reason', nullable: true },
     settledAt: { type: 'datetime', precision: 3, name: 'settled_at', nullable: true },
+    subject: { type: 'varchar', length: 128, nullable: true },
+    returnUrl: { type: 'varchar', length: 2048, name: 'return_url', nullable: true },
+    refundable: { type: 'boolean' },
+    closeClaimedAt: { type: 'datetime', precision: 3, name: 'close_claimed_at', nullable: true },
     ...timestamps,
   },
 });

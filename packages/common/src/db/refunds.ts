@@ -27,9 +27,12 @@ export interface RefundRow {
 /** Writes a refund event for `refund` in the caller's transaction. */
 export async function appendRefundEvent(
   manager: EntityManager,
-  type: Extract<EventType, 'refund.requested' | 'refund.succeeded' | 'refund.failed'>,
+  type: Extract<
+    EventType,
+    'refund.requested' | 'refund.succeeded' | 'refund.failed' | 'refund.manual_required'
+  >,
   refund: RefundRow,
-  extra: { error?: string } = {},
+  extra: { error?: string; why?: string } = {},
 ): Promise<void> {
   const [order] = await manager.query('SELECT pay_order_no FROM pay_order WHERE id = ?', [
     refund.pay_order_id,
@@ -58,6 +61,9 @@ export async function appendRefundEvent(
     case 'refund.failed':
       await appendToOutbox(manager, [newEvent(type, { ...data, error: extra.error ?? 'refund failed' })]);
       return;
+    case 'refund.manual_required':
+      await appendToOutbox(manager, [newEvent(type, { ...data, why: extra.why ?? 'owed by hand' })]);
+      return;
     default: {
       const unknown: never = type;
       throw new Error(`unknown refund event ${String(unknown)}`);
@@ -68,7 +74,9 @@ export async function appendRefundEvent(
 /**
  * Ends a PROCESSING refund with its provider's final word, and its event, in one transaction.
  * Shared by the refunder's polling and the gateway's refund notifications: whichever comes
- * second changes nothing (false), so a refund is settled once.
+ * second changes nothing (false), so a refund is settled once. A provider's SUCCESS also ends a
+ * refund it had held for a person (MANUAL_REQUIRED: WeChat Pay's `ABNORMAL`, once the merchant
+ * had it paid out through the provider).
  */
 export async function finishRefund(
   dataSource: DataSource,
@@ -78,8 +86,9 @@ export async function finishRefund(
 ): Promise<boolean> {
   return dataSource.transaction(async (manager) => {
     const updated = await manager.query(
-      "UPDATE refund_order SET status = ?, last_error = ?, finished_at = NOW(3) WHERE id = ? AND status = 'PROCESSING'",
-      [status, error?.slice(0, 512) ?? null, refund.id],
+      `UPDATE refund_order SET status = ?, last_error = ?, finished_at = NOW(3)
+        WHERE id = ? AND (status = 'PROCESSING' OR (? = 'SUCCESS' AND status = 'MANUAL_REQUIRED'))`,
+      [status, error?.slice(0, 512) ?? null, refund.id, status],
     );
     if (affectedRows(updated) !== 1) return false;
     await appendRefundEvent(
@@ -130,20 +139,62 @@ export async function approveRefund(
 }
 
 /**
- * A PROCESSING refund its provider cannot make (the channel is not `refundable`): it is owed back
- * by hand, `MANUAL_REQUIRED`, and nothing is ever sent to the provider. False if it was not
- * PROCESSING (another worker, or an operator, got there first).
+ * A PROCESSING refund that a person must finish: its provider cannot make it (the channel is not
+ * `refundable`), holds the money until the merchant acts (WeChat Pay `ABNORMAL`), or never
+ * confirmed it through every send of the refund schedule. `MANUAL_REQUIRED`, with `why` (what a
+ * person must do) and its `refund.manual_required` event in the same transaction; nothing more is
+ * ever sent to the provider for it, unless a person asks (`retryManualRefund`). False if it was
+ * not PROCESSING (another worker, or an operator, got there first).
  */
 export async function requireManualRefund(
   dataSource: DataSource,
   refund: RefundRow,
   why: string,
 ): Promise<boolean> {
-  const updated = await dataSource.query(
-    "UPDATE refund_order SET status = 'MANUAL_REQUIRED', last_error = ? WHERE id = ? AND status = 'PROCESSING'",
-    [why.slice(0, 512), refund.id],
-  );
-  return affectedRows(updated) === 1;
+  return dataSource.transaction(async (manager) => {
+    const updated = await manager.query(
+      "UPDATE refund_order SET status = 'MANUAL_REQUIRED', last_error = ? WHERE id = ? AND status = 'PROCESSING'",
+      [why.slice(0, 512), refund.id],
+    );
+    if (affectedRows(updated) !== 1) return false;
+    await appendRefundEvent(
+      manager,
+      'refund.manual_required',
+      { ...refund, status: 'MANUAL_REQUIRED' },
+      { why },
+    );
+    return true;
+  });
+}
+
+/**
+ * `payctl refund retry`: a person asks for a refund owed by hand to be sent to its provider again,
+ * with the same refund number (the provider's idempotency key: a refund it made already is
+ * answered, not made twice). PROCESSING again, with a `refund.requested` event for the refunder.
+ */
+export async function retryManualRefund(
+  dataSource: DataSource,
+  refundNo: string,
+  by: string,
+): Promise<RefundRow> {
+  const who = by.trim();
+  if (who.length === 0 || who.length > 64) throw new Error('who retries it (--by) must be 1-64 characters');
+  return dataSource.transaction(async (manager) => {
+    const [refund] = (await manager.query('SELECT * FROM refund_order WHERE refund_no = ? FOR UPDATE', [
+      refundNo,
+    ])) as RefundRow[];
+    if (!refund) throw new Error(`no refund ${refundNo}`);
+    if (refund.status !== 'MANUAL_REQUIRED')
+      throw new Error(`refund ${refundNo} is ${refund.status}, not MANUAL_REQUIRED`);
+    const updated = await manager.query(
+      "UPDATE refund_order SET status = 'PROCESSING', last_error = ? WHERE id = ? AND status = 'MANUAL_REQUIRED'",
+      [`sent again by ${who}`, refund.id],
+    );
+    if (affectedRows(updated) !== 1) throw new Error(`refund ${refundNo} changed while retrying`);
+    const retried = { ...refund, status: 'PROCESSING' as const };
+    await appendRefundEvent(manager, 'refund.requested', retried);
+    return retried;
+  });
 }
 
 /**

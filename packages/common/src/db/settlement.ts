@@ -35,6 +35,13 @@ export interface AttemptRow {
   poll_count: number;
   /** 1 once the poller gave up on it and parked its message for a person. */
   needs_review: number;
+  /** What its provider create was asked (fixed once: a retry sends the same; null for older rows). */
+  subject: string | null;
+  return_url: string | null;
+  /** 0 when its channel cannot refund through the provider (a Boleto voucher). */
+  refundable: number;
+  /** When the poller claimed the close of this never-confirmed attempt; a confirmation then loses. */
+  close_claimed_at: Date | null;
   created_at: Date;
 }
 

@@ -9,7 +9,14 @@ export type ProviderOutcome = (
    * `TRADE_CLOSED` after a refund), this may follow a payment: it never undoes a SUCCESS.
    */
   | { status: 'CLOSED' }
-  | { status: 'PAYING' }
+  | {
+      status: 'PAYING';
+      /**
+       * Until when the trade can still be paid when that is later than the attempt's expiry (an
+       * issued Boleto voucher: its own expiry, by calendar day). The poller keeps asking until then.
+       */
+      payableUntil?: Date;
+    }
 ) & {
   /** The provider's own reference to the trade, when its answer names one: stored on the attempt once. */
   providerTradeNo?: string | null;

@@ -86,6 +86,7 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
       expireAt: new Date(Date.now() + 15 * 60_000),
       notifyUrl: receiver.url,
       returnUrl: 'https://shop.example/return',
+      requestedAt: new Date(),
       ...overrides,
     };
   };

@@ -521,6 +521,7 @@ describe('sandbox PSP over real HTTP', () => {
         subject: body.subject,
         notifyUrl: body.notifyUrl,
         expireAt: new Date(body.expireAt),
+        requestedAt: new Date(),
       });
       const body = tradeBody();
       const created = await channel.createTrade(trade(body));

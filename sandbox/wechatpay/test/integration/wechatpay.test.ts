@@ -489,7 +489,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
       /EV3_RES_HEADER_SIGNATURE_DIGEST/,
     );
     await faults(undefined);
-    // Even past its time_expire, and after the closes, the password entry completes the payment.
+    // After the closes, the password entry completes the payment.
     expect((await pay(request.channelOrderNo)).status).toBe(200);
     expect(await native().queryTrade(ref(request.channelOrderNo))).toMatchObject({
       status: 'SUCCESS',

@@ -49,10 +49,22 @@ export function isDuplicateKey(error: unknown): boolean {
  * unique in-flight key (`<pay order id>:<channel>`) refuses a second one for the same order and
  * channel. `payOrderId: 'LAST_INSERT_ID()'`: the order is inserted just before, in the same batch.
  */
+/**
+ * What a new attempt is made with: its channel, and what its provider create is asked, stored
+ * with it so that every retry of the create sends the same (CreateTradeRequest.requestedAt).
+ */
+export interface NewAttempt {
+  channel: string;
+  subject: string;
+  returnUrl: string | null;
+  /** The channel's `refundable`: the settlement keeps the payment that cannot be refunded. */
+  refundable: boolean;
+}
+
 function attemptInsert(
   payOrder: Omit<PayOrderRow, 'id'>,
   payOrderId: number | 'LAST_INSERT_ID()',
-  channel: string,
+  { channel, subject, returnUrl, refundable }: NewAttempt,
   firstPollAt: Date,
   // Stated rather than defaulted, so the row we return is the row written.
   createdAt = new Date(),
@@ -62,8 +74,8 @@ function attemptInsert(
   return {
     statement: {
       sql: `INSERT INTO channel_order (channel_order_no, pay_order_id, merchant_order_no, channel, amount, currency, status,
-              inflight_key, expire_at, next_poll_at, created_at)
-            VALUES (?, ${id}, ?, ?, ?, ?, 'PAYING', CONCAT(${id}, ':', ?), ?, ?, ?)`,
+              inflight_key, expire_at, next_poll_at, created_at, subject, return_url, refundable)
+            VALUES (?, ${id}, ?, ?, ?, ?, 'PAYING', CONCAT(${id}, ':', ?), ?, ?, ?, ?, ?, ?)`,
       params: [
         channelOrderNo,
         ...(id === '?' ? [payOrderId] : []),
@@ -76,6 +88,9 @@ function attemptInsert(
         payOrder.expire_at,
         firstPollAt,
         createdAt,
+        subject,
+        returnUrl,
+        refundable ? 1 : 0,
       ],
     },
     row: (ids) => ({
@@ -93,6 +108,10 @@ function attemptInsert(
       expire_at: new Date(payOrder.expire_at),
       poll_count: 0,
       needs_review: 0,
+      subject,
+      return_url: returnUrl,
+      refundable: refundable ? 1 : 0,
+      close_claimed_at: null,
       created_at: createdAt,
     }),
   };
@@ -226,6 +245,7 @@ export class PaymentRepository {
    */
   async createPayOrderWithAttempt(
     request: ApplyRequest,
+    newAttempt: NewAttempt,
     expireAt: Date,
     firstPollAt: Date,
   ): Promise<{ payOrder: PayOrderRow; attempt: AttemptRow } | undefined> {
@@ -241,7 +261,7 @@ export class PaymentRepository {
     // The order and its first attempt are made at one instant: stated for both, so that neither
     // seems to come before the other (the database's clock and ours differ by a little).
     const createdAt = new Date();
-    const attempt = attemptInsert(order, 'LAST_INSERT_ID()', request.channel, firstPollAt, createdAt);
+    const attempt = attemptInsert(order, 'LAST_INSERT_ID()', newAttempt, firstPollAt, createdAt);
     try {
       const [orderInserted, attemptInserted] = await batchedTransaction(this.dataSource, (send) =>
         send(
@@ -280,14 +300,14 @@ export class PaymentRepository {
    */
   async recordAttempt(
     payOrder: PayOrderRow,
-    channel: string,
+    newAttempt: NewAttempt,
     firstPollAt: Date,
   ): Promise<{ attempt: AttemptRow } | { refused: PayOrderRow['status'] } | undefined> {
     try {
       return await batchedTransaction(this.dataSource, async (send) => {
         const [[locked]] = (await send([lockPayOrderStatement(payOrder.id)])) as [PayOrderRow[]];
         if (locked!.status === 'PAID' || locked!.status === 'CLOSED') return { refused: locked!.status };
-        const attempt = attemptInsert(payOrder, payOrder.id, channel, firstPollAt);
+        const attempt = attemptInsert(payOrder, payOrder.id, newAttempt, firstPollAt);
         const [inserted] = await send(
           [
             attempt.statement,
@@ -316,7 +336,8 @@ export class PaymentRepository {
   /**
    * Stores the provider's pay URL and writes `channel_order.created`, in one round trip (the
    * event only if the attempt was still PAYING). Returns the event, for the caller to hand to
-   * `OutboxRelay.publishCommitted`, or undefined if the attempt was settled meanwhile.
+   * `OutboxRelay.publishCommitted`, or undefined if the attempt was settled meanwhile, or the
+   * poller claimed its close.
    */
   async markCreated(
     attempt: AttemptRow,
@@ -328,8 +349,10 @@ export class PaymentRepository {
       send(
         [
           {
+            // A close the poller claimed first (an unconfirmed create it found unpaid) wins: the
+            // shopper is never handed a trade that is being closed.
             sql: `UPDATE channel_order SET pay_url = ?, pay_action_type = ?, provider_trade_no = COALESCE(?, provider_trade_no)
-                   WHERE id = ? AND status = 'PAYING'`,
+                   WHERE id = ? AND status = 'PAYING' AND close_claimed_at IS NULL`,
             params: [
               payActionTarget(created.payAction),
               created.payAction.type,

@@ -7,6 +7,7 @@ import {
   notifyUrlOf,
   payActionTarget,
   settleAttempt,
+  createRequestOf,
   type ApplyRequest,
   type AttemptRow,
   type LockGuard,
@@ -14,6 +15,7 @@ import {
 } from '@payments/common';
 import { decideApply, refuseIfFinal } from '../domain/apply-decision';
 import { orderLock, orderLockName, type GatewayDeps } from '../deps';
+import type { NewAttempt } from '../adapters/payment-repository';
 import { applyBody } from './payment-view';
 
 const DEFAULT_VALIDITY_MS = 15 * 60_000;
@@ -102,10 +104,25 @@ async function applyNewLocked(
 ): Promise<ApplyAnswer> {
   assertStillLocked(guard);
   const firstPollAt = new Date(Date.now() + deps.config.POLL_SCHEDULE[0]!);
-  const created = await deps.repository.createPayOrderWithAttempt(request, expireAt, firstPollAt);
+  const created = await deps.repository.createPayOrderWithAttempt(
+    request,
+    newAttemptOf(deps, request),
+    expireAt,
+    firstPollAt,
+  );
   if (!created) return applyLocked(deps, request, expireAt, guard);
   deps.finalStatus.rememberExists(request.merchantOrderNo);
   return createAtProvider(deps, created.payOrder, created.attempt, request, true);
+}
+
+/** What a new attempt of `request` is recorded with (its create's parameters, fixed from now on). */
+function newAttemptOf(deps: GatewayDeps, request: ApplyRequest): NewAttempt {
+  return {
+    channel: request.channel,
+    subject: request.subject,
+    returnUrl: request.returnUrl ?? null,
+    refundable: deps.channels.get(request.channel)!.refundable,
+  };
 }
 
 /** The lock was lost (its renewal failed): stop before anything that needs it. */
@@ -155,7 +172,12 @@ async function applyLocked(
   const firstPollAt = new Date(Date.now() + deps.config.POLL_SCHEDULE[0]!);
   if (!payOrder) {
     assertStillLocked(guard);
-    const created = await repository.createPayOrderWithAttempt(request, expireAt, firstPollAt);
+    const created = await repository.createPayOrderWithAttempt(
+      request,
+      newAttemptOf(deps, request),
+      expireAt,
+      firstPollAt,
+    );
     // Another instance created the order first (lock lost): decide again on what is there.
     if (!created) return applyLocked(deps, request, expireAt, guard);
     deps.finalStatus.rememberExists(request.merchantOrderNo);
@@ -172,7 +194,7 @@ async function applyLocked(
   // The closes above can be slow: the new attempt is made only while the lock is still ours, so
   // two channels' attempts are never made live at once by two holders.
   assertStillLocked(guard);
-  const recorded = await repository.recordAttempt(payOrder, request.channel, firstPollAt);
+  const recorded = await repository.recordAttempt(payOrder, newAttemptOf(deps, request), firstPollAt);
   if (!recorded) {
     // The in-flight key was taken by a concurrent request: answer with that attempt.
     return applyLocked(deps, request, expireAt, guard);
@@ -217,15 +239,11 @@ async function createAtProvider(
   const channel = deps.channels.get(request.channel)!;
   let created;
   try {
-    created = await channel.createTrade({
-      channelOrderNo: attempt.channel_order_no,
-      merchantOrderNo: payOrder.merchant_order_no,
-      money: { amount: Number(payOrder.amount), currency: payOrder.currency },
-      subject: request.subject,
-      expireAt: new Date(payOrder.expire_at),
-      notifyUrl: notifyUrlOf(channel, deps.config.GATEWAY_PUBLIC_URL),
-      returnUrl: request.returnUrl,
-    });
+    // As recorded with the attempt, not as this request says: a retry of the create (this apply
+    // after one whose answer was lost) must send exactly the same, or the provider refuses its key.
+    created = await channel.createTrade(
+      createRequestOf(attempt, notifyUrlOf(channel, deps.config.GATEWAY_PUBLIC_URL), request)!,
+    );
   } catch (error) {
     if (createCertainlyFailed(error)) {
       await settleAttempt(deps.dataSource, attempt.channel_order_no, {

@@ -2,6 +2,7 @@ import {
   errorMessage,
   findRefund,
   finishRefund,
+  requireManualRefund,
   NotifyRejectedError,
   settleAttempt,
   type NotificationAnswer,
@@ -9,6 +10,8 @@ import {
   type NotificationVerdict,
   type PaymentProvider,
   type ProviderNotification,
+  type ProviderRefundStatus,
+  type RefundRow,
 } from '@payments/common';
 import type { GatewayDeps } from '../deps';
 import type { UnverifiedBudget } from '../domain/unverified-budget';
@@ -151,19 +154,17 @@ async function settleRefundNotification(
       await record('UNKNOWN_REFUND', null, message);
       continue;
     }
-    const settled =
-      status !== 'PROCESSING' &&
-      (await finishRefund(
-        deps.dataSource,
-        refund,
-        status,
-        status === 'FAILED' ? 'the provider failed the refund' : undefined,
-      ));
+    const settled = await settleRefund(deps, refund, status);
     if (settled) {
       deps.relay.kick();
       deps.metrics.refunds.inc({ reason: refund.reason, status });
       if (status === 'FAILED')
         deps.log.error({ refundNo, route }, 'the provider failed the refund: a person must decide');
+      if (status === 'MANUAL_REQUIRED')
+        deps.log.error(
+          { refundNo, route },
+          'the provider holds the refund for a person: payctl refund list --manual',
+        );
     }
     await record(
       `REFUND_${status}`,
@@ -173,6 +174,28 @@ async function settleRefundNotification(
   }
   if (notification.refunds.length === 0) await record('IGNORED', null, 'names none of our refunds');
   return { accepted: true };
+}
+
+/** Settles a refund by its provider's word; PROCESSING changes nothing. */
+async function settleRefund(
+  deps: GatewayDeps,
+  refund: RefundRow,
+  status: ProviderRefundStatus,
+): Promise<boolean> {
+  switch (status) {
+    case 'PROCESSING':
+      return false;
+    case 'MANUAL_REQUIRED':
+      return requireManualRefund(
+        deps.dataSource,
+        refund,
+        deps.channels.get(refund.channel)?.manualRefundAdvice ?? 'the provider holds the refund for a person',
+      );
+    case 'FAILED':
+      return finishRefund(deps.dataSource, refund, 'FAILED', 'the provider failed the refund');
+    case 'SUCCESS':
+      return finishRefund(deps.dataSource, refund, 'SUCCESS');
+  }
 }
 
 /** A verified notification: recorded and settled. */

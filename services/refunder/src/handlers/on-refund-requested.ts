@@ -19,6 +19,11 @@ export const REFUND_STEP_HEADER = 'x-refund-step';
  * `refund.requested`: send the refund to the provider (idempotent by refund number), then poll it
  * by REFUND_POLL_SCHEDULE (its last step repeating) until SUCCESS or FAILED. A refund that
  * waits for approval is left alone; a FAILED one goes to the dlq for a person, not retried blindly.
+ * A refund the provider does not know when asked (never received, or failed: Alipay answers both
+ * alike) is sent again with the same number, once per step of the schedule; once the schedule is
+ * spent it is owed by hand (`MANUAL_REQUIRED`, an alert), never taken as money returned. So is a
+ * refund the provider cannot make (the channel is not `refundable`) or holds for the merchant to
+ * act on (WeChat Pay `ABNORMAL`): nothing more is sent for the same money.
  */
 export async function onRefundRequested(
   delivery: Delivery<EventEnvelope<'refund.requested'>>,
@@ -41,9 +46,38 @@ export async function onRefundRequested(
   if (!attempt || !channel)
     throw new PermanentError(`refund ${refund.refund_no}: attempt or channel unknown`);
 
+  /** MANUAL_REQUIRED with what a person must do, its event, an alert; once. */
+  const oweByHand = async (why: string): Promise<void> => {
+    if (!(await deps.refunds.requireManual(refund, why))) return;
+    deps.relay.kick();
+    deps.metrics.refunds.inc({ reason: refund.reason, status: 'MANUAL_REQUIRED' });
+    delivery.log.error(
+      {
+        refundNo: refund.refund_no,
+        channelOrderNo: attempt.channel_order_no,
+        amount: Number(refund.amount),
+        currency: refund.currency,
+      },
+      `refund owed by hand: ${why}`,
+    );
+  };
+  const heldByProvider = () =>
+    oweByHand(
+      `${channel.name}: the provider holds the refund for the merchant to act on; ${
+        channel.manualRefundAdvice ??
+        "finish it in the provider's merchant platform, or pay it back outside and record it with payctl refund settle-manually"
+      }`,
+    );
+
   let status: ProviderRefundStatus;
   try {
     const known = step === 0 ? 'NOT_FOUND' : await channel.queryRefund(refund.refund_no, attemptRef(attempt));
+    if (known === 'NOT_FOUND' && step > schedule.length) {
+      await oweByHand(
+        `${channel.name}: the provider never confirmed the refund through ${schedule.length + 1} sends with the same refund number; check it in the provider's portal, then payctl refund retry, or pay it back outside and record it with payctl refund settle-manually`,
+      );
+      return;
+    }
     if (known === 'NOT_FOUND') {
       // Checked again right before money moves: the state may have changed since the request.
       const [payOrder] = await deps.refunds.payOrderOf(refund);
@@ -70,23 +104,9 @@ export async function onRefundRequested(
       }
       if (!channel.refundable) {
         // Stripe refunds no Boleto payment: nothing is sent; a person pays it back and records it.
-        if (
-          await deps.refunds.requireManual(
-            refund,
-            `${channel.name} payments cannot be refunded through the provider`,
-          )
-        ) {
-          deps.metrics.refunds.inc({ reason: refund.reason, status: 'MANUAL_REQUIRED' });
-          delivery.log.error(
-            {
-              refundNo: refund.refund_no,
-              channelOrderNo: attempt.channel_order_no,
-              amount: Number(refund.amount),
-              currency: refund.currency,
-            },
-            `refund owed by hand: ${channel.name} cannot refund through its provider; pay it back and record it with payctl refund settle-manually`,
-          );
-        }
+        await oweByHand(
+          `${channel.name} payments cannot be refunded through the provider; pay it back and record it with payctl refund settle-manually`,
+        );
         return;
       }
       status = await channel.refund({
@@ -129,6 +149,9 @@ export async function onRefundRequested(
         deps.metrics.refunds.inc({ reason: refund.reason, status: 'FAILED' });
       }
       throw new PermanentError(`refund ${refund.refund_no} FAILED at the provider: a person must decide`);
+    case 'MANUAL_REQUIRED':
+      await heldByProvider();
+      return;
     case 'PROCESSING':
       await deps.refunds.touch(refund);
       return later(step + 1);

@@ -50,6 +50,7 @@ export class AlipayChannel implements PaymentChannel {
   readonly notifyRoute = 'alipay';
   readonly closable = true;
   readonly refundable = true;
+  readonly findsTradeBy = 'OUR_NUMBER';
   readonly label: string;
 
   constructor(

@@ -101,6 +101,7 @@ export class SandboxChannel implements PaymentChannel {
   readonly provider = 'sandbox';
   readonly closable: boolean;
   readonly refundable = true;
+  readonly findsTradeBy = 'OUR_NUMBER';
   readonly label: string;
   /** Each sandbox channel keeps its own route (CONTRACT 3). */
   readonly notifyRoute: string;

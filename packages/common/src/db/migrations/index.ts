@@ -5,6 +5,7 @@ import { PayAction1732600000000 } from './1732600000000-pay-action';
 import { ProviderReference1732700000000 } from './1732700000000-provider-reference';
 import { ManualRefunds1732800000000 } from './1732800000000-manual-refunds';
 import { CheckoutTokens1732900000000 } from './1732900000000-checkout-tokens';
+import { ProviderTruth1733000000000 } from './1733000000000-provider-truth';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ProviderReference1732700000000,
   ManualRefunds1732800000000,
   CheckoutTokens1732900000000,
+  ProviderTruth1733000000000,
 ];
