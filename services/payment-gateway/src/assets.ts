@@ -8,10 +8,17 @@ import { join } from 'node:path';
 
 const folder = join(__dirname, '..', 'assets');
 
-export const CASHIER_ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
-  'cashier.js': {
-    type: 'text/javascript; charset=utf-8',
-    body: readFileSync(join(folder, 'cashier.js'), 'utf8'),
-  },
-  'cashier.css': { type: 'text/css; charset=utf-8', body: readFileSync(join(folder, 'cashier.css'), 'utf8') },
-};
+/**
+ * A Map, not an object: a name from the URL (`constructor`, `__proto__`, `toString`) must find
+ * nothing rather than something inherited (issue 27.10).
+ */
+export const CASHIER_ASSETS: ReadonlyMap<string, { type: string; body: string }> = new Map([
+  [
+    'cashier.js',
+    { type: 'text/javascript; charset=utf-8', body: readFileSync(join(folder, 'cashier.js'), 'utf8') },
+  ],
+  [
+    'cashier.css',
+    { type: 'text/css; charset=utf-8', body: readFileSync(join(folder, 'cashier.css'), 'utf8') },
+  ],
+]);

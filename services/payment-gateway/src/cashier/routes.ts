@@ -42,7 +42,7 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
     });
 
     cashier.get<{ Params: { name: string } }>('/cashier/assets/:name', async (request, reply) => {
-      const asset = CASHIER_ASSETS[request.params.name];
+      const asset = CASHIER_ASSETS.get(request.params.name);
       if (!asset) return reply.code(404).type('text/plain').send('not found');
       return reply.type(asset.type).send(asset.body);
     });

@@ -1,6 +1,6 @@
 /** What the cashier page shows of a pay order: its state now, as the page and its live stream read it. */
 import qrcode from 'qrcode-generator';
-import { toDecimalString, type AttemptRow, type PayOrderRow } from '@payments/common';
+import { currencyExponent, toDecimalString, type AttemptRow, type PayOrderRow } from '@payments/common';
 import type { GatewayDeps } from '../deps';
 import type { CheckoutRow } from './tokens';
 
@@ -21,11 +21,19 @@ export interface CashierState {
   returnUrl: string | null;
 }
 
-/** Exact minor units, formatted for the currency by the platform's own rules (the string keeps it exact). */
+/**
+ * Exact minor units, formatted for the currency by the platform's own rules (the string keeps it
+ * exact), in the currency's ISO 4217 digits: CLDR shows fewer for some (IDR, HUF, COP, MGA: none;
+ * IQD: none of its 3) and would round what the shopper is charged (issue 27.11).
+ */
 export function amountText(amount: number, currency: string): string {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).format(
-    toDecimalString(amount, currency) as unknown as number,
-  );
+  const digits = currencyExponent(currency);
+  return new Intl.NumberFormat('en', {
+    style: 'currency',
+    currency,
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(toDecimalString(amount, currency) as unknown as number);
 }
 
 /** Codes drawn lately: an open page's stream reads its state every second, the code stays the same. */
