@@ -7,6 +7,7 @@ import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PRIVATE_KEY } from '@payments/com
 import { eventually, sleep } from '@payments/common/src/testing';
 import { signV2 } from '../../sandbox/alipay/src/signing';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';
+import { payctl } from '../support/payctl';
 import { api, API_KEY, applyBody, freePort, GatewayStack, orderNo } from '../support/stack';
 
 describe('Alipay through the pipeline (real servers, alipay-sdk against the sandbox)', () => {
@@ -15,7 +16,8 @@ describe('Alipay through the pipeline (real servers, alipay-sdk against the sand
   let endpoints: Endpoints;
 
   beforeAll(async () => {
-    await stack.start();
+    // A short refund schedule, so that a refund Alipay never confirms is held for a person in seconds.
+    await stack.start({ REFUND_POLL_SCHEDULE: '300ms,600ms,1s' });
     url = (await stack.startGateway()).url;
     await stack.startPoller();
     await stack.startRefunder();
@@ -169,6 +171,58 @@ describe('Alipay through the pipeline (real servers, alipay-sdk against the sand
     );
     const view = await payment(no);
     expect(view.paidChannelOrderNo).toBe(wallet.body.attempt.channelOrderNo);
+    await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
+  });
+
+  it('a refund Alipay never confirms is sent again with the same out_request_no, then held for a person, never taken as done', async () => {
+    const no = orderNo('ali-rffail');
+    const page = await api(
+      url,
+      'POST',
+      '/v1/payments',
+      alipayOrder(no, { channel: 'alipay-page', amount: 1250 }),
+    );
+    const wallet = await api(url, 'POST', '/v1/payments', applyBody(no));
+    expect(await stack.pay(wallet.body.attempt.channelOrderNo)).toBe(200);
+    await eventually('paid by the wallet', async () => (await payment(no)).status === 'PAID');
+    // Every refund Alipay receives fails: 10000 with fund_change N, and no refund_status when asked.
+    await stack.setFaults('alipay', { refundFailRate: 1 });
+    expect((await fetch(page.body.attempt.payAction.url)).status).toBe(200);
+    await fetch(`${stack.alipayUrl}/pay/${page.body.attempt.channelOrderNo}`, {
+      method: 'POST',
+      redirect: 'manual',
+    });
+    const owed = await eventually(
+      'held for a person',
+      async () =>
+        (await payment(no)).refunds.find((refund: { status: string }) => refund.status === 'MANUAL_REQUIRED'),
+      20_000,
+    );
+    expect(owed.channelOrderNo).toBe(page.body.attempt.channelOrderNo);
+    // One refund at Alipay, under our one refund number, never made; the order is owing, not clean.
+    expect((await stack.ledger(no, 'alipay')).refunds).toEqual([
+      expect.objectContaining({ refundNo: owed.refundNo, status: 'FAILED' }),
+    ]);
+    expect((await checkOrder(endpoints, no)).map((violation) => violation.problem)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/owes 1250 by hand/)]),
+    );
+    await eventually(
+      'refund.manual_required',
+      async () => stack.eventsOf('refund.manual_required', no).length === 1,
+    );
+    const env = stack.serviceEnv();
+    const listed = await payctl(env, 'refund', 'list', '--manual');
+    expect(listed.stdout).toContain(owed.refundNo);
+    expect(listed.stdout).toMatch(/never confirmed the refund.*payctl refund retry/);
+    // Alipay is fixed; an operator sends it again: the same out_request_no, now made, once.
+    await stack.setFaults('alipay', undefined);
+    expect((await payctl(env, 'refund', 'retry', owed.refundNo)).code).not.toBe(0); // who asks is required
+    expect((await payctl(env, 'refund', 'retry', owed.refundNo, '--by', 'ops-li')).code).toBe(0);
+    await eventually('refunded', async () => (await payment(no)).refunds[0]?.status === 'SUCCESS', 15_000);
+    expect((await stack.ledger(no, 'alipay')).refunds).toEqual([
+      expect.objectContaining({ refundNo: owed.refundNo, amount: 1250, status: 'SUCCESS' }),
+    ]);
+    expect((await payctl(env, 'refund', 'retry', owed.refundNo, '--by', 'ops-li')).code).not.toBe(0);
     await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
   });
 

@@ -1,13 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { api, applyBody, freePort, orderNo, readQueueThroughManagementApi } from '../support/stack';
+import { payctl as runPayctl } from '../support/payctl';
 import { SystemStack } from '../support/system';
 
-const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 
 /** What an on-call engineer relies on: graceful stops, dead letters that explain themselves, payctl. */
@@ -24,21 +23,7 @@ describe('operations', () => {
   });
   afterAll(() => system.stop());
 
-  const payctl = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        [join(ROOT, 'tools/payctl/bin/payctl.js'), ...args],
-        {
-          env: { ...process.env, ...system.stack.serviceEnv() },
-        },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const payctl = (...args: string[]) => runPayctl(system.stack.serviceEnv(), ...args);
 
   it('SIGTERM to `npm run start -w services/notifier` under load: exits 0 in time, loses nothing, repeats nothing', async () => {
     await system.stack.setOrderServiceFaults({ latencyMs: 150 });

@@ -2,17 +2,13 @@
  * Stripe through the whole pipeline (gateway, poller, notifier, refunder in-process; the Stripe
  * sandbox and the others over real HTTP; the official stripe SDK unchanged in between).
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Stripe from 'stripe';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from '@payments/common';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';
+import { payctl as runPayctl } from '../support/payctl';
 import { api, API_KEY, applyBody, freePort, GatewayStack, orderNo } from '../support/stack';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
 const RETURN_URL = 'https://shop.example/back';
 
 describe('Stripe through the pipeline (real servers, the stripe SDK against the sandbox)', () => {
@@ -67,15 +63,8 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
       (response) => response.status,
     );
   const payctl = async (...args: string[]) => {
-    try {
-      const { stdout } = await run(process.execPath, [join(ROOT, 'tools/payctl/bin/payctl.js'), ...args], {
-        env: { ...process.env, ...stack.serviceEnv() },
-      });
-      return { code: 0, stdout };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: `${failed.stdout}${failed.stderr}` };
-    }
+    const { code, stdout, stderr } = await runPayctl(stack.serviceEnv(), ...args);
+    return { code, stdout: `${stdout}${stderr}` };
   };
 
   it('card: a redirect to Checkout, paid there, settled by its webhook, the shop told once', async () => {

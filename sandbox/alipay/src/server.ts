@@ -332,7 +332,9 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
       const found = state.find(body.out_trade_no);
       if (!found.ok) return refuse(reply, found);
       const refund = state.findRefund(body.out_trade_no, body.out_request_no);
-      // A refund Alipay does not know answers without refund fields (Alipay's way of saying "none").
+      // Only a refund made answers refund_status REFUND_SUCCESS. One never received answers without
+      // refund fields; one that failed names its amounts but no refund_status (the field doc of
+      // alipay.trade.fastpay.refund.query: no refund_status means not received, or failed).
       return answer(reply, 200, {
         trade_no: found.trade.tradeNo,
         out_trade_no: body.out_trade_no,
@@ -341,8 +343,9 @@ export function buildAlipaySandbox(options: AlipaySandboxOptions): FastifyInstan
           ? {
               total_amount: toDecimalString(found.trade.amount, CNY),
               refund_amount: toDecimalString(refund.amount, CNY),
-              refund_status: 'REFUND_SUCCESS',
-              gmt_refund_pay: chinaDateTime(new Date(refund.at)),
+              ...(refund.status === 'SUCCESS'
+                ? { refund_status: 'REFUND_SUCCESS', gmt_refund_pay: chinaDateTime(new Date(refund.at)) }
+                : {}),
             }
           : {}),
       });

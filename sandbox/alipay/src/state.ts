@@ -167,21 +167,23 @@ export class AlipayState {
     if (existing) {
       if (existing.outTradeNo !== outTradeNo || existing.amount !== amount)
         return failure('ACQ.CONTEXT_INCONSISTENT', 'the same out_request_no with other parameters');
-      if (existing.status === 'FAILED') return failure('ACQ.TRADE_NOT_ALLOW_REFUND', 'refund refused');
-      return { ok: true, refund: existing, fundChange: false, trade };
+      if (existing.status === 'SUCCESS') return { ok: true, refund: existing, fundChange: false, trade };
+      // A failed refund is retried with the same out_request_no (Alipay's advice): it may pass now.
     }
     if (trade.status !== 'TRADE_SUCCESS') return failure('ACQ.TRADE_STATUS_ERROR', 'trade is not paid');
     if (this.refundedTotal(outTradeNo) + amount > trade.amount)
       return failure('ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', 'refund exceeds what is left of the trade');
     const refund: Refund = { outRequestNo, outTradeNo, amount, status: fail ? 'FAILED' : 'SUCCESS', at: now };
     this.refunds.set(outRequestNo, refund);
-    if (fail) return failure('ACQ.TRADE_NOT_ALLOW_REFUND', 'refund refused by the sandbox fault');
-    return { ok: true, refund, fundChange: true, trade };
+    // A refund that failed moved no money: Alipay answers 10000 with fund_change N, and its query
+    // then answers without refund_status ("not received, or failed").
+    return { ok: true, refund, fundChange: !fail, trade };
   }
 
+  /** A refund by its out_request_no, made (SUCCESS) or failed; undefined for one never received. */
   findRefund(outTradeNo: string, outRequestNo: string): Refund | undefined {
     const refund = this.refunds.get(outRequestNo);
-    return refund && refund.outTradeNo === outTradeNo && refund.status === 'SUCCESS' ? refund : undefined;
+    return refund && refund.outTradeNo === outTradeNo ? refund : undefined;
   }
 
   allTrades(): Trade[] {

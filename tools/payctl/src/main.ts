@@ -10,7 +10,7 @@ import {
   topologyFor,
   type Config,
 } from '@payments/common';
-import { approveRefund, listRefunds, settleRefundManually } from './refunds';
+import { approveRefund, listRefunds, retryRefund, settleRefundManually } from './refunds';
 import { paymentTimeline } from './timeline';
 
 function positiveInt(value: string): number {
@@ -89,6 +89,15 @@ export function buildCli(config: Config): Command {
     .requiredOption('--by <name>', 'who approves it (recorded with the time)')
     .action(async (refundNo: string, options: { by: string }) => {
       print(await withDatabase(config, (dataSource) => approveRefund(dataSource, refundNo, options.by)));
+    });
+  refund
+    .command('retry <refundNo>')
+    .description(
+      'send a refund owed by hand (MANUAL_REQUIRED) to its provider again, with the same refund number',
+    )
+    .requiredOption('--by <name>', 'who asks for it (recorded in the refund)')
+    .action(async (refundNo: string, options: { by: string }) => {
+      print(await withDatabase(config, (dataSource) => retryRefund(dataSource, refundNo, options.by)));
     });
   refund
     .command('settle-manually <refundNo>')

@@ -1,5 +1,6 @@
 import {
   approveRefund as approve,
+  retryManualRefund,
   settleRefundManually as settleManually,
   type DataSource,
   type RefundStatus,
@@ -30,4 +31,10 @@ export async function settleRefundManually(
 ): Promise<string> {
   const refund = await settleManually(dataSource, refundNo, by, reference);
   return `settled ${refund.refund_no} manually by ${refund.settled_manually_by} (reference ${refund.manual_reference}): ${refund.amount} ${refund.currency} paid back for ${refund.channel_order_no}`;
+}
+
+/** Sends a refund owed by hand to its provider again (same refund number: never a second refund). */
+export async function retryRefund(dataSource: DataSource, refundNo: string, by: string): Promise<string> {
+  const refund = await retryManualRefund(dataSource, refundNo, by);
+  return `sent ${refund.refund_no} again (asked by ${by.trim()}): ${refund.amount} ${refund.currency} back for ${refund.channel_order_no}`;
 }

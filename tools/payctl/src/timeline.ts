@@ -98,7 +98,7 @@ export async function paymentTimeline(
       entries.push({
         at: iso(refund.updated_at),
         what: 'refund owed by hand',
-        detail: `${refund.refund_no} (${refund.last_error ?? 'the provider cannot refund it'}): pay it back, then payctl refund settle-manually ${refund.refund_no}`,
+        detail: `${refund.refund_no}: ${refund.last_error ?? 'the provider cannot refund it; pay it back, then payctl refund settle-manually'} (${refund.refund_no})`,
       });
     } else if (refund.settled_manually_at) {
       entries.push({

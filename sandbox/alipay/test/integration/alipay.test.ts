@@ -178,6 +178,34 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
     ).rejects.toBeInstanceOf(ChannelRejectedError);
   });
 
+  it('a failed refund is never money returned: no refund_status is "not received, or failed"; the same out_request_no again refunds it', async () => {
+    const request = trade();
+    const created = await qr().createTrade(request);
+    await fetch(payActionTarget(created.payAction));
+    await control('POST', `/sandbox/trades/${request.channelOrderNo}/pay`);
+    const refund = {
+      refundNo: `rf_fail_${request.channelOrderNo}`,
+      attempt: ref(request.channelOrderNo),
+      money: request.money,
+      paid: request.money,
+      notifyUrl: request.notifyUrl,
+    };
+    await faults({ refundFailRate: 1 });
+    // Alipay answers 10000 with fund_change N: not a refusal, and not money moved.
+    expect(await qr().refund(refund)).toBe('PROCESSING');
+    // The query of a failed refund names its amount but no refund_status: not a success.
+    const raw = await control('GET', `/sandbox/ledger?merchantOrderNo=${request.merchantOrderNo}`);
+    expect(JSON.parse(raw.text).refunds).toEqual([expect.objectContaining({ status: 'FAILED' })]);
+    expect(await qr().queryRefund(refund.refundNo, refund.attempt)).toBe('NOT_FOUND');
+    await faults(undefined);
+    // Retried with the same out_request_no, as Alipay advises: now made, once.
+    expect(await qr().refund(refund)).toBe('SUCCESS');
+    expect(await qr().queryRefund(refund.refundNo, refund.attempt)).toBe('SUCCESS');
+    expect((await ledger(request.merchantOrderNo)).refunds).toEqual([
+      { refundNo: refund.refundNo, channelOrderNo: request.channelOrderNo, amount: 1999, status: 'SUCCESS' },
+    ]);
+  });
+
   it.each([
     [1, '0.01'],
     [99, '0.99'],

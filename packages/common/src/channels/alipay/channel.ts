@@ -155,9 +155,9 @@ export class AlipayChannel implements PaymentChannel {
       throw refused('refund query', answer);
     }
     const refund = read(refundQueryAnswer, answer.data, 'refund query');
-    // Alipay refunds synchronously: a refund it knows is done; one it does not know answers empty.
-    if (refund.refund_status === 'REFUND_SUCCESS' || (!refund.refund_status && refund.refund_amount))
-      return 'SUCCESS';
-    return 'NOT_FOUND';
+    // Only REFUND_SUCCESS is money returned. No refund_status means "not received, or failed"
+    // (the current field doc; the older "a refund_amount without status is a success" is
+    // superseded): the refunder sends the same out_request_no again, then holds it for a person.
+    return refund.refund_status === 'REFUND_SUCCESS' ? 'SUCCESS' : 'NOT_FOUND';
   }
 }

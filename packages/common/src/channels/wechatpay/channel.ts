@@ -88,6 +88,8 @@ export class WechatNativeChannel implements PaymentChannel {
   readonly closable = true;
   readonly refundable = true;
   readonly findsTradeBy = 'OUR_NUMBER';
+  readonly manualRefundAdvice =
+    "WeChat Pay holds the money (ABNORMAL: e.g. the shopper's card is closed). Apply for it to the shopper's or the merchant's bank card (POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund, or the merchant platform), or pay it back outside and record it with payctl refund settle-manually; never send a second refund";
 
   constructor(private readonly client: WechatpayClient) {}
 
