@@ -11,6 +11,7 @@ import {
   pinPoolToUtc,
   RedisLock,
   redisReady,
+  redisTarget,
   type Config,
 } from '@payments/common';
 import { runFor, type TimedRun } from './pool';
@@ -143,7 +144,7 @@ export async function rawRabbit(config: Config, inFlight = 256, measureMs = 3000
 
 /** `RedisLock` acquire + release on distinct keys, `clients` at once. */
 export async function rawRedisLock(config: Config, clients = 64, measureMs = 4000) {
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(redisTarget(config));
   redis.on('error', () => undefined);
   try {
     await redisReady(redis);

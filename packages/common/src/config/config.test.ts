@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SANDBOX_WECHATPAY_APIV3_KEY } from '../channels/wechatpay/test-keys';
 import { SANDBOX_APP_PRIVATE_KEY } from '../channels/alipay/test-keys';
-import { amqpNodes, ConfigError, databaseOptions, loadConfig, quorumGroupSize, redisTarget } from '.';
+import {
+  amqpNodes,
+  ConfigError,
+  databaseOptions,
+  loadConfig,
+  quorumGroupSize,
+  redisTarget,
+  SECRET_CONFIG_NAMES,
+} from '.';
 
 describe('loadConfig', () => {
   it('gives the contract defaults for an empty environment', () => {
@@ -85,6 +93,26 @@ describe('loadConfig', () => {
       ],
       name: 'mymaster',
     });
+  });
+
+  it('gives REDIS_PASSWORD to the data nodes and REDIS_SENTINEL_PASSWORD to the Sentinels', () => {
+    expect(redisTarget(loadConfig({ REDIS_PASSWORD: 'p1' }))).toEqual({
+      url: 'redis://127.0.0.1:6379/0',
+      password: 'p1',
+    });
+    expect(
+      redisTarget(
+        loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_PASSWORD: 'p1', REDIS_SENTINEL_PASSWORD: 'p2' }),
+      ),
+    ).toEqual({
+      sentinels: [{ host: 's1', port: 26379 }],
+      name: 'mymaster',
+      password: 'p1',
+      sentinelPassword: 'p2',
+    });
+    expect(SECRET_CONFIG_NAMES).toEqual(
+      expect.arrayContaining(['REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD']),
+    );
   });
 
   it('splits DATABASE_URL', () => {

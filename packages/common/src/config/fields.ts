@@ -53,6 +53,11 @@ export function secret(fallback: string) {
   return z.string().min(1).default(fallback).register(fieldMeta, { secret: true });
 }
 
+/** A secret with no default: unset unless given. */
+export function optionalSecret() {
+  return z.string().min(1).optional().register(fieldMeta, { secret: true });
+}
+
 /**
  * PEM key text: literal `\n` (one-line environment values) become newlines; `<NAME>_FILE` may name
  * a file holding it instead. Whether the key parses is checked by the provider that uses it.

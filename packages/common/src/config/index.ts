@@ -3,7 +3,17 @@ import { z } from 'zod';
 import { alipaySettings } from '../channels/alipay/settings';
 import { stripeSettings } from '../channels/stripe/settings';
 import { wechatpaySettings } from '../channels/wechatpay/settings';
-import { commaList, fieldMeta, duration, minorUnits, port, schedule, secret, url } from './fields';
+import {
+  commaList,
+  fieldMeta,
+  duration,
+  minorUnits,
+  optionalSecret,
+  port,
+  schedule,
+  secret,
+  url,
+} from './fields';
 
 export * from './durations';
 export * from './fields';
@@ -33,6 +43,10 @@ export const configSchema = z.object({
       'must be host:port pairs, comma-separated',
     ),
   REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  /** Addition: the password of the Redis data nodes (AUTH); beside REDIS_URL's, or the primary the Sentinels name. */
+  REDIS_PASSWORD: optionalSecret(),
+  /** Addition: the Sentinels' own password (their `requirepass`), which may differ from the data nodes'. */
+  REDIS_SENTINEL_PASSWORD: optionalSecret(),
   DATABASE_URL: z
     .string()
     .regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_]+$/, 'must look like mysql://user[:password]@host:port/database')
@@ -160,15 +174,28 @@ function sentinelAddresses(text: string): SentinelAddress[] {
   return addresses.length === entries.length ? addresses : [];
 }
 
-/** Where the order lock lives: one Redis, or the primary that Sentinels name (and follow). */
-export type RedisTarget = { url: string } | { sentinels: SentinelAddress[]; name: string };
+/**
+ * Where the order lock lives: one Redis, or the primary that Sentinels name (and follow). `password`
+ * is the data nodes' (REDIS_PASSWORD), `sentinelPassword` the Sentinels' (REDIS_SENTINEL_PASSWORD).
+ */
+export type RedisTarget =
+  | { url: string; password?: string }
+  | { sentinels: SentinelAddress[]; name: string; password?: string; sentinelPassword?: string };
 
 export function redisTarget(
-  config: Pick<Config, 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME'>,
+  config: Pick<
+    Config,
+    'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD'
+  >,
 ): RedisTarget {
-  return config.REDIS_SENTINELS
-    ? { sentinels: sentinelAddresses(config.REDIS_SENTINELS), name: config.REDIS_SENTINEL_NAME }
-    : { url: config.REDIS_URL };
+  const password = config.REDIS_PASSWORD ? { password: config.REDIS_PASSWORD } : {};
+  if (!config.REDIS_SENTINELS) return { url: config.REDIS_URL, ...password };
+  return {
+    sentinels: sentinelAddresses(config.REDIS_SENTINELS),
+    name: config.REDIS_SENTINEL_NAME,
+    ...password,
+    ...(config.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: config.REDIS_SENTINEL_PASSWORD } : {}),
+  };
 }
 
 /** Host, port, credentials and database name out of `DATABASE_URL`. */

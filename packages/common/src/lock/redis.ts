@@ -23,16 +23,27 @@ export function createRedis(target: string | RedisTarget): Redis {
     lazyConnect: false,
   };
   if (typeof target === 'string') return keepConnecting(new Redis(target, options));
-  if ('url' in target) return keepConnecting(new Redis(target.url, options));
+  // A password given beside the URL wins over one inside it.
+  if ('url' in target)
+    return keepConnecting(new Redis(target.url, { ...options, ...passwords(target.password) }));
   return keepConnecting(
     new Redis({
       ...options,
+      ...passwords(target.password, target.sentinelPassword),
       sentinels: target.sentinels,
       name: target.name,
       sentinelRetryStrategy: (times) => Math.min(times * 200, 2000),
       reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 1 : false),
     }),
   );
+}
+
+/** Only the passwords given: an `undefined` option would still override a URL's own password. */
+function passwords(password?: string, sentinelPassword?: string): Partial<RedisOptions> {
+  return {
+    ...(password ? { password } : {}),
+    ...(sentinelPassword ? { sentinelPassword } : {}),
+  };
 }
 
 const RECONNECT_AFTER_END_MS = 1000;

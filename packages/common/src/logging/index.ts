@@ -16,6 +16,8 @@ const SIGNATURE_HEADERS = [
 const REDACT = [
   'password',
   '*.password',
+  'sentinelPassword',
+  '*.sentinelPassword',
   'secret',
   '*.secret',
   'signature',

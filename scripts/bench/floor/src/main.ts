@@ -31,7 +31,9 @@ const RELEASE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 async function gateway(): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0', {
+    ...(process.env.REDIS_PASSWORD ? { password: process.env.REDIS_PASSWORD } : {}),
+  });
   const url = new URL(process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/payments');
   const pool = createPool({
     host: url.hostname,
