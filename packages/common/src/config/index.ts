@@ -84,6 +84,9 @@ export const configSchema = z.object({
   /** Additions: the order lock's lease (renewed while held), and how far ahead an order may expire. */
   ORDER_LOCK_TTL: duration('15s').refine((ms) => ms >= 100, 'must be at least 100ms'),
   MAX_ORDER_VALIDITY: duration('24h'),
+  /** Addition (issue 27.4): live cashier streams one gateway holds, and one token (past either: 429). */
+  CASHIER_STREAMS_MAX: z.coerce.number().int().min(0).max(100_000).default(1000),
+  CASHIER_STREAMS_PER_TOKEN: z.coerce.number().int().min(0).max(100).default(4),
   /** Addition: the address `/metrics` and `/readyz` answer on (workers' ops ports bind to it). */
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
