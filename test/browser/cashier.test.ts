@@ -221,6 +221,65 @@ describe('the cashier page in Chromium', () => {
     expect(await visibleButtons(page).count()).toBe(0);
   });
 
+  it('the return address carries no token: opened in another browser it shows the status only, and the shop once paid (issue 27.7)', async () => {
+    const no = orderNo('cash-ret');
+    const { url: cashier, payOrderNo } = await checkout(no, { channels: ['alipay-page'] });
+    const token = new URL(cashier).pathname.split('/').at(-1)!;
+    const page = await newPage();
+    await page.goto(cashier);
+    await Promise.all([
+      page.waitForURL((to) => !to.pathname.startsWith('/cashier/')),
+      page.click('button[data-channel="alipay-page"]'),
+    ]);
+    // What Alipay was told to send the shopper back to names the order, not the token.
+    const returnUrl = new URL(page.url()).searchParams.get('return_url');
+    expect(returnUrl).toBe(`${url}/cashier/return/${payOrderNo}`);
+    expect(page.url()).not.toContain(token);
+    // Someone else opens it (no cashier in that tab): the status, nothing to pay with, nothing of the order.
+    const other = await newPage();
+    await other.goto(returnUrl!);
+    expect(await statusOf(other)).toBe('PAYING');
+    expect(await other.isVisible('text=Waiting for your payment')).toBe(true);
+    expect(await other.locator('button[data-channel]').count()).toBe(0);
+    expect(await other.isVisible('text=Blue teapot')).toBe(false);
+    // Paid: it says so and goes back to the shop; back from the shop, it stays.
+    expect(await stack.pay((await payment(no)).attempts[0].channelOrderNo, 'alipay')).toBe(200);
+    await other.waitForSelector('[data-status="PAID"]', { timeout: 10_000 });
+    expect(await other.isVisible('text=already paid')).toBe(true);
+    await other.waitForURL(/\/thanks\?/, { timeout: 10_000 });
+    expect(new URL(other.url()).searchParams.get('status')).toBe('PAID');
+    await other.goBack();
+    await other.waitForSelector('[data-status="PAID"]');
+    await other.waitForTimeout(2500);
+    expect(other.url()).toBe(returnUrl);
+  });
+
+  it('past the streams a page may hold, another tab of it polls and still shows the payment (issue 27.4)', async () => {
+    const no = orderNo('cash-many');
+    const { url: cashier } = await checkout(no, { channels: ['sandbox-qr'] });
+    const tabs: Page[] = [];
+    const refused: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      const tab = await newPage();
+      tab.on('response', (response) => {
+        if (response.url().endsWith('/events') && response.status() === 429) refused.push(response.url());
+      });
+      await tab.goto(cashier);
+      tabs.push(tab);
+    }
+    // CASHIER_STREAMS_PER_TOKEN is 4: the fifth tab was told so.
+    await eventually('the fifth stream refused', async () => refused.length === 1, 5000);
+    const answer = await api(url, 'POST', '/v1/payments', {
+      merchantOrderNo: no,
+      amount: 1999,
+      currency: 'CNY',
+      subject: 'Blue teapot',
+      channel: 'sandbox-qr',
+    });
+    expect(await stack.pay(answer.body.attempt.channelOrderNo)).toBe(200);
+    for (const tab of tabs) await tab.waitForSelector('[data-status="PAID"]', { timeout: 10_000 });
+  });
+
   it('an order that expires while its page is open says so within 5 s and offers nothing; unknown tokens are 404', async () => {
     const no = orderNo('cash-exp');
     const expiresAt = Date.now() + 3000;

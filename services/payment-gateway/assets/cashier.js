@@ -7,6 +7,29 @@
   var root = document.getElementById('cashier');
   var path = root.getAttribute('data-path');
   var isReturn = root.getAttribute('data-return') === '1';
+  var payOrderNo = root.getAttribute('data-order');
+  // The return page a provider sends the shopper to names the order, not the token (it is stored
+  // with the attempt); it shows the status only, and this tab's own cashier when it came from one.
+  var tokenless = root.getAttribute('data-tokenless') === '1';
+  function remembered(key) {
+    try {
+      return sessionStorage.getItem(key);
+    } catch (error) {
+      return null;
+    }
+  }
+  function remember(key, value) {
+    try {
+      sessionStorage.setItem(key, value);
+    } catch (error) {
+      // no storage: the return page then shows the status without the cashier
+    }
+  }
+  var cashierPath = tokenless && remembered('cashier:' + payOrderNo);
+  if (cashierPath) {
+    location.replace(cashierPath + '/return');
+    return;
+  }
   var statusText = {
     UNPAID: 'Choose how to pay.',
     PAYING: 'Waiting for your payment…',
@@ -30,7 +53,9 @@
     var open = next.status === 'UNPAID' || next.status === 'PAYING';
     var status = el('status');
     status.setAttribute('data-status', next.status);
-    status.textContent = applying ? 'Contacting the payment provider…' : statusText[next.status];
+    status.textContent = applying
+      ? 'Contacting the payment provider…'
+      : statusText[tokenless && next.status === 'UNPAID' ? 'PAYING' : next.status];
     el('paid').hidden = next.status !== 'PAID';
     var buttons = document.querySelectorAll('button[data-channel]');
     for (var i = 0; i < buttons.length; i += 1) {
@@ -51,8 +76,11 @@
     el('back').hidden = !next.returnUrl;
     if (next.returnUrl) el('back-link').href = next.returnUrl;
     if (open) sawOpen = true;
-    if (next.status === 'PAID' && (sawOpen || isReturn) && !leaving) {
+    // The token-free return page goes back to the shop once; back from the shop, it stays.
+    var wentBack = tokenless && remembered('returned:' + payOrderNo);
+    if (next.status === 'PAID' && (sawOpen || isReturn) && !leaving && !wentBack) {
       leaving = true;
+      if (tokenless) remember('returned:' + payOrderNo, '1');
       // Back from the shop lands on the plain cashier, which shows the paid prompt and stays.
       if (isReturn) history.replaceState(null, '', path);
       setTimeout(function () {
@@ -103,6 +131,8 @@
           if (answer.ok && body.payAction && body.payAction.type === 'redirect') {
             applying = true; // leaving for the provider's page: nothing more to press here
             render(state);
+            // The provider sends the shopper back to the order's return page: from there, here.
+            remember('cashier:' + payOrderNo, path);
             location.assign(body.payAction.url);
           }
         },
@@ -119,17 +149,39 @@
     if (target && !target.disabled) choose(target.getAttribute('data-channel'));
   });
 
-  function poll() {
-    if (!polling) polling = setInterval(refresh, 2000);
+  function poll(everyMs) {
+    if (!polling) polling = setInterval(refresh, everyMs || 2000);
+  }
+
+  // An order's expiry shows at once, however the page follows it.
+  var expiry = null;
+  function watchExpiry() {
+    if (expiry || !state || !state.expiresAt) return;
+    var left = new Date(state.expiresAt).getTime() - Date.now();
+    if (left > 0 && left < 2147483647) expiry = setTimeout(refresh, left + 250);
   }
 
   function follow() {
-    if (!window.EventSource) return poll();
+    watchExpiry();
+    if (!window.EventSource || tokenless) return poll();
     var source = new EventSource(path + '/events');
     source.onmessage = function (event) {
       render(JSON.parse(event.data));
     };
     source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (429 TOO_MANY_STREAMS: too many streams on this gateway or for this page):
+        // poll more slowly, and ask for a stream again later.
+        poll(5000);
+        setTimeout(function () {
+          if (polling) {
+            clearInterval(polling);
+            polling = null;
+          }
+          follow();
+        }, 30000);
+        return;
+      }
       // EventSource reconnects by itself; poll meanwhile so the page never goes stale.
       poll();
     };

@@ -29,9 +29,28 @@ export function createGatewayMetrics(registry: Registry, dataSource: DataSource)
       this.set(await countUnpublished(dataSource).catch(() => -1));
     },
   });
+  const cashierStreamsOpen = new Gauge({
+    name: 'cashier_streams_open',
+    help: 'Live cashier streams (server-sent events) this gateway holds',
+    registers: [registry],
+  });
+  const cashierStreamsRefused = new Counter({
+    name: 'cashier_streams_refused_total',
+    help: 'Cashier streams refused with 429 by the bound they hit (gateway, token)',
+    labelNames: ['bound'],
+    registers: [registry],
+  });
+  const cashierQueries = new Counter({
+    name: 'cashier_order_queries_total',
+    help: "Database queries the cashier's shared order reads sent (pages, polls and streams together)",
+    registers: [registry],
+  });
   return {
     applied,
     callbacks,
+    cashierQueries,
+    cashierStreamsOpen,
+    cashierStreamsRefused,
     /** Refunds finished by their provider's notification. */
     refunds: refundMetrics(registry),
     /** Counts one settlement that changed something. */

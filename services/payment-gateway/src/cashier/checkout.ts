@@ -8,8 +8,10 @@ import { ApiError, applyRequestSchema, describeZodError, type PayAction } from '
 import type { GatewayDeps } from '../deps';
 import { refuseIfOtherMoney } from '../domain/apply-decision';
 import { applyPayment, orderExpiry } from '../operations/apply-payment';
-import { cashierState, type CashierState } from './view';
-import { findToken, mintToken, storeToken, type CheckoutRow } from './tokens';
+import { cashierViewsOf } from './order-views';
+import { Remembered, SharedReads } from './shared-reads';
+import { cashierState, returnState, type CashierState, type ReturnState } from './view';
+import { findReturn, findToken, mintToken, storeToken, type CheckoutRow, type ReturnRow } from './tokens';
 
 export const checkoutRequestSchema = applyRequestSchema.omit({ channel: true, returnUrl: true }).extend({
   returnUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(512),
@@ -18,8 +20,33 @@ export const checkoutRequestSchema = applyRequestSchema.omit({ channel: true, re
 export type CheckoutRequest = z.infer<typeof checkoutRequestSchema>;
 
 /** Where the cashier of a token is, under the gateway's public address. */
-export const cashierUrl = (deps: Pick<GatewayDeps, 'config'>, token: string, suffix = '') =>
-  new URL(`/cashier/${token}${suffix}`, deps.config.GATEWAY_PUBLIC_URL).toString();
+export const cashierUrl = (deps: Pick<GatewayDeps, 'config'>, token: string) =>
+  new URL(`/cashier/${token}`, deps.config.GATEWAY_PUBLIC_URL).toString();
+
+/**
+ * Where providers send the shopper back (Alipay page pay's `return_url`, Stripe's success and
+ * cancel URLs): it names the pay order, never the token, because it is stored with the attempt,
+ * signed into the pay URL and shown by `GET /v1/payments` (issue 27.7).
+ */
+export const returnPageUrl = (deps: Pick<GatewayDeps, 'config'>, payOrderNo: string) =>
+  new URL(`/cashier/return/${payOrderNo}`, deps.config.GATEWAY_PUBLIC_URL).toString();
+
+/** The cashier's lookups, shared by every page, poll and stream on this gateway (issue 27.4). */
+export interface CashierReads {
+  tokens: Remembered<CheckoutRow>;
+  returns: Remembered<ReturnRow>;
+  orders: SharedReads;
+}
+
+export function cashierReads(deps: Pick<GatewayDeps, 'dataSource' | 'metrics'>): CashierReads {
+  return {
+    tokens: new Remembered((token) => findToken(deps.dataSource, token)),
+    returns: new Remembered((payOrderNo) => findReturn(deps.dataSource, payOrderNo)),
+    orders: new SharedReads((ids) => cashierViewsOf(deps.dataSource, ids), {
+      onQueries: (count) => deps.metrics.cashierQueries.inc(count),
+    }),
+  };
+}
 
 export async function startCheckout(deps: GatewayDeps, body: unknown) {
   const parsed = checkoutRequestSchema.safeParse(body ?? {});
@@ -66,23 +93,44 @@ export type CashierLookup =
 /** A token's page is gone a day after its order's expiry (the order is long final by then). */
 const TOKEN_GRACE_MS = 24 * 3600_000;
 
-export async function lookUpCashier(deps: GatewayDeps, token: string): Promise<CashierLookup> {
-  const checkout = await findToken(deps.dataSource, token);
+/** A token's page as it is now, from a read at most `maxAgeMs` old (0 after an apply of its own). */
+export async function lookUpCashier(
+  deps: GatewayDeps,
+  reads: CashierReads,
+  token: string,
+  maxAgeMs?: number,
+): Promise<CashierLookup> {
+  const checkout = await reads.tokens.get(token);
   if (!checkout) return { found: false, status: 404 };
-  const order = await deps.repository.findPayOrderById(checkout.pay_order_id);
-  if (!order) return { found: false, status: 404 };
-  if (Date.now() > new Date(order.expire_at).getTime() + TOKEN_GRACE_MS) return { found: false, status: 410 };
-  const attempts = await deps.repository.attemptsOf(order.id);
-  return { found: true, checkout, state: cashierState(deps, checkout, order, attempts) };
+  const view = await reads.orders.read(checkout.pay_order_id, maxAgeMs);
+  if (!view) return { found: false, status: 404 };
+  if (Date.now() > new Date(view.order.expire_at).getTime() + TOKEN_GRACE_MS)
+    return { found: false, status: 410 };
+  return { found: true, checkout, state: cashierState(deps, checkout, view) };
+}
+
+export type ReturnLookup =
+  { found: true; returnRow: ReturnRow; state: ReturnState } | { found: false; status: 404 | 410 };
+
+/** The token-free return page of a pay order: its status, and the way back once paid. */
+export async function lookUpReturn(reads: CashierReads, payOrderNo: string): Promise<ReturnLookup> {
+  const returnRow = await reads.returns.get(payOrderNo);
+  if (!returnRow) return { found: false, status: 404 };
+  const view = await reads.orders.read(returnRow.pay_order_id);
+  if (!view) return { found: false, status: 404 };
+  if (Date.now() > new Date(view.order.expire_at).getTime() + TOKEN_GRACE_MS)
+    return { found: false, status: 410 };
+  return { found: true, returnRow, state: returnState(returnRow.return_url, view) };
 }
 
 /**
  * The shopper chose a channel: applied for through the same code as `POST /v1/payments` (a
  * repeat reuses the attempt, another channel closes or supersedes the first). Providers send
- * the shopper back to the cashier's return page, never to the merchant directly.
+ * the shopper back to the order's return page (no token in it), never to the merchant directly.
  */
 export async function payAtCashier(
   deps: GatewayDeps,
+  reads: CashierReads,
   token: string,
   lookup: Extract<CashierLookup, { found: true }>,
   channel: string,
@@ -99,9 +147,9 @@ export async function payAtCashier(
     subject: state.subject,
     channel,
     expireAt: state.expiresAt,
-    returnUrl: cashierUrl(deps, token, '/return'),
+    returnUrl: returnPageUrl(deps, state.payOrderNo),
   });
-  const after = await lookUpCashier(deps, token);
+  const after = await lookUpCashier(deps, reads, token, 0);
   return {
     payAction: answer.body.attempt?.payAction ?? null,
     state: after.found ? after.state : state,

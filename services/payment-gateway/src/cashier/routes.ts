@@ -9,8 +9,9 @@ import { ApiError } from '@payments/common';
 import { CASHIER_ASSETS } from '../assets';
 import type { GatewayDeps } from '../deps';
 import { toApiError } from '../http/errors';
-import { lookUpCashier, payAtCashier, type CashierLookup } from './checkout';
-import { cashierPage, goneCashierPage } from './page';
+import { cashierReads, lookUpCashier, lookUpReturn, payAtCashier, type CashierLookup } from './checkout';
+import { cashierPage, goneCashierPage, returnPage } from './page';
+import { cashierState } from './view';
 import { tokenHint } from './tokens';
 
 const SECURITY_HEADERS = {
@@ -21,19 +22,23 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
 };
-/** How often an open page's stream looks at its order; an expiry shows within this (and CONTRACT's 5 s). */
-const LIVE_CHECK_MS = 1000;
 const KEEPALIVE_MS = 15_000;
 /** A stream ends after this; the page reconnects (EventSource does so by itself). */
 const STREAM_MAX_MS = 10 * 60_000;
+/** Past a bound, the page polls `/state` and asks for a stream again this much later. */
+const STREAM_RETRY_AFTER_S = 30;
 
 const payBody = z.strictObject({ channel: z.string().min(1).max(32) });
 
 export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
+  // Every page, poll and stream on this gateway reads an order once however many watch it (27.4).
+  const reads = cashierReads(deps);
   // Open streams end when the gateway stops, so its graceful stop never waits on a browser.
   const streams = new Set<() => void>();
+  const streamsOfToken = new Map<string, number>();
   app.addHook('preClose', async () => {
     for (const end of [...streams]) end();
+    reads.orders.stop();
   });
   app.register(async (cashier) => {
     cashier.addHook('onSend', async (_request, reply, payload) => {
@@ -47,8 +52,31 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
       return reply.type(asset.type).send(asset.body);
     });
 
+    // Where Alipay page pay and Stripe Checkout send the shopper back: a hint, never proof of
+    // payment. It names the pay order, not the token (it is stored with the attempt, 27.7), and
+    // shows only the status and, once paid, the way back to the shop.
+    cashier.get<{ Params: { payOrderNo: string } }>('/cashier/return/:payOrderNo', async (request, reply) => {
+      const lookup = await lookUpReturn(reads, request.params.payOrderNo);
+      reply.type('text/html; charset=utf-8');
+      if (!lookup.found) return reply.code(lookup.status).send(goneCashierPage(lookup.status));
+      return reply.send(returnPage(lookup.state, `/cashier/return/${lookup.state.payOrderNo}`));
+    });
+    cashier.get<{ Params: { payOrderNo: string } }>(
+      '/cashier/return/:payOrderNo/state',
+      async (request, reply) => {
+        const lookup = await lookUpReturn(reads, request.params.payOrderNo);
+        if (lookup.found) return lookup.state;
+        return reply.code(lookup.status).send({
+          error: {
+            code: lookup.status === 410 ? 'ORDER_CLOSED' : 'NOT_FOUND',
+            message: 'no such payment page',
+          },
+        });
+      },
+    );
+
     const page = async (token: string, reply: FastifyReply, isReturn: boolean) => {
-      const lookup = await lookUpCashier(deps, token);
+      const lookup = await lookUpCashier(deps, reads, token);
       reply.type('text/html; charset=utf-8');
       if (!lookup.found) return reply.code(lookup.status).send(goneCashierPage(lookup.status));
       return reply.send(cashierPage(lookup.state, `/cashier/${token}`, isReturn));
@@ -56,7 +84,8 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
     cashier.get<{ Params: { token: string } }>('/cashier/:token', async (request, reply) =>
       page(request.params.token, reply, false),
     );
-    // Where Alipay page pay and Stripe Checkout send the shopper back: a hint, never proof of payment.
+    // The return page of this tab's own cashier (the token-free one sends the shopper on here when
+    // this tab came from the cashier), and of attempts made before return addresses named the order.
     cashier.get<{ Params: { token: string } }>('/cashier/:token/return', async (request, reply) =>
       page(request.params.token, reply, true),
     );
@@ -65,7 +94,7 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
       token: string,
       reply: FastifyReply,
     ): Promise<Extract<CashierLookup, { found: true }> | undefined> => {
-      const lookup = await lookUpCashier(deps, token);
+      const lookup = await lookUpCashier(deps, reads, token);
       if (lookup.found) return lookup;
       await reply.code(lookup.status).send({
         error: {
@@ -88,7 +117,7 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
       if (!parsed.success)
         throw new ApiError('VALIDATION_FAILED', 'body: must be { "channel": "<channel>" }');
       try {
-        return await payAtCashier(deps, request.params.token, lookup, parsed.data.channel);
+        return await payAtCashier(deps, reads, request.params.token, lookup, parsed.data.channel);
       } catch (error) {
         const apiError = toApiError(error);
         if (apiError.status >= 500)
@@ -97,7 +126,7 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
             'cashier apply failed',
           );
         // The answer carries the order as it is now, so the page shows "already paid" at once.
-        const now = await lookUpCashier(deps, request.params.token);
+        const now = await lookUpCashier(deps, reads, request.params.token, 0);
         return reply
           .code(apiError.status)
           .send({ ...apiError.toBody(), state: now.found ? now.state : null });
@@ -105,10 +134,32 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
     });
 
     // Live status by server-sent events: whichever instance the browser reached reads the order
-    // from the database, so any number of gateways serve it alike.
+    // from the database, so any number of gateways serve it alike. Bounded per gateway and per
+    // token (past either: 429 TOO_MANY_STREAMS, and the page polls `/state`); every stream of an
+    // order is fed by this gateway's one shared read of it.
     cashier.get<{ Params: { token: string } }>('/cashier/:token/events', async (request, reply) => {
-      const lookup = await found(request.params.token, reply);
+      const token = request.params.token;
+      const lookup = await found(token, reply);
       if (!lookup) return reply;
+      const ofToken = streamsOfToken.get(token) ?? 0;
+      const over =
+        streams.size >= deps.config.CASHIER_STREAMS_MAX
+          ? 'this gateway'
+          : ofToken >= deps.config.CASHIER_STREAMS_PER_TOKEN
+            ? 'this page'
+            : undefined;
+      if (over) {
+        deps.metrics.cashierStreamsRefused.inc({ bound: over === 'this page' ? 'token' : 'gateway' });
+        return reply
+          .code(429)
+          .header('retry-after', String(STREAM_RETRY_AFTER_S))
+          .send({
+            error: {
+              code: 'TOO_MANY_STREAMS',
+              message: `too many live streams open on ${over}; poll /state, or try again in ${STREAM_RETRY_AFTER_S} s`,
+            },
+          });
+      }
       reply.hijack();
       reply.raw.writeHead(200, {
         ...SECURITY_HEADERS,
@@ -116,33 +167,35 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      let last = '';
+      let last = JSON.stringify(lookup.state);
       let closed = false;
       const send = (text: string) => {
         if (!closed) reply.raw.write(text);
       };
-      const push = async () => {
-        const now = await lookUpCashier(deps, request.params.token).catch(() => undefined);
-        if (!now?.found) return;
-        const json = JSON.stringify(now.state);
+      send(`retry: 2000\n\ndata: ${last}\n\n`);
+      const unwatch = reads.orders.watch(lookup.checkout.pay_order_id, (view) => {
+        const json = JSON.stringify(cashierState(deps, lookup.checkout, view));
         if (json !== last) send(`data: ${json}\n\n`);
         last = json;
-      };
-      send('retry: 2000\n\n');
-      await push();
-      const check = setInterval(() => void push(), LIVE_CHECK_MS);
+      });
       const keepalive = setInterval(() => send(': keepalive\n\n'), KEEPALIVE_MS);
       const end = () => {
         if (closed) return;
         closed = true;
         streams.delete(end);
-        clearInterval(check);
+        deps.metrics.cashierStreamsOpen.dec();
+        const left = (streamsOfToken.get(token) ?? 1) - 1;
+        if (left > 0) streamsOfToken.set(token, left);
+        else streamsOfToken.delete(token);
+        unwatch();
         clearInterval(keepalive);
         clearTimeout(limit);
         reply.raw.end();
       };
       const limit = setTimeout(end, STREAM_MAX_MS);
       streams.add(end);
+      deps.metrics.cashierStreamsOpen.inc();
+      streamsOfToken.set(token, ofToken + 1);
       request.raw.on('close', end);
     });
   });

@@ -42,6 +42,29 @@ export async function storeToken(
   );
 }
 
+/** A pay order number as `newNumber('po')` makes them (`po_` + time + 64 random bits). */
+export const PAY_ORDER_NO_PATTERN = /^po_[0-9a-z]{8,36}$/;
+
+export interface ReturnRow {
+  pay_order_id: number;
+  /** The merchant's, of the order's latest checkout. */
+  return_url: string;
+}
+
+/**
+ * The order a provider's return address names (`/cashier/return/<payOrderNo>`, issue 27.7), if a
+ * checkout made it: that address grants its status and the way back to the shop, nothing more.
+ */
+export async function findReturn(dataSource: DataSource, payOrderNo: string): Promise<ReturnRow | undefined> {
+  if (!PAY_ORDER_NO_PATTERN.test(payOrderNo)) return undefined;
+  const [row] = (await dataSource.query(
+    `SELECT c.pay_order_id, c.return_url FROM pay_order p JOIN checkout_token c ON c.pay_order_id = p.id
+      WHERE p.pay_order_no = ? ORDER BY c.created_at DESC LIMIT 1`,
+    [payOrderNo],
+  )) as ReturnRow[];
+  return row;
+}
+
 /** The checkout a well-formed token names, or undefined. */
 export async function findToken(dataSource: DataSource, token: string): Promise<CheckoutRow | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;

@@ -1,10 +1,13 @@
 /** What the cashier page shows of a pay order: its state now, as the page and its live stream read it. */
 import qrcode from 'qrcode-generator';
-import { currencyExponent, toDecimalString, type AttemptRow, type PayOrderRow } from '@payments/common';
+import { currencyExponent, toDecimalString } from '@payments/common';
+import type { CashierOrderView } from './order-views';
 import type { GatewayDeps } from '../deps';
 import type { CheckoutRow } from './tokens';
 
 export interface CashierState {
+  /** Names the order's return address (`/cashier/return/<payOrderNo>`), which carries no token. */
+  payOrderNo: string;
   merchantOrderNo: string;
   subject: string;
   amount: number;
@@ -57,23 +60,60 @@ function drawQr(content: string): string {
   return `data:image/svg+xml;base64,${Buffer.from(qr.createSvgTag({ cellSize: 5, margin: 4, scalable: true })).toString('base64')}`;
 }
 
+/** The status a viewer sees: an unpaid order past its expiry is CLOSED (the sweep may lag). */
+const shownStatus = (order: CashierOrderView['order'], now: Date): CashierState['status'] =>
+  (order.status === 'UNPAID' || order.status === 'PAYING') &&
+  now.getTime() >= new Date(order.expire_at).getTime()
+    ? 'CLOSED'
+    : order.status;
+
+/** The merchant's returnUrl, told the outcome. */
+const backToShop = (returnUrl: string, merchantOrderNo: string) => {
+  const back = new URL(returnUrl);
+  back.searchParams.set('merchantOrderNo', merchantOrderNo);
+  back.searchParams.set('status', 'PAID');
+  return back.toString();
+};
+
+/**
+ * What the token-free return page (`/cashier/return/<payOrderNo>`) shows: the status, and once
+ * paid the way back to the shop. No subject, no amount, no channels, no pay action.
+ */
+export interface ReturnState {
+  payOrderNo: string;
+  status: CashierState['status'];
+  expiresAt: string;
+  channels: [];
+  attempt: null;
+  returnUrl: string | null;
+}
+
+export function returnState(returnUrl: string, view: CashierOrderView, now: Date = new Date()): ReturnState {
+  const status = shownStatus(view.order, now);
+  return {
+    payOrderNo: view.order.pay_order_no,
+    status,
+    expiresAt: new Date(view.order.expire_at).toISOString(),
+    channels: [],
+    attempt: null,
+    returnUrl: status === 'PAID' ? backToShop(returnUrl, view.order.merchant_order_no) : null,
+  };
+}
+
 export function cashierState(
   deps: Pick<GatewayDeps, 'channels'>,
   checkout: CheckoutRow,
-  order: PayOrderRow & { subject: string },
-  attempts: AttemptRow[],
+  { order, attempts }: CashierOrderView,
   now: Date = new Date(),
 ): CashierState {
   const open = order.status === 'UNPAID' || order.status === 'PAYING';
-  const status = open && now.getTime() >= new Date(order.expire_at).getTime() ? 'CLOSED' : order.status;
+  const status = shownStatus(order, now);
   const live =
     open && status !== 'CLOSED'
       ? attempts.filter((attempt) => attempt.status === 'PAYING' && attempt.pay_url).at(-1)
       : undefined;
-  const back = new URL(checkout.return_url);
-  back.searchParams.set('merchantOrderNo', order.merchant_order_no);
-  back.searchParams.set('status', 'PAID');
   return {
+    payOrderNo: order.pay_order_no,
     merchantOrderNo: order.merchant_order_no,
     subject: order.subject,
     amount: Number(order.amount),
@@ -93,6 +133,6 @@ export function cashierState(
           qrImage: live.pay_action_type === 'qr' ? qrImage(live.pay_url!) : null,
         }
       : null,
-    returnUrl: status === 'PAID' ? back.toString() : null,
+    returnUrl: status === 'PAID' ? backToShop(checkout.return_url, order.merchant_order_no) : null,
   };
 }
