@@ -111,9 +111,9 @@ describe('the cashier: bounded streams from shared reads, a return address witho
 
   it('every stream of one order is fed by one read: 60 streams cost what one does, and all see it paid', async () => {
     const no = orderNo('viewers');
-    const pages = [];
+    const pages: string[] = [];
     for (let index = 0; index < 3; index += 1) pages.push((await checkout(url, no)).url);
-    const viewers = [];
+    const viewers: Awaited<ReturnType<typeof stream>>[] = [];
     for (let index = 0; index < 60; index += 1) viewers.push(await stream(pages[index % 3]!));
     expect(viewers.every((viewer) => viewer.status === 200)).toBe(true);
     await eventually('every stream has its first state', async () =>
