@@ -6,6 +6,8 @@
  * from this one run; ratios are computed from figures measured side by side.
  *
  * BENCH_SCALE (default 1) multiplies the sizes of the load phases, e.g. 0.2 for a quick look.
+ * BENCH_CASHIER_STREAMS (default 2000, 0 skips the row) is how many cashier pages ask for their live
+ * stream beside the apply load in the cashier row.
  * BENCH_NODE_ARGS adds node options to the services, after their heap options (so it can override
  * them), e.g. `--max-semi-space-size=16 --max-old-space-size=4096` for V8's defaults here.
  */
@@ -13,6 +15,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { formatDuration, loadConfig } from '@payments/common';
 import { applyOverAmqp, applyOverHttp, closeOrders } from './bench/apply';
+import { applyBesideCashierStreams } from './bench/cashier-streams';
 import { CpuMeter, serverPids, type CpuReport } from './bench/cpu';
 import { closeHttpAgent, httpText } from './bench/http';
 import { lifecycleMaxRate, lifecycleSteady } from './bench/lifecycle';
@@ -24,6 +27,7 @@ import { doubleClickStorm } from './bench/storm';
 import { median, round } from './bench/stats';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+const CASHIER_STREAMS = Number(process.env.BENCH_CASHIER_STREAMS ?? '2000');
 const scaled = (n: number) => Math.max(1, Math.round(n * (Number.isFinite(SCALE) && SCALE > 0 ? SCALE : 1)));
 
 /** The whole run must end well inside five minutes; this is the hard stop if something hangs. */
@@ -293,6 +297,20 @@ async function main(): Promise<number> {
     const closedAmqp = await phase('close the AMQP phase orders (unmeasured)', 90_000, () =>
       closeOrders(stack, applyAmqp.merchantOrderNos),
     );
+
+    // 3b. Applies beside open cashier pages (issue 27.4): the same load without and with the streams.
+    if (CASHIER_STREAMS > 0) {
+      const { value: cashier, cpu: cashierCpu } = await measured(
+        `apply over HTTP beside ${CASHIER_STREAMS} cashier streams`,
+        120_000,
+        () => applyBesideCashierStreams(stack, CASHIER_STREAMS, scaled(3000)),
+      );
+      const { merchantOrderNos, ...figures } = cashier;
+      result.applyBesideCashierStreams = { ...figures, cpu: cashierCpu };
+      await phase('close the cashier row orders (unmeasured)', 90_000, () =>
+        closeOrders(stack, merchantOrderNos),
+      );
+    }
 
     // 4. The whole lifecycle.
     const maxRate = await measured('lifecycle at max rate', 120_000, () =>
