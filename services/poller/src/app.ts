@@ -9,6 +9,7 @@ import {
   OutboxRelay,
   parseEvent,
   readinessOf,
+  reportUnservedChannels,
   startOpsServer,
   topologyFor,
   type Config,
@@ -38,6 +39,8 @@ export async function createPoller(
   const channels = createChannels(config, registry, log);
   const onOutcome = consumerMetrics(registry);
   const dataSource = await openDataSource(config.DATABASE_URL);
+  // Money waiting on a channel no provider here serves: named at start, its messages delayed (issue 27.3).
+  await reportUnservedChannels(dataSource, [...channels.keys()], log);
   const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
   const attempts = new AttemptRepository(dataSource);
   const relay = new OutboxRelay(dataSource, broker, log);

@@ -67,6 +67,25 @@ export async function paymentTimeline(
   }
   if (order.paid_at)
     entries.push({ at: iso(order.paid_at), what: 'PAID', detail: `by ${order.paid_channel_order_no}` });
+  // A payment that cannot be refunded kept in place of one that can (CONTRACT 9): the one kept
+  // before had its settled_at set again in the same transaction (within a second), and is refunded as the duplicate.
+  const kept = attempts.find(
+    (attempt: { channel_order_no: string }) => attempt.channel_order_no === order.paid_channel_order_no,
+  );
+  if (kept && Number(kept.refundable) === 0)
+    for (const before of attempts)
+      if (
+        before !== kept &&
+        before.status === 'SUCCESS' &&
+        Number(before.refundable) === 1 &&
+        before.settled_at &&
+        Math.abs(new Date(before.settled_at).getTime() - new Date(kept.settled_at).getTime()) < 1000
+      )
+        entries.push({
+          at: iso(kept.settled_at),
+          what: 'kept instead',
+          detail: `${kept.channel_order_no} kept in place of ${before.channel_order_no} (it cannot be refunded; ${before.channel_order_no} is refunded)`,
+        });
   if (order.closed_at) entries.push({ at: iso(order.closed_at), what: 'CLOSED', detail: '' });
   const notifications = await dataSource.query('SELECT * FROM notification_log WHERE merchant_order_no = ?', [
     merchantOrderNo,

@@ -64,11 +64,15 @@ export function lockPayOrderStatement(payOrderId: number): Statement {
   return { sql: 'SELECT * FROM pay_order WHERE id = ? FOR UPDATE', params: [payOrderId] };
 }
 
+/** The payment an order keeps, as a settlement reads it beside the attempt it settles. */
+type KeptRow = Pick<AttemptRow, 'channel_order_no' | 'channel' | 'amount' | 'currency' | 'refundable'>;
+
 function buildEvents(
   settlement: Settlement,
   payOrder: PayOrderRow,
   attempt: AttemptRow,
   paidAt: Date | null,
+  keptBefore: KeptRow | undefined,
 ): EventEnvelope[] {
   const base = {
     payOrderNo: payOrder.pay_order_no,
@@ -82,10 +86,29 @@ function buildEvents(
       case 'payment.succeeded':
         return newEvent(type, { ...base, ...money, paidAt: (paidAt ?? new Date()).toISOString() });
       case 'payment.duplicate_detected':
+        if (settlement.payOrder === 'KEEP_INSTEAD') {
+          // The payment kept before is now the extra charge, refunded through its provider.
+          const kept = keptBefore!;
+          return newEvent(type, {
+            ...base,
+            channelOrderNo: kept.channel_order_no,
+            channel: kept.channel,
+            amount: Number(kept.amount),
+            currency: kept.currency,
+            paidChannelOrderNo: attempt.channel_order_no,
+          });
+        }
         return newEvent(type, {
           ...base,
           ...money,
           paidChannelOrderNo: payOrder.paid_channel_order_no ?? '',
+        });
+      case 'payment.kept_changed':
+        return newEvent(type, {
+          payOrderNo: payOrder.pay_order_no,
+          merchantOrderNo: payOrder.merchant_order_no,
+          from: keptBefore!.channel_order_no,
+          to: attempt.channel_order_no,
         });
       case 'payment.paid_after_close':
         return newEvent(type, { ...base, ...money });
@@ -106,7 +129,8 @@ export interface SettleOptions {
 
 /**
  * Settles one attempt with what the provider said: the one path shared by callbacks, the poller
- * and closes. In one transaction of three round trips: lock the pay order and the attempt; decide
+ * and closes. In one transaction of three round trips: lock the pay order and the attempt (and
+ * read the payment it keeps); decide
  * (pure); apply with conditional updates, write the events and whatever `alsoWrite` records
  * beside them (the raw callback); then commit, or roll back if a conditional update found its row
  * changed. Returns undefined for an attempt we never created.
@@ -120,14 +144,21 @@ export async function settleAttempt(
   return batchedTransaction(dataSource, async (send) => {
     // The pay order row first (every writer's lock order), found through the attempt; the
     // subquery itself takes no lock. Then the attempt's row, in the same round trip.
-    const [[payOrder], [attempt]] = (await send([
+    // Beside them, the payment the order keeps (whether it can be refunded decides which to keep).
+    const [[payOrder], [attempt], [keptBefore]] = (await send([
       {
         sql: `SELECT * FROM pay_order
                WHERE id = (SELECT pay_order_id FROM channel_order WHERE channel_order_no = ?) FOR UPDATE`,
         params: [channelOrderNo],
       },
       { sql: 'SELECT * FROM channel_order WHERE channel_order_no = ? FOR UPDATE', params: [channelOrderNo] },
-    ])) as [PayOrderRow[], AttemptRow[]];
+      {
+        sql: `SELECT k.channel_order_no, k.channel, k.amount, k.currency, k.refundable
+                FROM pay_order p JOIN channel_order k ON k.channel_order_no = p.paid_channel_order_no
+               WHERE p.id = (SELECT pay_order_id FROM channel_order WHERE channel_order_no = ?)`,
+        params: [channelOrderNo],
+      },
+    ])) as [PayOrderRow[], AttemptRow[], KeptRow[]];
     if (!payOrder || !attempt) return undefined;
     const settlement = decideSettlement(
       {
@@ -135,12 +166,14 @@ export async function settleAttempt(
         amount: Number(payOrder.amount),
         currency: payOrder.currency,
         paidChannelOrderNo: payOrder.paid_channel_order_no,
+        keptRefundable: keptBefore ? Number(keptBefore.refundable) === 1 : null,
       },
       {
         channelOrderNo,
         status: attempt.status,
         amount: Number(attempt.amount),
         currency: attempt.currency,
+        refundable: Number(attempt.refundable) === 1,
       },
       outcome,
     );
@@ -176,6 +209,21 @@ export async function settleAttempt(
                WHERE id = ? AND status IN ('UNPAID', 'PAYING')`,
         params: [channelOrderNo, paidAt, payOrder.id],
       });
+    } else if (settlement.payOrder === 'KEEP_INSTEAD') {
+      // Kept instead of the payment kept before (compare-and-set on it), which becomes the extra
+      // charge: its settled_at is now, so the refunder's sweep finds it if the event is lost.
+      mustChangeOne.push({ index: writes.length, what: `pay order ${payOrder.pay_order_no}` });
+      writes.push(
+        {
+          sql: `UPDATE pay_order SET paid_channel_order_no = ?, version = version + 1
+                 WHERE id = ? AND status = 'PAID' AND paid_channel_order_no = ?`,
+          params: [channelOrderNo, payOrder.id, keptBefore!.channel_order_no],
+        },
+        {
+          sql: "UPDATE channel_order SET settled_at = NOW(3) WHERE channel_order_no = ? AND status = 'SUCCESS'",
+          params: [keptBefore!.channel_order_no],
+        },
+      );
     } else if (settlement.payOrder === 'RELEASE_IF_IDLE' && payOrder.status === 'PAYING') {
       // The status is checked here, under the row's lock, not in the WHERE: with few orders PAYING,
       // MariaDB would read through the (status, expire_at) index and lock other orders' entries.
@@ -186,8 +234,10 @@ export async function settleAttempt(
       });
     }
     const paidOrder =
-      settlement.payOrder === 'MARK_PAID' ? { ...payOrder, paid_channel_order_no: channelOrderNo } : payOrder;
-    const events = buildEvents(settlement, paidOrder, attempt, paidAt);
+      settlement.payOrder === 'MARK_PAID' || settlement.payOrder === 'KEEP_INSTEAD'
+        ? { ...payOrder, paid_channel_order_no: channelOrderNo }
+        : payOrder;
+    const events = buildEvents(settlement, paidOrder, attempt, paidAt, keptBefore);
     if (events.length > 0)
       writes.push(outboxInsert(events, { publishAfterCommit: options.publishAfterCommit }));
     writes.push(...(options.alsoWrite?.(settlement) ?? []));

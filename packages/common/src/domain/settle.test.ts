@@ -1,16 +1,26 @@
 import { decideSettlement, type AttemptState, type PayOrderState, type ProviderOutcome } from './settle';
 
-const order = (status: PayOrderState['status'], paidChannelOrderNo: string | null = null): PayOrderState => ({
+const order = (
+  status: PayOrderState['status'],
+  paidChannelOrderNo: string | null = null,
+  keptRefundable: boolean | null = paidChannelOrderNo === null ? null : true,
+): PayOrderState => ({
   status,
   amount: 500,
   currency: 'CNY',
   paidChannelOrderNo,
+  keptRefundable,
 });
-const attempt = (status: AttemptState['status'], channelOrderNo = 'co_a'): AttemptState => ({
+const attempt = (
+  status: AttemptState['status'],
+  channelOrderNo = 'co_a',
+  refundable = true,
+): AttemptState => ({
   channelOrderNo,
   status,
   amount: 500,
   currency: 'CNY',
+  refundable,
 });
 const success: ProviderOutcome = { status: 'SUCCESS', amount: 500, currency: 'CNY', paidAt: new Date() };
 
@@ -31,6 +41,33 @@ describe('decideSettlement', () => {
       events: ['payment.duplicate_detected'],
       kind: 'DUPLICATE',
     });
+  });
+
+  it('a second success that cannot be refunded is kept instead of a kept one that can (CONTRACT 9)', () => {
+    const voucher = attempt('PAYING', 'co_b', false);
+    expect(decideSettlement(order('PAID', 'co_a', true), voucher, success)).toEqual({
+      attemptTo: 'SUCCESS',
+      payOrder: 'KEEP_INSTEAD',
+      events: ['payment.kept_changed', 'payment.duplicate_detected'],
+      kind: 'KEPT_INSTEAD',
+    });
+    // Both unrefundable: the first stays kept, the second is owed by hand as before.
+    expect(decideSettlement(order('PAID', 'co_a', false), voucher, success).kind).toBe('DUPLICATE');
+    // A refundable second success on an unrefundable kept one: an ordinary duplicate.
+    expect(decideSettlement(order('PAID', 'co_a', false), attempt('PAYING', 'co_b'), success).kind).toBe(
+      'DUPLICATE',
+    );
+    // Paid after the order closed: nothing refundable is given back instead.
+    expect(decideSettlement(order('CLOSED'), voucher, success).kind).toBe('PAID_AFTER_CLOSE');
+    // The kept voucher settled again changes nothing; nor does a repeat of the swap.
+    expect(decideSettlement(order('PAID', 'co_b', false), voucher, success).kind).toBe('NO_CHANGE');
+    expect(
+      decideSettlement(order('PAID', 'co_b', false), attempt('SUCCESS', 'co_b', false), success).kind,
+    ).toBe('NO_CHANGE');
+    // Another amount is never kept.
+    expect(decideSettlement(order('PAID', 'co_a'), voucher, { ...success, amount: 499 }).kind).toBe(
+      'AMOUNT_MISMATCH',
+    );
   });
 
   it('a success on a CLOSED order is paid after close', () => {

@@ -27,6 +27,8 @@ export interface PayOrderState {
   amount: number;
   currency: string;
   paidChannelOrderNo: string | null;
+  /** Whether the payment kept (`paidChannelOrderNo`) can be refunded through its provider; null when none is kept. */
+  keptRefundable: boolean | null;
 }
 
 export interface AttemptState {
@@ -34,20 +36,26 @@ export interface AttemptState {
   status: AttemptStatus;
   amount: number;
   currency: string;
+  /** False on a channel that cannot refund through its provider (a Boleto voucher). */
+  refundable: boolean;
 }
 
 /** What settling decides; a repository applies it in one transaction with its events. */
 export interface Settlement {
   /** New attempt status, or null to leave it. */
   attemptTo: AttemptStatus | null;
-  /** What happens to the pay order. */
-  payOrder: 'MARK_PAID' | 'RELEASE_IF_IDLE' | 'NONE';
+  /**
+   * What happens to the pay order. KEEP_INSTEAD: this attempt becomes the payment kept (it cannot
+   * be refunded, the one kept before can); the one kept before is then the extra charge.
+   */
+  payOrder: 'MARK_PAID' | 'KEEP_INSTEAD' | 'RELEASE_IF_IDLE' | 'NONE';
   /** Events to write to the outbox. */
   events: EventType[];
   /** How this settlement is counted and logged. */
   kind:
     | 'PAID'
     | 'DUPLICATE'
+    | 'KEPT_INSTEAD'
     | 'PAID_AFTER_CLOSE'
     | 'FAILED'
     | 'CLOSED'
@@ -70,6 +78,9 @@ const noChange = (kind: Settlement['kind'] = 'NO_CHANGE'): Settlement => ({
  * one we had closed or failed, because the money was taken. Exactly one successful attempt wins
  * the pay order (the compare-and-set UNPAID|PAYING → PAID); every other success is a duplicate
  * (order already PAID) or paid after close (order CLOSED), and the refunder gives it back.
+ * Except (CONTRACT 9, keeping the payment that cannot be refunded): a second success that cannot
+ * be refunded, on an order whose kept payment can, is kept instead, and the one kept before is the
+ * duplicate; the order stays PAID with one payment of its amount.
  * A late FAILED or CLOSED never undoes a SUCCESS. Repeats change nothing.
  */
 export function decideSettlement(
@@ -91,6 +102,13 @@ export function decideSettlement(
         case 'PAID':
           // Our own attempt is the payment already; settling it again must not call it a duplicate.
           if (payOrder.paidChannelOrderNo === attempt.channelOrderNo) return noChange();
+          if (!attempt.refundable && payOrder.keptRefundable === true)
+            return {
+              attemptTo: 'SUCCESS',
+              payOrder: 'KEEP_INSTEAD',
+              events: ['payment.kept_changed', 'payment.duplicate_detected'],
+              kind: 'KEPT_INSTEAD',
+            };
           return {
             attemptTo: 'SUCCESS',
             payOrder: 'NONE',

@@ -111,7 +111,7 @@ export function settlementMetrics(registry: Registry): (result: SettleResult | u
   });
   const duplicates = new Counter({
     name: 'duplicate_payments_detected_total',
-    help: 'Extra charges found (duplicate, paid_after_close)',
+    help: 'Extra charges found (duplicate; kept_instead: the payment kept before, when one that cannot be refunded is kept in its place; paid_after_close)',
     labelNames: ['kind'],
     registers: [registry],
   });
@@ -120,6 +120,7 @@ export function settlementMetrics(registry: Registry): (result: SettleResult | u
     if (!kind || kind === 'NO_CHANGE') return;
     settled.inc({ outcome: kind });
     if (kind === 'DUPLICATE') duplicates.inc({ kind: 'duplicate' });
+    if (kind === 'KEPT_INSTEAD') duplicates.inc({ kind: 'kept_instead' });
     if (kind === 'PAID_AFTER_CLOSE') duplicates.inc({ kind: 'paid_after_close' });
   };
 }

@@ -146,7 +146,7 @@ async function settleRefundNotification(
 ): Promise<NotificationVerdict> {
   for (const { refundNo, status } of notification.refunds) {
     const refund = await findRefund(deps.dataSource, refundNo);
-    if (!refund || deps.channels.get(refund.channel)?.notifyRoute !== route) {
+    if (!refund || deps.servedChannels.get(refund.channel)?.notifyRoute !== route) {
       // A refund made outside us (the provider's merchant portal): kept as evidence and taken, since
       // no retry of it could ever settle anything here.
       const message = refund ? `refund ${refundNo} belongs to ${refund.channel}` : `no refund ${refundNo}`;
@@ -189,7 +189,8 @@ async function settleRefund(
       return requireManualRefund(
         deps.dataSource,
         refund,
-        deps.channels.get(refund.channel)?.manualRefundAdvice ?? 'the provider holds the refund for a person',
+        deps.servedChannels.get(refund.channel)?.manualRefundAdvice ??
+          'the provider holds the refund for a person',
       );
     case 'FAILED':
       return finishRefund(deps.dataSource, refund, 'FAILED', 'the provider failed the refund');
@@ -226,6 +227,20 @@ async function settleNotification(
   if (!attempt) return refuse(404, 'UNKNOWN_ATTEMPT', `no attempt ${channelOrderNo}`);
   if (deps.channels.get(attempt.channel)?.notifyRoute !== route)
     return refuse(400, 'CHANNEL_MISMATCH', `attempt ${channelOrderNo} belongs to ${attempt.channel}`);
+  if (
+    outcome.providerTradeNo &&
+    attempt.provider_trade_no &&
+    outcome.providerTradeNo !== attempt.provider_trade_no
+  ) {
+    // Signed by the provider, under our number, about another of its trades (a session another
+    // integration on the same account made with our reference): not this attempt's. Taken, so the
+    // provider stops sending it, and settled nothing; an anomaly for a person to look at.
+    const message = `notification names provider trade ${outcome.providerTradeNo}, attempt ${channelOrderNo} is ${attempt.provider_trade_no}`;
+    deps.metrics.callbacks.inc({ channel: route, result: 'TRADE_MISMATCH' });
+    deps.log.error({ channelOrderNo, route }, `notification for another trade: ${message}`);
+    await record('TRADE_MISMATCH', channelOrderNo, message);
+    return { accepted: true };
+  }
   // The raw notification is recorded in the settlement's own transaction: one commit for both.
   const result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, {
     alsoWrite: (settlement) => [

@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
+import { AttemptRepository } from '../../../poller/src/adapters/attempt-repository';
 
 /** What a hostile review found (issue 14): each case failed on the code it reviewed. */
 describe('hostile review: money-safety holes closed (real servers)', () => {
@@ -136,6 +137,46 @@ describe('hostile review: money-safety holes closed (real servers)', () => {
     const ledger = await stack.ledger(no);
     expect(ledger.trades.filter((trade) => trade.status === 'PAID')).toHaveLength(2);
     expect(ledger.refunds.filter((refund) => refund.status === 'SUCCESS')).toHaveLength(1);
+  }, 40_000);
+
+  /** An attempt the PSP made but whose create answer never reached us (502), and its row id. */
+  const unconfirmedAttempt = async (prefix: string) => {
+    const no = orderNo(prefix);
+    await stack.setPspFaults({ createLatencyMs: 1800, dropNotifyRate: 1 });
+    expect((await api(url, 'POST', '/v1/payments', applyBody(no, { amount: 1999 }))).status).toBe(502);
+    await waitForTrade(no, 'sandbox-wallet');
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    const [row] = await db().query('SELECT id FROM channel_order WHERE merchant_order_no = ?', [no]);
+    return { no, id: Number(row.id) };
+  };
+
+  it("the poller's close of an unconfirmed create loses to a retried apply that confirmed it first (issue 26.8)", async () => {
+    const { no, id } = await unconfirmedAttempt('confirmfirst');
+    // The shopper applies again: the same attempt, created again, confirmed, its pay URL handed out.
+    const retried = await api(url, 'POST', '/v1/payments', applyBody(no, { amount: 1999 }));
+    expect(retried.status).toBe(201);
+    // The poller, which found the trade unpaid and unconfirmed a moment before, may not close it now.
+    expect(await new AttemptRepository(db()).claimClose(id)).toBe(false);
+    expect(await attempts(no)).toEqual([
+      { channel: 'sandbox-wallet', status: 'PAYING', pay_url: retried.body.attempt.payUrl },
+    ]);
+    expect(await stack.pay(retried.body.attempt.channelOrderNo)).toBe(200);
+    await settleEverything(no, 1999);
+  }, 40_000);
+
+  it('a retried apply hands out no pay URL for an attempt whose close the poller claimed first (issue 26.8)', async () => {
+    const { no, id } = await unconfirmedAttempt('claimfirst');
+    const poller = new AttemptRepository(db());
+    expect(await poller.claimClose(id)).toBe(true);
+    expect(await poller.claimClose(id)).toBe(false); // one claim at a time
+    const retried = await api(url, 'POST', '/v1/payments', applyBody(no, { amount: 1999 }));
+    expect([retried.status, retried.body.error?.code]).toEqual([502, 'CHANNEL_ERROR']);
+    expect(await attempts(no)).toEqual([{ channel: 'sandbox-wallet', status: 'PAYING', pay_url: null }]);
+    // A close that did not end the attempt gives the claim back: the next apply confirms it.
+    await poller.releaseClose(id);
+    const again = await api(url, 'POST', '/v1/payments', applyBody(no, { amount: 1999 }));
+    expect(again.status).toBe(201);
+    expect(await poller.claimClose(id)).toBe(false);
   }, 40_000);
 
   it('the order lock is renewed under a slow close: never two channels live at once', async () => {

@@ -25,6 +25,37 @@ export class AttemptRepository {
     return affectedRows(result) === 1;
   }
 
+  /**
+   * Claims the close of an attempt whose create nobody confirmed: only while it still has no pay
+   * URL, so a retried apply that confirmed it first keeps it open (and one that confirms it after
+   * finds the claim and hands nothing out). False when the confirmation came first.
+   */
+  async claimClose(attemptId: number): Promise<boolean> {
+    const result = await sqlQuery(
+      this.dataSource,
+      `UPDATE channel_order SET close_claimed_at = NOW(3)
+        WHERE id = ? AND status = 'PAYING' AND pay_url IS NULL AND close_claimed_at IS NULL`,
+      [attemptId],
+    );
+    return affectedRows(result) === 1;
+  }
+
+  /** The close did not end the attempt (it failed, or the provider would not close): a confirmation may win again. */
+  async releaseClose(attemptId: number): Promise<void> {
+    await sqlQuery(this.dataSource, 'UPDATE channel_order SET close_claimed_at = NULL WHERE id = ?', [
+      attemptId,
+    ]);
+  }
+
+  /** The provider's id of a trade learned by replaying its create; never replaces one known. */
+  async learnProviderTradeNo(attemptId: number, providerTradeNo: string): Promise<void> {
+    await sqlQuery(
+      this.dataSource,
+      'UPDATE channel_order SET provider_trade_no = ? WHERE id = ? AND provider_trade_no IS NULL',
+      [providerTradeNo, attemptId],
+    );
+  }
+
   async markForReview(attemptId: number, reason: string): Promise<void> {
     await sqlQuery(
       this.dataSource,

@@ -1,4 +1,4 @@
-import { decidePoll, delayForStep } from './poll-plan';
+import { decidePoll, delayForStep, VOUCHER_CONFIRM_MARGIN_MS } from './poll-plan';
 
 const schedule = [300, 600, 1000];
 const at = (step: number, afterExpiry = 0, closeTried = afterExpiry > 0) => ({
@@ -69,6 +69,37 @@ describe('poll plan', () => {
       position: { afterExpiry: 3, step: 2 },
     });
     expect(decidePoll({ status: 'PAYING' }, at(3, 3), schedule, true)).toMatchObject({ action: 'GIVE_UP' });
+  });
+
+  it('an issued voucher is polled until its own expiry and a margin, then given up; never before', () => {
+    const now = Date.parse('2026-12-03T12:00:00Z');
+    const payableUntil = new Date(Date.parse('2026-12-06T02:59:59Z')); // 23:59:59 in São Paulo
+    const voucher = { status: 'PAYING' as const, payableUntil };
+    // A full schedule after the close at the order's expiry, the voucher is still payable: asked
+    // again at the last step, and its payable-until travels on to answers that lack it.
+    const next = decidePoll(voucher, at(2, 3), schedule, true, now);
+    expect(next).toEqual({
+      action: 'NEXT',
+      delayMs: 1000,
+      position: { seq: 8, step: 2, closeTried: true, afterExpiry: 4, payableUntil: payableUntil.getTime() },
+    });
+    const carried = { ...at(2, 9), payableUntil: payableUntil.getTime() };
+    expect(decidePoll('ERROR', carried, schedule, true, now)).toMatchObject({
+      action: 'NEXT',
+      delayMs: 1000,
+    });
+    expect(decidePoll({ status: 'PAYING' }, carried, schedule, true, now)).toMatchObject({ action: 'NEXT' });
+    // Past the voucher's expiry, within the margin (Stripe confirms about a business day later): still asked.
+    const late = payableUntil.getTime() + VOUCHER_CONFIRM_MARGIN_MS - 1;
+    expect(decidePoll(voucher, at(2, 9), schedule, true, late)).toMatchObject({ action: 'NEXT' });
+    // After the margin: a person looks.
+    const after = payableUntil.getTime() + VOUCHER_CONFIRM_MARGIN_MS;
+    expect(decidePoll(voucher, at(2, 9), schedule, true, after)).toMatchObject({ action: 'GIVE_UP' });
+    expect(decidePoll('ERROR', carried, schedule, true, after)).toMatchObject({ action: 'GIVE_UP' });
+    // A trade without a payable-until is given up after one schedule, as before.
+    expect(decidePoll({ status: 'PAYING' }, at(2, 3), schedule, true, now)).toMatchObject({
+      action: 'GIVE_UP',
+    });
   });
 
   it('a provider that keeps failing is asked again at the same step, forever, never given up', () => {

@@ -1,17 +1,23 @@
 import {
   attemptFacts,
   attemptRef,
+  ChannelRejectedError,
   ChannelUnavailableError,
   closeAndSettle,
+  createRequestOf,
   errorMessage,
+  notifyUrlOf,
   meaningOfNotFound,
   PermanentError,
   REPLAYED_AT_HEADER,
   settleAttempt,
   type Delivery,
   type EventEnvelope,
+  type AttemptRow,
   type HandlerResult,
+  type PaymentChannel,
   type ProviderOutcome,
+  waitForUnservedChannel,
 } from '@payments/common';
 import type { PollerDeps } from '../deps';
 import { positionHeaders, readPosition } from '../domain/poll-headers';
@@ -63,7 +69,7 @@ export async function onChannelOrderCreated(
   }
   const channel = deps.channels.get(attempt.channel);
   if (!channel)
-    throw new PermanentError(`attempt ${channelOrderNo} is on unknown channel ${attempt.channel}`);
+    throw new PermanentError(`unknown channel ${attempt.channel}`);
 
   const now = new Date();
   const expired = now.getTime() >= new Date(attempt.expire_at).getTime();
@@ -73,6 +79,12 @@ export async function onChannelOrderCreated(
   let answer: ProviderOutcome | 'ERROR';
   let found = false;
   try {
+    const learned = await learnTradeByReplay(deps, channel, attempt);
+    if (learned === 'REJECTED') {
+      // The provider refused the create itself (the same request, replayed): there is no trade.
+      answer = { status: 'FAILED', reason: 'the provider refused the create when it was sent again' };
+      return settleByPoll(deps, delivery, attempt, answer);
+    }
     const queried = await channel.queryTrade(attemptRef(attempt));
     if (queried === 'NOT_FOUND') {
       answer =
@@ -102,18 +114,33 @@ export async function onChannelOrderCreated(
     channel.closable &&
     !expired
   ) {
-    // The trade exists but no shopper was given it: close it now rather than leave it payable.
-    try {
-      const closed = await closeAndSettle(deps.dataSource, channel, attempt);
-      deps.metrics.observeSettlement(closed.result);
-      deps.relay.kick();
-      if (closed.closed || closed.paid) return;
-    } catch (error) {
-      delivery.log.warn({ channelOrderNo, err: errorMessage(error) }, 'close of an unconfirmed trade failed');
+    // The trade exists but no shopper was given it: close it now rather than leave it payable. A
+    // retried apply may be confirming the same attempt right now: whichever of the two marks the
+    // row first wins (the claim needs no pay URL; the confirmation needs no claim).
+    if (await deps.attempts.claimClose(attempt.id)) {
+      let ended = false;
+      try {
+        const closed = await closeAndSettle(deps.dataSource, channel, attempt);
+        deps.metrics.observeSettlement(closed.result);
+        deps.relay.kick();
+        ended = closed.closed || closed.paid;
+      } catch (error) {
+        delivery.log.warn(
+          { channelOrderNo, err: errorMessage(error) },
+          'close of an unconfirmed trade failed',
+        );
+      }
+      if (ended) return;
+      await deps.attempts.releaseClose(attempt.id);
+    } else {
+      delivery.log.info(
+        { channelOrderNo },
+        'confirmed by a retried apply meanwhile: left open for the shopper',
+      );
     }
   }
 
-  let decision = decidePoll(answer, position, schedule, expired);
+  let decision = decidePoll(answer, position, schedule, expired, now.getTime());
   if (decision.action === 'CLOSE_EXPIRED') {
     let closeTried = false;
     try {
@@ -129,25 +156,18 @@ export async function onChannelOrderCreated(
         'close at expiry failed; will try again',
       );
     }
-    decision = decidePoll(closeTried ? answer : 'ERROR', { ...position, closeTried }, schedule, expired);
+    decision = decidePoll(
+      closeTried ? answer : 'ERROR',
+      { ...position, closeTried },
+      schedule,
+      expired,
+      now.getTime(),
+    );
   }
 
   switch (decision.action) {
-    case 'SETTLE': {
-      const result = await settleAttempt(deps.dataSource, channelOrderNo, decision.outcome, {
-        publishAfterCommit: true,
-      });
-      deps.metrics.observeSettlement(result);
-      deps.relay.publishCommitted(result?.events ?? []);
-      if (result?.settlement.kind === 'AMOUNT_MISMATCH' && decision.outcome.status === 'SUCCESS') {
-        // Money was taken, but not the amount we asked for: no rule settles that; a person must.
-        const reason = `provider reports ${decision.outcome.amount} ${decision.outcome.currency} paid, attempt is ${attempt.amount} ${attempt.currency}`;
-        await deps.attempts.markForReview(attempt.id, reason);
-        throw new PermanentError(reason);
-      }
-      delivery.log.info({ channelOrderNo, settled: result?.settlement.kind }, 'settled by polling');
-      return;
-    }
+    case 'SETTLE':
+      return settleByPoll(deps, delivery, attempt, decision.outcome);
     case 'NEXT': {
       if (!(await deps.attempts.claimNextPoll(attempt.id, position.seq, decision.delayMs))) return;
       return { reschedule: { delayMs: decision.delayMs, headers: positionHeaders(decision.position) } };
@@ -162,5 +182,53 @@ export async function onChannelOrderCreated(
       const unknown: never = decision;
       throw new Error(`unknown poll decision ${JSON.stringify(unknown)}`);
     }
+  }
+}
+
+/** Settles what a poll found; money taken but not the amount asked for is parked for a person. */
+async function settleByPoll(
+  deps: PollerDeps,
+  delivery: Delivery<EventEnvelope<'channel_order.created'>>,
+  attempt: AttemptRow,
+  outcome: ProviderOutcome,
+): Promise<HandlerResult> {
+  const channelOrderNo = attempt.channel_order_no;
+  const result = await settleAttempt(deps.dataSource, channelOrderNo, outcome, { publishAfterCommit: true });
+  deps.metrics.observeSettlement(result);
+  deps.relay.publishCommitted(result?.events ?? []);
+  if (result?.settlement.kind === 'AMOUNT_MISMATCH' && outcome.status === 'SUCCESS') {
+    // Money was taken, but not the amount we asked for: no rule settles that; a person must.
+    const reason = `provider reports ${outcome.amount} ${outcome.currency} paid, attempt is ${attempt.amount} ${attempt.currency}`;
+    await deps.attempts.markForReview(attempt.id, reason);
+    throw new PermanentError(reason);
+  }
+  delivery.log.info({ channelOrderNo, settled: result?.settlement.kind }, 'settled by polling');
+}
+
+/**
+ * A provider that finds a trade only by the create's answer (Stripe: the session id), for an
+ * attempt whose create answer was lost: the same create is sent again, as first asked (Stripe
+ * replays a keyed request for 24 h), and the trade's id it names is stored, so the query below can
+ * ask for it. No pay URL is stored: no shopper was given one. Changes `attempt` in place.
+ * Throws ChannelUnavailableError while the outcome is still unknown.
+ */
+async function learnTradeByReplay(
+  deps: PollerDeps,
+  channel: PaymentChannel,
+  attempt: AttemptRow,
+): Promise<'LEARNED' | 'REJECTED' | 'NOT_NEEDED'> {
+  if (channel.findsTradeBy !== 'CREATE_ANSWER' || attempt.provider_trade_no) return 'NOT_NEEDED';
+  const request = createRequestOf(attempt, notifyUrlOf(channel, deps.config.GATEWAY_PUBLIC_URL));
+  if (!request) return 'NOT_NEEDED'; // recorded before creates were stored: nothing to replay
+  try {
+    const created = await channel.createTrade(request);
+    if (!created.providerTradeNo) return 'NOT_NEEDED';
+    await deps.attempts.learnProviderTradeNo(attempt.id, created.providerTradeNo);
+    attempt.provider_trade_no = created.providerTradeNo;
+    deps.metrics.queries.inc({ result: 'create_replayed' });
+    return 'LEARNED';
+  } catch (error) {
+    if (error instanceof ChannelRejectedError) return 'REJECTED';
+    throw error;
   }
 }
