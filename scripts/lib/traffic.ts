@@ -309,7 +309,8 @@ export class TrafficDriver {
       case 'boleto-then-card': {
         // Paulo's double charge: a Boleto voucher issued, the voucher office far away, the order
         // paid by card, then the voucher paid on market day as well. Stripe refunds no Boleto
-        // payment: the extra one is owed back by hand (MANUAL_REQUIRED).
+        // payment, so the voucher is the payment kept and the card's charge is refunded through
+        // Stripe (CONTRACT 9): nothing is owed by hand.
         const order = { amount, currency: 'BRL', returnUrl: 'https://shop.example/back' };
         const voucher = await this.apply(merchantOrderNo, { ...order, channel: 'stripe-boleto' });
         expect(`stripe-boleto apply answered ${voucher.status}`, voucher.status === 201);

@@ -43,6 +43,8 @@ export class SystemStack {
       NOTIFY_SCHEDULE: '300ms,600ms,1s,2s,3s,5s,5s,5s,5s,5s',
       BREAKER_RESET: '2s',
       RETRY_SCHEDULE: '500ms,1s,2s,5s,10s,20s',
+      // A refund its provider never confirms is sent again three times, then held for a person.
+      REFUND_POLL_SCHEDULE: '500ms,1s,2s',
       SWEEP_INTERVAL: '1s',
       ...overrides,
     });

@@ -9,6 +9,16 @@ import { SystemStack } from '../support/system';
 /** Every provider the traffic applies through: all of them slow, so applies are in flight at a kill. */
 const SANDBOXES = ['psp', 'alipay', 'wechatpay', 'stripe'] as const;
 
+/** A provider sandbox's own faults (`PUT /sandbox/<provider>-faults`); `DELETE /sandbox/faults` resets them. */
+async function providerFaults(url: string, provider: string, faults: Record<string, unknown>): Promise<void> {
+  const answer = await fetch(`${url}/sandbox/${provider}-faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!answer.ok) throw new Error(`${provider} faults refused: ${answer.status} ${await answer.text()}`);
+}
+
 describe('chaos: the money invariants hold under failures', () => {
   const expectInvariants = (outcome: Awaited<ReturnType<SystemStack['verify']>>) => {
     expect(outcome.notQuiet).toEqual([]);
@@ -98,10 +108,23 @@ describe('chaos: the money invariants hold under failures', () => {
         queryErrorRate: 0.2,
         closeLatencyMs: 500,
       });
+      // The providers' own ways to go wrong (issue 26): Alipay refunds that fail (fund_change N, no
+      // refund_status: sent again with the same out_request_no), WeChat Pay closes answered 429
+      // FREQUENCY_LIMITED and refunds ending ABNORMAL (held for a person), Stripe create answers lost
+      // (resolved by the poller's replay of the same keyed create).
+      await system.stack.setFaults('alipay', { refundFailRate: 0.3, dropNotifyRate: 0.2 });
+      await system.stack.setFaults('wechatpay', { closeErrorRate: 0.3 });
+      await providerFaults(system.stack.wechatpayUrl, 'wechatpay', {
+        closeErrorCode: 'FREQUENCY_LIMITED',
+        refundAbnormalRate: 0.3,
+      });
+      await providerFaults(system.stack.stripeUrl, 'stripe', { createAnswerLostRate: 0.2 });
       const load = system.load(6);
       await sleep(12_000);
       const results = await load.stop();
       await system.stack.setPspFaults(undefined);
+      for (const sandbox of ['alipay', 'wechatpay', 'stripe'] as const)
+        await system.stack.setFaults(sandbox, undefined);
       const orders = results.map((result) => result.merchantOrderNo);
       expect(orders.length).toBeGreaterThan(20);
       // Double clicks still make one attempt each, across two gateways.
