@@ -13,7 +13,16 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
-import { listDlqs, loadConfigOrExit, migrate, topologyFor, type Config } from '@payments/common';
+import {
+  listDlqs,
+  loadConfigOrExit,
+  migrate,
+  requireSettings,
+  topologyFor,
+  type Config,
+  type Given,
+} from '@payments/common';
+import { localSandboxUrls, withSandboxDefaults } from './lib/sandbox-env';
 import { ensureInfrastructure } from './infra';
 import { checkOrders, waitUntilQuiet, type Endpoints } from './lib/invariants';
 import { settleOwedByHand } from './lib/manual-refunds';
@@ -35,18 +44,38 @@ const DEMO_SCHEDULES = {
   LOG_LEVEL: 'warn',
 };
 
+/** The demo drives the sandboxes: every provider's address is known. */
+type DemoConfig = Given<
+  Config,
+  'PSP_BASE_URL' | 'ALIPAY_ENDPOINT' | 'WECHATPAY_BASE_URL' | 'STRIPE_API_BASE'
+>;
+
+/** The configuration, with the local sandboxes' settings for every provider the environment leaves unset. */
+function demoConfig(env: Record<string, string | undefined>): {
+  env: Record<string, string | undefined>;
+  config: DemoConfig;
+} {
+  const full = withSandboxDefaults(env, localSandboxUrls(env));
+  const config = requireSettings(
+    loadConfigOrExit(full),
+    ['PSP_BASE_URL', 'ALIPAY_ENDPOINT', 'WECHATPAY_BASE_URL', 'STRIPE_API_BASE'],
+    'the demo',
+  );
+  return { env: full, config };
+}
+
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-function gatewayUrl(config: Config): string {
+function gatewayUrl(config: DemoConfig): string {
   return `http://127.0.0.1:${config.GATEWAY_PORT}`;
 }
 
 /** The WeChat Pay sandbox's own address (the API base without its trailing slash). */
-function wechatpayUrl(config: Config): string {
+function wechatpayUrl(config: DemoConfig): string {
   return config.WECHATPAY_BASE_URL.replace(/\/+$/, '');
 }
 
-async function stackAnswers(config: Config): Promise<boolean> {
+async function stackAnswers(config: DemoConfig): Promise<boolean> {
   const checks = await Promise.all([
     answers(`${gatewayUrl(config)}/readyz`),
     answers(`${config.PSP_BASE_URL}/healthz`),
@@ -62,11 +91,11 @@ async function stackAnswers(config: Config): Promise<boolean> {
   return checks.every(Boolean);
 }
 
-async function startOwnStack(config: Config): Promise<{ config: Config; children: ChildProcess[] }> {
+async function startOwnStack(config: DemoConfig): Promise<{ config: DemoConfig; children: ChildProcess[] }> {
   say('No running stack answered; starting one for the demo (short schedules)…');
   await ensureInfrastructure(config);
   await migrate(config.DATABASE_URL);
-  const env = { ...process.env, ...DEMO_SCHEDULES };
+  const { env, config: ownConfig } = demoConfig({ ...process.env, ...DEMO_SCHEDULES });
   const children = PARTS.flatMap((part) => {
     const child = startPart(
       part,
@@ -75,14 +104,13 @@ async function startOwnStack(config: Config): Promise<{ config: Config; children
     );
     return child ? [child] : [];
   });
-  const demoConfig = loadConfigOrExit(env);
   const ready = await Promise.all([
-    waitFor(`${gatewayUrl(demoConfig)}/readyz`, 60),
-    waitFor(`${demoConfig.PSP_BASE_URL}/healthz`, 60),
-    waitFor(`${demoConfig.ALIPAY_ENDPOINT}/healthz`, 60),
-    waitFor(`${wechatpayUrl(demoConfig)}/healthz`, 60),
-    waitFor(`${demoConfig.STRIPE_API_BASE}/healthz`, 60),
-    waitFor(`${demoConfig.ORDER_SERVICE_URL}/healthz`, 60),
+    waitFor(`${gatewayUrl(ownConfig)}/readyz`, 60),
+    waitFor(`${ownConfig.PSP_BASE_URL}/healthz`, 60),
+    waitFor(`${ownConfig.ALIPAY_ENDPOINT}/healthz`, 60),
+    waitFor(`${wechatpayUrl(ownConfig)}/healthz`, 60),
+    waitFor(`${ownConfig.STRIPE_API_BASE}/healthz`, 60),
+    waitFor(`${ownConfig.ORDER_SERVICE_URL}/healthz`, 60),
     waitFor('http://127.0.0.1:9102/readyz', 60),
     waitFor('http://127.0.0.1:9103/readyz', 60),
     waitFor('http://127.0.0.1:9104/readyz', 60),
@@ -91,7 +119,7 @@ async function startOwnStack(config: Config): Promise<{ config: Config; children
     await stopAll(children);
     throw new Error('the stack did not come up (run with DEMO_VERBOSE=1 to see its logs)');
   }
-  return { config: demoConfig, children };
+  return { config: ownConfig, children };
 }
 
 async function metric(url: string, name: string, labels = ''): Promise<number> {
@@ -116,7 +144,7 @@ async function put(url: string, body: unknown): Promise<void> {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  let config = loadConfigOrExit();
+  let { config } = demoConfig(process.env);
   let children: ChildProcess[] = [];
   if (await stackAnswers(config)) {
     say('Using the running stack at the configured URLs.');

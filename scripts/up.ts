@@ -5,9 +5,13 @@
 import { Broker, createLogger, loadConfigOrExit, migrate, topologyFor } from '@payments/common';
 import { ensureInfrastructure } from './infra';
 import { PARTS, startPart, stopAll } from './lib/processes';
+import { localSandboxUrls, withSandboxDefaults } from './lib/sandbox-env';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  // Each provider the environment does not configure is pointed at its local sandbox, with the
+  // sandbox's published keys (the configuration has no defaults of its own: issue 27.1).
+  const env = withSandboxDefaults(process.env, localSandboxUrls(process.env));
+  const config = loadConfigOrExit(env);
   await ensureInfrastructure(config);
   const applied = await migrate(config.DATABASE_URL);
   process.stdout.write(`[up] migrations: ${applied.length ? applied.join(', ') : 'up to date'}\n`);
@@ -18,7 +22,7 @@ async function main(): Promise<void> {
   );
 
   const children = PARTS.flatMap((part) => {
-    const child = startPart(part, process.env, (line) => process.stdout.write(`${line}\n`));
+    const child = startPart(part, env, (line) => process.stdout.write(`${line}\n`));
     child?.on('exit', (code, signal) => process.stdout.write(`[up] ${part} exited (${signal ?? code})\n`));
     return child ? [child] : [];
   });

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import amqplib from 'amqplib';
 import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
+import { sandboxProvidersEnv } from '../lib/sandbox-env';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
 import { partArgs } from '../lib/processes';
 import { httpJson } from './http';
@@ -138,11 +139,14 @@ export class BenchStack {
     this.orderServiceUrl = `http://127.0.0.1:${portOf(this.orderService)}`;
 
     this.env = await createTestEnv({
-      PSP_BASE_URL: this.pspUrl,
+      // Every provider at its sandbox, with the sandboxes' own keys: the configuration has no defaults.
+      ...sandboxProvidersEnv({
+        psp: this.pspUrl,
+        alipay: this.alipayUrl,
+        wechatpay: this.wechatpayUrl,
+        stripe: this.stripeUrl,
+      }),
       PSP_SECRET,
-      ALIPAY_ENDPOINT: this.alipayUrl,
-      WECHATPAY_BASE_URL: `${this.wechatpayUrl}/`,
-      STRIPE_API_BASE: this.stripeUrl,
       ORDER_SERVICE_URL: this.orderServiceUrl,
       ORDER_SERVICE_SECRET,
       API_KEYS: API_KEY,

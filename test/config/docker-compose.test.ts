@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { configSchema, loadConfig } from '@payments/common';
+import { configSchema, KNOWN_CHANNELS, loadConfig } from '@payments/common';
 import { NODE_HEAP_OPTIONS } from '../../scripts/lib/processes';
 
 /** docker-compose.yml cannot run here (no Docker engine), so keep it honest against the code. */
@@ -66,6 +66,14 @@ describe('docker-compose.yml', () => {
       expect(() => loadConfig(environment)).not.toThrow();
     }
     expect(service.healthcheck).toBeDefined();
+  });
+
+  it('gives every provider all its settings, its sandbox container named a sandbox host (issue 27.1)', () => {
+    const environment = interpolated(compose.services['payment-gateway']!.environment ?? {}, {});
+    expect(loadConfig(environment).CHANNELS).toEqual(KNOWN_CHANNELS);
+    // Without SANDBOX_HOSTS the sandboxes' published keys are refused for those hosts.
+    const { SANDBOX_HOSTS: _, ...elsewhere } = environment;
+    expect(() => loadConfig(elsewhere)).toThrow(/ALIPAY_PUBLIC_KEY: is a local sandbox's published test key/);
   });
 
   it('has a cluster profile: two RabbitMQ nodes joining the first with its cookie, a Redis replica, three Sentinels', () => {

@@ -6,9 +6,16 @@ import {
   databaseOptions,
   createLogger,
   loadConfig,
+  type Config,
+} from '@payments/common';
+import {
   SANDBOX_ALIPAY_APP_ID,
   SANDBOX_ALIPAY_PRIVATE_KEY,
   SANDBOX_APP_PUBLIC_KEY,
+} from '../../sandbox/alipay/src/keys';
+import { SANDBOX_PSP_SECRET } from '../../sandbox/psp/src/keys';
+import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from '../../sandbox/stripe/src/keys';
+import {
   SANDBOX_WECHATPAY_APIV3_KEY,
   SANDBOX_WECHATPAY_APPID,
   SANDBOX_WECHATPAY_MCHID,
@@ -16,10 +23,8 @@ import {
   SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
   SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
   SANDBOX_WECHATPAY_SERIAL,
-  SANDBOX_STRIPE_SECRET_KEY,
-  SANDBOX_STRIPE_WEBHOOK_SECRET,
-  type Config,
-} from '@payments/common';
+} from '../../sandbox/wechatpay/src/keys';
+import { sandboxProvidersEnv } from '../../scripts/lib/sandbox-env';
 import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
 import { buildPspServer } from '../../sandbox/psp/src/server';
 import { buildAlipaySandbox } from '../../sandbox/alipay/src/server';
@@ -77,7 +82,7 @@ export class GatewayStack {
   events: { type: string; body: { eventId: string; type: string; data: Record<string, unknown> } }[] = [];
 
   async start(overrides: Record<string, string> = {}): Promise<void> {
-    this.psp = buildPspServer({ secret: 'psp_test_secret', log: createLogger('psp', 'silent') });
+    this.psp = buildPspServer({ secret: SANDBOX_PSP_SECRET, log: createLogger('psp', 'silent') });
     await this.psp.listen({ port: 0, host: '127.0.0.1' });
     const address = this.psp.server.address();
     this.pspUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -117,10 +122,13 @@ export class GatewayStack {
     const orderAddress = this.orderService.server.address();
     this.orderServiceUrl = `http://127.0.0.1:${typeof orderAddress === 'object' && orderAddress ? orderAddress.port : 0}`;
     this.env = await createTestEnv({
-      PSP_BASE_URL: this.pspUrl,
-      ALIPAY_ENDPOINT: this.alipayUrl,
-      WECHATPAY_BASE_URL: `${this.wechatpayUrl}/`,
-      STRIPE_API_BASE: this.stripeUrl,
+      // Every provider at its sandbox, with the sandboxes' own keys: the configuration has no defaults.
+      ...sandboxProvidersEnv({
+        psp: this.pspUrl,
+        alipay: this.alipayUrl,
+        wechatpay: this.wechatpayUrl,
+        stripe: this.stripeUrl,
+      }),
       ORDER_SERVICE_URL: this.orderServiceUrl,
       BREAKER_TIMEOUT: '2s',
       ...overrides,

@@ -3,7 +3,7 @@
  * sandbox and the PSP over real HTTP; the official alipay-sdk unchanged in between).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PRIVATE_KEY } from '@payments/common';
+import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PRIVATE_KEY } from '../../sandbox/alipay/src/keys';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { signV2 } from '../../sandbox/alipay/src/signing';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';

@@ -3,7 +3,7 @@
  * sandbox and the others over real HTTP; the official stripe SDK unchanged in between).
  */
 import Stripe from 'stripe';
-import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from '@payments/common';
+import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from '../../sandbox/stripe/src/keys';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';
 import { payctl as runPayctl } from '../support/payctl';

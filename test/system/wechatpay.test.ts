@@ -4,14 +4,14 @@
  * unchanged in between).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { chinaRfc3339 } from '@payments/common';
 import {
-  chinaRfc3339,
   SANDBOX_WECHATPAY_APIV3_KEY,
   SANDBOX_WECHATPAY_APPID,
   SANDBOX_WECHATPAY_MCHID,
   SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
   SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
-} from '@payments/common';
+} from '../../sandbox/wechatpay/src/keys';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { encryptResource, signedHeaders } from '../../sandbox/wechatpay/src/signing';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';

@@ -1,11 +1,5 @@
-import {
-  createLogger,
-  errorMessage,
-  exitOnSignals,
-  loadConfigOrExit,
-  SANDBOX_ALIPAY_PRIVATE_KEY,
-  SANDBOX_APP_PUBLIC_KEY,
-} from '@payments/common';
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY } from './keys';
 import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
 import { buildAlipaySandbox } from './server';
 
@@ -14,7 +8,7 @@ async function main(): Promise<void> {
   const scale = notifyTimeScaleFromEnv();
   const log = createLogger('sandbox-alipay', config.LOG_LEVEL);
   const app = buildAlipaySandbox({
-    appId: config.ALIPAY_APP_ID,
+    appId: config.ALIPAY_APP_ID ?? SANDBOX_ALIPAY_APP_ID,
     // The sandbox's own published test keys (TEST ONLY): the app's public half, "Alipay's" private half.
     appPublicKey: process.env.SANDBOX_ALIPAY_APP_PUBLIC_KEY ?? SANDBOX_APP_PUBLIC_KEY,
     alipayPrivateKey: SANDBOX_ALIPAY_PRIVATE_KEY,

@@ -1,11 +1,12 @@
 import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { SANDBOX_PSP_SECRET } from './keys';
 import { buildPspServer } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger('sandbox-psp', config.LOG_LEVEL);
   const app = buildPspServer({
-    secret: config.PSP_SECRET,
+    secret: config.PSP_SECRET ?? SANDBOX_PSP_SECRET,
     log,
     publicUrl: process.env.SANDBOX_PSP_PUBLIC_URL,
   });

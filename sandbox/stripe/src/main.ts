@@ -1,5 +1,6 @@
 import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
 import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
+import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from './keys';
 import { buildStripeSandbox } from './server';
 
 async function main(): Promise<void> {
@@ -11,9 +12,9 @@ async function main(): Promise<void> {
     process.env.SANDBOX_STRIPE_WEBHOOK_URL ??
     new URL('/v1/notify/stripe', config.GATEWAY_PUBLIC_URL).toString();
   const app = buildStripeSandbox({
-    // The sandbox accepts the configured (by default its own published TEST-ONLY) key and secret.
-    secretKey: config.STRIPE_SECRET_KEY,
-    webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    // The sandbox accepts the configured key and secret, unset: its own published TEST-ONLY ones.
+    secretKey: config.STRIPE_SECRET_KEY ?? SANDBOX_STRIPE_SECRET_KEY,
+    webhookSecret: config.STRIPE_WEBHOOK_SECRET ?? SANDBOX_STRIPE_WEBHOOK_SECRET,
     webhookUrl: () => webhookUrl,
     log,
     notifyTimeScale: scale,

@@ -1,11 +1,13 @@
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
 import {
-  createLogger,
-  errorMessage,
-  exitOnSignals,
-  loadConfigOrExit,
+  SANDBOX_WECHATPAY_APIV3_KEY,
+  SANDBOX_WECHATPAY_APPID,
+  SANDBOX_WECHATPAY_MCHID,
   SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
   SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
-} from '@payments/common';
+  SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
+  SANDBOX_WECHATPAY_SERIAL,
+} from './keys';
 import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
 import { buildWechatpaySandbox } from './server';
 
@@ -14,15 +16,15 @@ async function main(): Promise<void> {
   const scale = notifyTimeScaleFromEnv();
   const log = createLogger('sandbox-wechatpay', config.LOG_LEVEL);
   const app = buildWechatpaySandbox({
-    mchid: config.WECHATPAY_MCHID,
-    appid: config.WECHATPAY_APPID,
-    merchantSerial: config.WECHATPAY_SERIAL,
+    mchid: config.WECHATPAY_MCHID ?? SANDBOX_WECHATPAY_MCHID,
+    appid: config.WECHATPAY_APPID ?? SANDBOX_WECHATPAY_APPID,
+    merchantSerial: config.WECHATPAY_SERIAL ?? SANDBOX_WECHATPAY_SERIAL,
     // The sandbox's own published test keys (TEST ONLY): the merchant's public half, "WeChat Pay's" private half.
     merchantPublicKey:
       process.env.SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY ?? SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
-    publicKeyId: config.WECHATPAY_PUBLIC_KEY_ID,
+    publicKeyId: config.WECHATPAY_PUBLIC_KEY_ID ?? SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
     platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
-    apiV3Key: config.WECHATPAY_APIV3_KEY,
+    apiV3Key: config.WECHATPAY_APIV3_KEY ?? SANDBOX_WECHATPAY_APIV3_KEY,
     log,
     notifyTimeScale: scale,
   });

@@ -8,6 +8,7 @@ import {
   createLogger,
   createRedis,
   redisTarget,
+  reportUnservedChannels,
   createRegistry,
   openDataSource,
   OutboxRelay,
@@ -45,8 +46,10 @@ export async function createGateway(
   const registry = createRegistry('payment-gateway');
   const onOutcome = consumerMetrics(registry);
   // First: a channel or provider setting that is wrong stops the start before any connection opens.
-  const { providers, channels } = createProviders(config, registry, log);
+  const { providers, channels, served } = createProviders(config, registry, log);
   const dataSource: DataSource = await openDataSource(config.DATABASE_URL);
+  // Money waiting on a channel no provider here serves: named at start (issue 27.3).
+  await reportUnservedChannels(dataSource, [...served.keys()], log);
   const redis: Redis = createRedis(redisTarget(config));
   // Each new kind of Redis error once (a retry loop repeats the same one every attempt).
   let lastRedisError: string | undefined;
@@ -72,6 +75,7 @@ export async function createGateway(
     lock: new RedisLock(redis, config.TOPOLOGY_PREFIX),
     finalStatus: new FinalStatusCache(redis, config.TOPOLOGY_PREFIX),
     channels,
+    servedChannels: served,
     notifyRoutes: new Map(
       providers.flatMap((provider) => provider.notifyRoutes.map((route) => [route, provider])),
     ),

@@ -19,7 +19,14 @@ export interface GatewayDeps {
   repository: PaymentRepository;
   lock: RedisLock;
   finalStatus: FinalStatusCache;
+  /** What new payments may use (CHANNELS). */
   channels: Map<string, PaymentChannel>;
+  /**
+   * Every channel a provider here serves, offered or not: notifications, closes and other-channel
+   * closes of attempts already made use these (a channel dropped from CHANNELS keeps its money
+   * served while its settings are there: issue 27.3).
+   */
+  servedChannels: Map<string, PaymentChannel>;
   /** The provider that verifies each `/v1/notify/<route>`. */
   notifyRoutes: Map<string, PaymentProvider>;
   relay: OutboxRelay;

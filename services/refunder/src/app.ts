@@ -11,6 +11,7 @@ import {
   parseAnyEvent,
   parseEvent,
   readinessOf,
+  reportUnservedChannels,
   startOpsServer,
   topologyFor,
   type Config,
@@ -48,6 +49,8 @@ export async function createRefunder(
   const channels = createChannels(config, registry, log);
   const onOutcome = consumerMetrics(registry);
   const dataSource = await openDataSource(config.DATABASE_URL);
+  // Money waiting on a channel no provider here serves: named at start, its messages delayed (issue 27.3).
+  await reportUnservedChannels(dataSource, [...channels.keys()], log);
   const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
   const relay = new OutboxRelay(dataSource, broker, log);
   const deps: RefunderDeps = {

@@ -62,11 +62,11 @@ export function optionalSecret() {
  * PEM key text: literal `\n` (one-line environment values) become newlines; `<NAME>_FILE` may name
  * a file holding it instead. Whether the key parses is checked by the provider that uses it.
  */
-export function keyText(fallback: string, options: { secret: boolean }) {
+export function keyText(options: { secret: boolean }) {
   return z
     .string()
     .min(1)
-    .default(fallback)
     .transform((text) => text.replace(/\\n/g, '\n').trim())
+    .optional()
     .register(fieldMeta, { secret: options.secret, file: true });
 }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { alipaySettings } from '../channels/alipay/settings';
-import { stripeSettings } from '../channels/stripe/settings';
-import { wechatpaySettings } from '../channels/wechatpay/settings';
+import { alipaySection, alipaySettings } from '../channels/alipay/settings';
+import { pspSection, pspSettings } from '../channels/sandbox/settings';
+import { stripeSection, stripeSettings } from '../channels/stripe/settings';
+import { wechatpaySection, wechatpaySettings } from '../channels/wechatpay/settings';
+import { configuredChannels, providerSectionProblems, type ProviderSection } from './provider-section';
 import {
   commaList,
   fieldMeta,
@@ -17,6 +19,15 @@ import {
 
 export * from './durations';
 export * from './fields';
+export * from './provider-section';
+
+/** Every provider's section, in the order CHANNELS' default lists their channels. */
+export const PROVIDER_SECTIONS: readonly ProviderSection[] = [
+  pspSection,
+  alipaySection,
+  wechatpaySection,
+  stripeSection,
+];
 
 /** Every variable of CONTRACT 2, with its default. Parsed once at start by `loadConfig`. */
 export const configSchema = z.object({
@@ -58,13 +69,17 @@ export const configSchema = z.object({
   GATEWAY_PORT: port(8080),
   GATEWAY_PUBLIC_URL: url('http://127.0.0.1:8080'),
   API_KEYS: commaList('sk_test_local', 'needs at least one key').register(fieldMeta, { secret: true }),
-  /** The channels this deployment takes (CONTRACT 9); each must be one a provider of ours serves. */
-  CHANNELS: commaList(
-    'sandbox-wallet,sandbox-qr,sandbox-voucher,alipay-qr,alipay-page,wechat-native,stripe-card,stripe-boleto',
-    'needs at least one channel',
-  ),
-  PSP_BASE_URL: url('http://127.0.0.1:8090'),
-  PSP_SECRET: secret('psp_test_secret'),
+  /**
+   * The channels this deployment offers for new payments (CONTRACT 9); each must be one a provider
+   * of ours serves. Unset: the channels of every provider whose settings are given (issue 27.1).
+   */
+  CHANNELS: commaList('', 'needs at least one channel').optional(),
+  /**
+   * Addition: hosts (besides loopback) that are local sandboxes, where a sandbox's published keys
+   * are accepted (docker-compose's sandbox containers). Nowhere else.
+   */
+  SANDBOX_HOSTS: commaList('', '').optional(),
+  ...pspSettings,
   SANDBOX_PSP_PORT: port(8090),
   ORDER_SERVICE_URL: url('http://127.0.0.1:8070'),
   ORDER_SERVICE_SECRET: secret('order_test_secret'),
@@ -97,7 +112,10 @@ export const configSchema = z.object({
   ...stripeSettings,
 });
 
-export type Config = z.infer<typeof configSchema>;
+type ParsedConfig = z.infer<typeof configSchema>;
+
+/** The parsed configuration; `CHANNELS` is what the deployment offers (given, or every configured provider's). */
+export type Config = Omit<ParsedConfig, 'CHANNELS'> & { CHANNELS: string[] };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -125,9 +143,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (unreadable.length > 0) throw new ConfigError(`invalid configuration: ${unreadable.join('; ')}`);
   if (env.TOPOLOGY_PREFIX !== undefined) known.TOPOLOGY_PREFIX = env.TOPOLOGY_PREFIX;
   const parsed = configSchema.safeParse(known);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const values = parsed.data as Record<string, unknown>;
+  const problems = providerSectionProblems(
+    PROVIDER_SECTIONS,
+    values,
+    parsed.data.CHANNELS,
+    (parsed.data.SANDBOX_HOSTS ?? []).map((host) => host.toLowerCase()),
+  );
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  return {
+    ...parsed.data,
+    CHANNELS: parsed.data.CHANNELS ?? configuredChannels(PROVIDER_SECTIONS, values),
+  };
 }
 
 /** The variables whose schema calls them secret: the logger redacts them wherever they appear. */
@@ -211,4 +242,24 @@ export function databaseOptions(databaseUrl: string) {
     password: decodeURIComponent(url.password),
     database: url.pathname.slice(1),
   };
+}
+
+/** `T` with the settings `K` known to be given. */
+export type Given<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+
+/**
+ * The named settings, each one given, else a `ConfigError` naming those missing: how a provider
+ * reads its section (loadConfig has checked it already for the providers a deployment uses).
+ */
+export function requireSettings<T extends object, K extends keyof T & string>(
+  config: T,
+  names: readonly K[],
+  provider: string,
+): Given<T, K> {
+  const missing = names.filter((name) => config[name] === undefined || config[name] === null);
+  if (missing.length > 0)
+    throw new ConfigError(
+      `invalid configuration: ${missing.map((name) => `${name}: required by ${provider}`).join('; ')}`,
+    );
+  return config as Given<T, K>;
 }

@@ -6,3 +6,4 @@ export { connectInUtc, pinPoolToUtc, UTC_SESSION_SQL } from './utc-session';
 export * from './outbox';
 export * from './refunds';
 export { MIGRATIONS } from './migrations';
+export * from './unserved-channels';

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { SANDBOX_WECHATPAY_APIV3_KEY } from '../channels/wechatpay/test-keys';
+import { SANDBOX_WECHATPAY_APIV3_KEY } from '../../../../sandbox/wechatpay/src/keys';
+import { sandboxProvidersEnv } from '../../../../scripts/lib/sandbox-env';
 import { loadConfig } from '../config';
 import { createLogger, messageLogger, redactUrlCredentials } from './index';
 
@@ -48,6 +49,7 @@ describe('log redaction', () => {
   it('redacts every configuration field its schema calls secret, and only those', () => {
     const { log, text } = capture();
     const config = loadConfig({
+      ...sandboxProvidersEnv(),
       API_KEYS: 'sk_live_abc',
       PSP_SECRET: 'psp-s3cret',
       ORDER_SERVICE_SECRET: 'o-s3cret',

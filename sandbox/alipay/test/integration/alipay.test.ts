@@ -14,10 +14,9 @@ import {
   NotifyRejectedError,
   payActionTarget,
   providerKit,
-  SANDBOX_ALIPAY_PRIVATE_KEY,
-  SANDBOX_APP_PUBLIC_KEY,
   type CreateTradeRequest,
 } from '@payments/common';
+import { SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY, sandboxAlipayEnv } from '../../src/keys';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { buildAlipaySandbox } from '../../src/server';
 import { signV2 } from '../../src/signing';
@@ -62,7 +61,7 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
   let sequence = 0;
 
   const makeProvider = (env: Record<string, string> = {}) => {
-    const config = loadConfig({ ALIPAY_ENDPOINT: base, BREAKER_TIMEOUT: '2s', ...env });
+    const config = loadConfig({ ...sandboxAlipayEnv(base), BREAKER_TIMEOUT: '2s', ...env });
     return new AlipayProvider(
       config,
       providerKit(

@@ -17,12 +17,11 @@ import {
   NotifyRejectedError,
   payActionTarget,
   providerKit,
-  SANDBOX_STRIPE_SECRET_KEY,
-  SANDBOX_STRIPE_WEBHOOK_SECRET,
   sessionExpiresAt,
   StripeProvider,
   type CreateTradeRequest,
 } from '@payments/common';
+import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { boletoVoucherExpiresAt } from '../../src/boleto-expiry';
 import { parseForm } from '../../src/form';
@@ -80,7 +79,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
   const replies: { url: string; status: number; replayed: boolean }[] = [];
 
   const makeProvider = (env: Record<string, string> = {}) => {
-    const config = loadConfig({ STRIPE_API_BASE: base, BREAKER_TIMEOUT: '2s', ...env });
+    const config = loadConfig({ ...sandboxStripeEnv(base), BREAKER_TIMEOUT: '2s', ...env });
     return new StripeProvider(
       config,
       providerKit(

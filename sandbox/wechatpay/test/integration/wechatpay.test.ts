@@ -18,6 +18,10 @@ import {
   NotifyRejectedError,
   payActionTarget,
   providerKit,
+  WechatpayProvider,
+  type CreateTradeRequest,
+} from '@payments/common';
+import {
   SANDBOX_WECHATPAY_APIV3_KEY,
   SANDBOX_WECHATPAY_APPID,
   SANDBOX_WECHATPAY_MCHID,
@@ -27,9 +31,8 @@ import {
   SANDBOX_WECHATPAY_PUBLIC_KEY,
   SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
   SANDBOX_WECHATPAY_SERIAL,
-  WechatpayProvider,
-  type CreateTradeRequest,
-} from '@payments/common';
+  sandboxWechatpayEnv,
+} from '../../src/keys';
 import { eventually, sleep } from '@payments/common/src/testing';
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import {
@@ -92,7 +95,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
   /** A provider of the configuration `env` gives (and `platformCerts`: a merchant migrating from certificates). */
   const makeProvider = (env: Record<string, string> = {}, platformCerts?: Record<string, string>) => {
     const config = {
-      ...loadConfig({ WECHATPAY_BASE_URL: `${base}/`, BREAKER_TIMEOUT: '2s', ...env }),
+      ...loadConfig({ ...sandboxWechatpayEnv(`${base}/`), BREAKER_TIMEOUT: '2s', ...env }),
       ...(platformCerts ? { WECHATPAY_PLATFORM_CERTS: platformCerts } : {}),
     };
     return new WechatpayProvider(

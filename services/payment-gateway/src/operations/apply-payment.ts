@@ -210,7 +210,7 @@ async function applyLocked(
 
 /** DESIGN rule 2: close the other channel's attempt first; a voucher or a failing close lets us go on. */
 async function closeOtherChannel(deps: GatewayDeps, other: AttemptRow): Promise<void> {
-  const channel = deps.channels.get(other.channel);
+  const channel = deps.servedChannels.get(other.channel);
   if (!channel) return;
   const channelOrderNo = other.channel_order_no;
   try {

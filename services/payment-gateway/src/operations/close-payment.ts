@@ -22,7 +22,7 @@ export async function closePayment(deps: GatewayDeps, merchantOrderNo: string) {
       await deps.finalStatus.remember(merchantOrderNo, 'CLOSED');
       deps.relay.kick();
       for (const attempt of await deps.repository.attemptsOf(payOrder.id)) {
-        const channel = deps.channels.get(attempt.channel);
+        const channel = deps.servedChannels.get(attempt.channel);
         if (attempt.status !== 'PAYING' || !channel) continue;
         try {
           deps.metrics.observeSettlement((await closeAndSettle(deps.dataSource, channel, attempt)).result);

@@ -225,7 +225,7 @@ async function settleNotification(
   };
   const attempt = await deps.repository.findAttempt(channelOrderNo);
   if (!attempt) return refuse(404, 'UNKNOWN_ATTEMPT', `no attempt ${channelOrderNo}`);
-  if (deps.channels.get(attempt.channel)?.notifyRoute !== route)
+  if (deps.servedChannels.get(attempt.channel)?.notifyRoute !== route)
     return refuse(400, 'CHANNEL_MISMATCH', `attempt ${channelOrderNo} belongs to ${attempt.channel}`);
   if (
     outcome.providerTradeNo &&

@@ -69,7 +69,12 @@ export async function onChannelOrderCreated(
   }
   const channel = deps.channels.get(attempt.channel);
   if (!channel)
-    throw new PermanentError(`unknown channel ${attempt.channel}`);
+    return waitForUnservedChannel(
+      delivery.log,
+      attempt.channel,
+      { channelOrderNo },
+      deps.config.RETRY_SCHEDULE,
+    );
 
   const now = new Date();
   const expired = now.getTime() >= new Date(attempt.expire_at).getTime();

@@ -9,6 +9,7 @@ import {
   type EventEnvelope,
   type HandlerResult,
   type ProviderRefundStatus,
+  waitForUnservedChannel,
 } from '@payments/common';
 import type { RefunderDeps } from '../deps';
 import { refundProblem } from '../domain/refund-rules';
@@ -43,8 +44,14 @@ export async function onRefundRequested(
 
   const attempt = await deps.refunds.findAttempt(refund.channel_order_no);
   const channel = attempt && deps.channels.get(attempt.channel);
-  if (!attempt || !channel)
-    throw new PermanentError(`refund ${refund.refund_no}: attempt or channel unknown`);
+  if (!attempt) throw new PermanentError(`refund ${refund.refund_no}: attempt unknown`);
+  if (!channel)
+    return waitForUnservedChannel(
+      delivery.log,
+      attempt.channel,
+      { refundNo: refund.refund_no },
+      deps.config.RETRY_SCHEDULE,
+    );
 
   /** MANUAL_REQUIRED with what a person must do, its event, an alert; once. */
   const oweByHand = async (why: string): Promise<void> => {

@@ -20,7 +20,9 @@ import type {
 import type { AlipayAnswer, AlipayClient } from './client';
 import { ALIPAY_CURRENCY, alipayTradeOutcome, alipayTradeStatus, meaningOfAlipayError } from './status';
 
-export const ALIPAY_CHANNELS = ['alipay-qr', 'alipay-page'] as const;
+import { ALIPAY_CHANNELS } from './settings';
+
+export { ALIPAY_CHANNELS };
 export type AlipayChannelName = (typeof ALIPAY_CHANNELS)[number];
 
 const precreateAnswer = z.object({ out_trade_no: z.string(), qr_code: z.string().min(1) });

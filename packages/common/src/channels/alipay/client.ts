@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import type CircuitBreaker from 'opossum';
-import { ConfigError, type Config } from '../../config';
+import { ConfigError, requireSettings, type Config } from '../../config';
 import { breakerFailure, ChannelUnavailableError } from '../errors';
 import type { ProviderKit } from '../registry-kit';
 import { chinaDateTime } from '../china-time';
@@ -54,7 +54,12 @@ export class AlipayClient {
   private readonly sdk: AlipaySdk;
   private readonly breaker: CircuitBreaker<[string, object], AlipayAnswer>;
 
-  constructor(settings: Settings, kit: ProviderKit) {
+  constructor(given: Settings, kit: ProviderKit) {
+    const settings = requireSettings(
+      given,
+      ['ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_ENDPOINT'],
+      'alipay',
+    );
     const keyType = privateKeyType(settings.ALIPAY_PRIVATE_KEY);
     checkPublicKey(settings.ALIPAY_PUBLIC_KEY);
     this.appId = settings.ALIPAY_APP_ID;

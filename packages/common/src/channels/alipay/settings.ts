@@ -1,20 +1,38 @@
-/** Alipay's configuration section (CONTRACT 9); its defaults are the local sandbox's. */
+/**
+ * Alipay's configuration section (CONTRACT 9). No defaults: a deployment gives every setting, and
+ * the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/alipay).
+ */
 import { z } from 'zod';
-import { keyText, port, url } from '../../config/fields';
-import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PUBLIC_KEY, SANDBOX_APP_PRIVATE_KEY } from './test-keys';
+import { keyText, port } from '../../config/fields';
+import type { ProviderSection } from '../../config/provider-section';
+
+export const ALIPAY_CHANNELS = ['alipay-qr', 'alipay-page'] as const;
 
 export const alipaySettings = {
   ALIPAY_APP_ID: z
     .string()
     .regex(/^\d{16}$/, 'must be the 16-digit app id Alipay gave the app')
-    .default(SANDBOX_ALIPAY_APP_ID),
+    .optional(),
   /** The app's RSA2 private key, PKCS#8 or PKCS#1 PEM. */
-  ALIPAY_PRIVATE_KEY: keyText(SANDBOX_APP_PRIVATE_KEY, { secret: true }),
+  ALIPAY_PRIVATE_KEY: keyText({ secret: true }),
   /** Alipay's public key (SPKI PEM), not the app's. */
-  ALIPAY_PUBLIC_KEY: keyText(SANDBOX_ALIPAY_PUBLIC_KEY, { secret: false }),
+  ALIPAY_PUBLIC_KEY: keyText({ secret: false }),
   /** Base of the v3 API: production `https://openapi.alipay.com`. */
-  ALIPAY_ENDPOINT: url('http://127.0.0.1:8091'),
+  ALIPAY_ENDPOINT: z.url().optional(),
   /** Page pay's gateway; default `${ALIPAY_ENDPOINT}/gateway.do`. */
   ALIPAY_GATEWAY: z.url().optional(),
   SANDBOX_ALIPAY_PORT: port(8091),
+};
+
+export const alipaySection: ProviderSection = {
+  provider: 'alipay',
+  channels: ALIPAY_CHANNELS,
+  required: ['ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_ENDPOINT'],
+  endpoints: ['ALIPAY_ENDPOINT', 'ALIPAY_GATEWAY'],
+  keys: ['ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY'],
+  // The sandbox's app key pair and its "Alipay" key pair (sandbox/alipay/src/keys.ts).
+  publishedKeys: [
+    'c06965dc4c4d61c36ce92f3cff887676eea89e3495ac8b7482fe0fd10ceab35d',
+    'c19a7370c9527103cae1012026f9b5526698d36555056370e4a28d69428158fa',
+  ],
 };

@@ -1,4 +1,4 @@
-import type { Config } from '../../config';
+import { requireSettings, type Config, type Given } from '../../config';
 import { verifySignature } from '../../http/signature';
 import {
   NotifyRejectedError,
@@ -11,7 +11,9 @@ import {
 import type { ProviderKit } from '../registry-kit';
 import { SandboxChannel, sandboxNotifySchema, sandboxOutcome, sandboxProviderCall } from './channel';
 
-export const SANDBOX_CHANNELS = ['sandbox-wallet', 'sandbox-qr', 'sandbox-voucher'] as const;
+import { SANDBOX_CHANNELS } from './settings';
+
+export { SANDBOX_CHANNELS };
 
 /** Its notifications are signed in CONTRACT 5's format under this header, keyed by PSP_SECRET. */
 const SIGNATURE_HEADER = 'x-sandbox-signature';
@@ -23,12 +25,15 @@ export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
   readonly channels: SandboxChannel[];
   readonly notifyRoutes: readonly string[];
+  private readonly config: Given<Pick<Config, 'PSP_BASE_URL' | 'PSP_SECRET'>, 'PSP_BASE_URL' | 'PSP_SECRET'>;
 
   constructor(
-    private readonly config: Pick<Config, 'PSP_BASE_URL' | 'PSP_SECRET'>,
+    given: Pick<Config, 'PSP_BASE_URL' | 'PSP_SECRET'>,
     kit: ProviderKit,
     channelNames: readonly string[],
   ) {
+    const config = requireSettings(given, ['PSP_BASE_URL', 'PSP_SECRET'], 'the sandbox PSP');
+    this.config = config;
     // The HTTP call is aborted when the breaker stops waiting for it, so no request outlives the
     // breaker's answer by long; what a timed-out call may still have done is the caller's to handle.
     const breaker = kit.breaker(

@@ -28,7 +28,9 @@ import {
   type StripeSessionFacts,
 } from './status';
 
-export const STRIPE_CHANNELS = ['stripe-card', 'stripe-boleto'] as const;
+import { STRIPE_CHANNELS } from './settings';
+
+export { STRIPE_CHANNELS };
 export type StripeChannelName = (typeof STRIPE_CHANNELS)[number];
 
 /** Stripe keeps a Checkout Session open at least 30 minutes and at most 24 hours. */

@@ -7,7 +7,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type CircuitBreaker from 'opossum';
 import Stripe from 'stripe';
-import type { Config } from '../../config';
+import { requireSettings, type Config } from '../../config';
 import { breakerFailure, ChannelUnavailableError } from '../errors';
 import type { ProviderKit } from '../registry-kit';
 import { meaningOfStripeError, type StripeErrorMeaning } from './status';
@@ -40,7 +40,12 @@ export class StripeClient {
   private readonly webhookSecret: string;
   private readonly breaker: CircuitBreaker<[string, (sdk: Stripe) => Promise<unknown>], Sent>;
 
-  constructor(settings: Settings, kit: ProviderKit) {
+  constructor(given: Settings, kit: ProviderKit) {
+    const settings = requireSettings(
+      given,
+      ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_BASE'],
+      'stripe',
+    );
     const base = new URL(settings.STRIPE_API_BASE);
     const https = base.protocol === 'https:';
     this.webhookSecret = settings.STRIPE_WEBHOOK_SECRET;

@@ -29,7 +29,9 @@ import {
   type WechatRefundStatus,
 } from './status';
 
-export const WECHATPAY_CHANNELS = ['wechat-native'] as const;
+import { WECHATPAY_CHANNELS } from './settings';
+
+export { WECHATPAY_CHANNELS };
 
 const nativeAnswer = z.object({ code_url: z.string().min(1) });
 const refundAnswer = z.object({

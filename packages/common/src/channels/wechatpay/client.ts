@@ -15,7 +15,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type CircuitBreaker from 'opossum';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
-import { ConfigError, type Config } from '../../config';
+import { ConfigError, requireSettings, type Config } from '../../config';
 import { breakerFailure, ChannelUnavailableError } from '../errors';
 import type { ProviderKit } from '../registry-kit';
 import { meaningOfWechatError } from './status';
@@ -154,7 +154,21 @@ export class WechatpayClient {
   private readonly apiV3Key: Buffer;
   private readonly breaker: CircuitBreaker<[WechatCall], WechatAnswer>;
 
-  constructor(settings: Settings, kit: ProviderKit) {
+  constructor(given: Settings, kit: ProviderKit) {
+    const settings = requireSettings(
+      given,
+      [
+        'WECHATPAY_MCHID',
+        'WECHATPAY_APPID',
+        'WECHATPAY_SERIAL',
+        'WECHATPAY_PRIVATE_KEY',
+        'WECHATPAY_PUBLIC_KEY_ID',
+        'WECHATPAY_PUBLIC_KEY',
+        'WECHATPAY_APIV3_KEY',
+        'WECHATPAY_BASE_URL',
+      ],
+      'wechatpay',
+    );
     this.mchid = settings.WECHATPAY_MCHID;
     this.appid = settings.WECHATPAY_APPID;
     this.publicKeyId = settings.WECHATPAY_PUBLIC_KEY_ID;

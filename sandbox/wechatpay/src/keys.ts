@@ -1,9 +1,9 @@
 /**
  * TEST ONLY. These RSA key pairs and the APIv3 key are published with the source: only our local
- * WeChat Pay sandbox (`sandbox/wechatpay`) accepts them, and they are the defaults of the
- * `WECHATPAY_*` settings so that `npm run up`, the demo and the tests work with no account.
- * Never use them against WeChat Pay: set your merchant key, WeChat Pay's public key and your
- * APIv3 key instead (README, "Taking real money").
+ * WeChat Pay sandbox accepts them. The configuration has no defaults: `npm run up`, the demo,
+ * docker-compose and the tests give them (`sandboxWechatpayEnv`), and the gateway refuses them for
+ * a WECHATPAY_BASE_URL that is not a local sandbox. Never use them against WeChat Pay (README,
+ * "Taking real money").
  */
 
 /** The sandbox's merchant id (real ones are 10 digits), app id and merchant certificate serial. */
@@ -98,3 +98,17 @@ GQIDAQAB
 
 /** TEST ONLY: the APIv3 key notifications are encrypted with (32 bytes). */
 export const SANDBOX_WECHATPAY_APIV3_KEY = '597bf70fec87d56850368c91cf8c196a';
+
+/** The settings that point the gateway's WeChat Pay provider at this sandbox (`npm run up`, tests, bench). */
+export function sandboxWechatpayEnv(baseUrl: string): Record<string, string> {
+  return {
+    WECHATPAY_MCHID: SANDBOX_WECHATPAY_MCHID,
+    WECHATPAY_APPID: SANDBOX_WECHATPAY_APPID,
+    WECHATPAY_SERIAL: SANDBOX_WECHATPAY_SERIAL,
+    WECHATPAY_PRIVATE_KEY: SANDBOX_WECHATPAY_MERCHANT_PRIVATE_KEY,
+    WECHATPAY_PUBLIC_KEY_ID: SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
+    WECHATPAY_PUBLIC_KEY: SANDBOX_WECHATPAY_PUBLIC_KEY,
+    WECHATPAY_APIV3_KEY: SANDBOX_WECHATPAY_APIV3_KEY,
+    WECHATPAY_BASE_URL: baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`,
+  };
+}

@@ -1,9 +1,8 @@
 /**
  * TEST ONLY. These RSA key pairs are published with the source: only our local Alipay sandbox
- * (`sandbox/alipay`) accepts them, and they are the defaults of `ALIPAY_PRIVATE_KEY` and
- * `ALIPAY_PUBLIC_KEY` so that `npm run up`, the demo and the tests work with no account. Never
- * use them against Alipay: set your app's own private key and Alipay's public key instead
- * (README, "Taking real money").
+ * accepts them. The configuration has no defaults: `npm run up`, the demo, docker-compose and the
+ * tests give them (`sandboxAlipayEnv`), and the gateway refuses them for an ALIPAY_ENDPOINT that is
+ * not a local sandbox. Never use them against Alipay (README, "Taking real money").
  */
 
 /** The sandbox's app id (real ones are 16 digits too). */
@@ -90,3 +89,13 @@ OLgvLIi3rsxxvx4nGjiGyM7JiC/ZjUuE6h0vffolDxfSoIakbYICVhl173qeOv+G
 ancdsnKvM0Yf1lrSFWxi9e/XJSvpBv+Uvdl867YXP/3b+9geDrVU55QoLvKzVwAV
 YwIDAQAB
 -----END PUBLIC KEY-----`;
+
+/** The settings that point the gateway's Alipay provider at this sandbox (`npm run up`, tests, bench). */
+export function sandboxAlipayEnv(endpoint: string): Record<string, string> {
+  return {
+    ALIPAY_APP_ID: SANDBOX_ALIPAY_APP_ID,
+    ALIPAY_PRIVATE_KEY: SANDBOX_APP_PRIVATE_KEY,
+    ALIPAY_PUBLIC_KEY: SANDBOX_ALIPAY_PUBLIC_KEY,
+    ALIPAY_ENDPOINT: endpoint,
+  };
+}
