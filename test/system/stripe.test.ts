@@ -156,6 +156,31 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
     const refund = await sdk.refunds.create({ payment_intent: paid.payment_intent as string });
     const refunded = event('refund.updated', refund);
     expect(await webhook(refunded, signature(refunded))).toBe(200);
+
+    // A session made elsewhere under one of our attempt numbers is not that attempt's session.
+    const no = orderNo('st-foreign');
+    const ours = (await api(url, 'POST', '/v1/payments', cardOrder(no))).body.attempt;
+    const ourSession = (await payment(no)).attempts[0].providerTradeNo;
+    expect(ourSession).toMatch(/^cs_test_/);
+    const borrowed = await sdk.checkout.sessions.create({
+      mode: 'payment',
+      allowed_payment_method_types: ['card'],
+      line_items: [
+        { quantity: 1, price_data: { currency: 'usd', unit_amount: 1999, product_data: { name: 'Mug' } } },
+      ],
+      success_url: 'https://other.example/done',
+      client_reference_id: ours.channelOrderNo,
+      metadata: { channelOrderNo: ours.channelOrderNo },
+    });
+    expect((await fetch(`${borrowed.url}/card`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+    const foreign = event('checkout.session.completed', await sdk.checkout.sessions.retrieve(borrowed.id));
+    expect(await webhook(foreign, signature(foreign))).toBe(200);
+    await sleep(300);
+    expect((await payment(no)).attempts[0]).toMatchObject({
+      status: 'PAYING',
+      providerTradeNo: ourSession,
+    });
+    expect((await payment(no)).status).toBe('PAYING');
   });
 
   it("the session (kept open 30 minutes by Stripe) is expired by us at the order's expiry: paying it then is refused", async () => {
@@ -186,7 +211,7 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
     await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
   });
 
-  it("Paulo's case: a Boleto voucher, the order paid by card, the voucher paid later: owed by hand, clean once settled", async () => {
+  it("Paulo's case: a Boleto voucher, the order paid by card, the voucher paid later: the voucher is kept, the card refunded through Stripe, nothing owed by hand", async () => {
     const no = orderNo('st-paulo');
     const voucher = await api(url, 'POST', '/v1/payments', boletoOrder(no));
     expect(voucher.status).toBe(201);
@@ -199,9 +224,47 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
       cardOrder(no, { amount: 15000, currency: 'BRL' }),
     );
     expect(cardApply.status).toBe(201);
-    expect(await stack.pay(cardApply.body.attempt.channelOrderNo, 'stripe')).toBe(200);
+    const card = cardApply.body.attempt.channelOrderNo;
+    expect(await stack.pay(card, 'stripe')).toBe(200);
     await eventually('paid by card', async () => (await payment(no)).status === 'PAID');
-    // Market day: he pays the voucher too.
+    await eventually('shop told', async () => (await stack.merchantOrder(no))?.status === 'PAID');
+    // Market day: he pays the voucher too. A Boleto cannot be refunded; the card can: the voucher
+    // is kept and the card's charge given back through Stripe.
+    expect(await stack.pay(voucher.body.attempt.channelOrderNo, 'stripe')).toBe(200);
+    await eventually(
+      'the card refunded at Stripe',
+      async () =>
+        (await stack.ledger(no, 'stripe')).refunds.some(
+          (refund) => refund.channelOrderNo === card && refund.status === 'SUCCESS',
+        ),
+      20_000,
+    );
+    const view = await payment(no);
+    expect(view.status).toBe('PAID');
+    expect(view.paidChannelOrderNo).toBe(voucher.body.attempt.channelOrderNo);
+    expect(view.refunds).toEqual([
+      expect.objectContaining({
+        channelOrderNo: card,
+        amount: 15000,
+        reason: 'DUPLICATE_PAYMENT',
+        status: 'SUCCESS',
+      }),
+    ]);
+    expect(stack.eventsOf('payment.kept_changed', no).map((event) => event.body.data)).toEqual([
+      expect.objectContaining({ merchantOrderNo: no, from: card, to: voucher.body.attempt.channelOrderNo }),
+    ]);
+    // The shop holds one payment of the order's amount, told once; nobody owes anything by hand.
+    expect((await stack.merchantOrder(no))?.distinctEvents).toBe(1);
+    expect((await payctl('refund', 'list', '--manual')).stdout).not.toContain(no);
+    await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
+    expect((await payctl('payment', no)).stdout).toMatch(/kept instead/);
+  });
+
+  it('a voucher paid after its order closed has nothing refundable in its place: owed by hand, clean once settled', async () => {
+    const no = orderNo('st-owed');
+    const voucher = await api(url, 'POST', '/v1/payments', boletoOrder(no));
+    expect(await control(voucher.body.attempt.channelOrderNo, 'voucher')).toBe(200);
+    expect((await api(url, 'POST', `/v1/payments/${no}/close`)).body.status).toBe('CLOSED');
     expect(await stack.pay(voucher.body.attempt.channelOrderNo, 'stripe')).toBe(200);
     const owed = await eventually(
       'a refund owed by hand',
@@ -220,9 +283,10 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
     expect((await checkOrder(endpoints, no)).map((violation) => violation.problem)).toEqual(
       expect.arrayContaining([expect.stringMatching(/owes 15000 by hand/)]),
     );
+    expect(stack.eventsOf('refund.manual_required', no)).toHaveLength(1);
     const listed = await payctl('refund', 'list', '--manual');
     expect(listed.stdout).toContain(owed.refundNo);
-    // The merchant pays Paulo back by bank transfer and records it.
+    // The merchant pays the shopper back by bank transfer and records it.
     expect(
       (await payctl('refund', 'settle-manually', owed.refundNo, '--by', 'ana', '--reference', 'PIX E2E-123'))
         .code,
@@ -235,7 +299,6 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
       status: 'SUCCESS',
       settledManually: { by: 'ana', reference: 'PIX E2E-123' },
     });
-    expect(after.paidChannelOrderNo).toBe(cardApply.body.attempt.channelOrderNo);
     expect(await checkOrder(endpoints, no)).toEqual([]);
     expect((await payctl('payment', no)).stdout).toMatch(/refund settled manually.*ana.*PIX E2E-123/);
   });
@@ -254,6 +317,37 @@ describe('Stripe through the pipeline (real servers, the stripe SDK against the 
     );
     await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
     expect((await payment(no)).status).toBe('CLOSED');
+  });
+
+  it('a create whose answer Stripe lost: the poller sends the same create, learns its session and closes it, not waiting for expiry (issue 26.6)', async () => {
+    const no = orderNo('st-lost');
+    const stripeFaults = (method: string, body?: unknown) =>
+      fetch(`${stack.stripeUrl}/sandbox/stripe-faults`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    expect((await stripeFaults('PUT', { createAnswerLostRate: 1 })).status).toBe(200);
+    const applied = await api(url, 'POST', '/v1/payments', cardOrder(no));
+    expect([applied.status, applied.body.error?.code]).toEqual([502, 'CHANNEL_ERROR']);
+    expect((await stripeFaults('DELETE')).status).toBeLessThan(300);
+    // Stripe made the session; we never heard its id, and Stripe cannot be asked by our number.
+    expect((await stack.ledger(no, 'stripe')).trades).toHaveLength(1);
+    const ended = await eventually(
+      'the session learned and closed',
+      async () => {
+        const [attempt] = (await payment(no)).attempts;
+        return attempt?.status === 'CLOSED' ? attempt : undefined;
+      },
+      20_000,
+    );
+    expect(ended.providerTradeNo).toMatch(/^cs_test_/);
+    // The replay made no second session, and the one there is can no longer be paid.
+    const [trade] = (await stack.ledger(no, 'stripe')).trades;
+    expect((await stack.ledger(no, 'stripe')).trades).toHaveLength(1);
+    expect(trade!.status).not.toBe('WAITING');
+    expect(await stack.pay(ended.channelOrderNo, 'stripe')).not.toBe(200);
+    await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
   });
 
   it("Stripe down opens Stripe's breaker only: the others keep working", async () => {

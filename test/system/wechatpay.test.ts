@@ -261,6 +261,29 @@ describe('WeChat Pay through the pipeline (real servers, wechatpay-axios-plugin 
     await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
   });
 
+  it('"apply again" after an unknown create sends the create as first asked: the same order, never OUT_TRADE_NO_USED (issue 26.5)', async () => {
+    const no = orderNo('wx-again');
+    // Slower than the gateway waits: WeChat Pay makes the order, our apply answers 502.
+    await stack.setFaults('wechatpay', { createLatencyMs: 2500 });
+    const first = await api(url, 'POST', '/v1/payments', wechatOrder(no, { subject: 'Blue teapot' }));
+    expect([first.status, first.body.error?.code]).toEqual([502, 'CHANNEL_ERROR']);
+    await eventually(
+      'the order made at WeChat Pay',
+      async () => (await stack.ledger(no, 'wechatpay')).trades.length === 1,
+    );
+    await stack.setFaults('wechatpay', undefined);
+    // The shop's retry describes the order differently; what WeChat Pay is sent is what it was sent first.
+    const again = await api(url, 'POST', '/v1/payments', wechatOrder(no, { subject: 'Blue teapot (gift)' }));
+    expect(again.status).toBe(201);
+    expect(again.body.attempt.payAction.type).toBe('qr');
+    const { trades } = await stack.ledger(no, 'wechatpay');
+    expect(trades).toHaveLength(1);
+    expect(trades[0]!.channelOrderNo).toBe(again.body.attempt.channelOrderNo);
+    expect(await stack.pay(again.body.attempt.channelOrderNo, 'wechatpay')).toBe(200);
+    await eventually('paid', async () => (await payment(no)).status === 'PAID');
+    await eventually('quiet and clean', async () => (await checkOrder(endpoints, no)).length === 0, 15_000);
+  });
+
   it('a currency WeChat Pay cannot take is refused before any provider call', async () => {
     const no = orderNo('wx-usd');
     const answer = await api(url, 'POST', '/v1/payments', wechatOrder(no, { currency: 'USD' }));
