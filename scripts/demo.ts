@@ -2,8 +2,9 @@
  * `npm run demo`: drives a realistic mix of orders through the public interfaces (double clicks,
  * channel switches, a voucher paid after a wallet, Alipay QR and a late-opened Alipay page, WeChat
  * Pay Native, the seeds' two-wallet case (WeChat Pay opened, Alipay paid, WeChat Pay paid too),
- * Stripe cards, Paulo's case (a Boleto voucher, the order paid by card, the voucher paid too: a
- * refund owed by hand, which the demo then settles as an operator would),
+ * Stripe cards, Paulo's case (a Boleto voucher, the order paid by card, the voucher paid too: the
+ * voucher, which Stripe cannot refund, is kept and the card refunded; a refund owed by hand only
+ * where nothing refundable can be given back instead, which the demo settles as an operator would),
  * dropped callbacks, an order cancelled and then paid, a 10-second order-service outage), then
  * reports what happened and checks the money invariants of CONTRACT 8 for every order, across
  * every sandbox's ledger. Exits non-zero if any fails.
@@ -252,7 +253,12 @@ async function main(): Promise<void> {
       const response = await fetch(`${endpoints.gatewayUrl}/v1/payments/${no}`, {
         headers: { authorization: `Bearer ${endpoints.apiKey}` },
       });
-      return (await response.json()) as { status: string; refunds: { status: string; amount: number }[] };
+      return (await response.json()) as {
+        status: string;
+        paidChannelOrderNo: string | null;
+        attempts: { channelOrderNo: string; channel: string }[];
+        refunds: { status: string; amount: number }[];
+      };
     }),
   );
   const refunds = views.flatMap((view) => view.refunds);
@@ -279,6 +285,14 @@ async function main(): Promise<void> {
   );
   say(
     `  refunds waiting for approval       ${refunds.filter((refund) => refund.status === 'PENDING_APPROVAL').length}`,
+  );
+  const keptVouchers = views.filter(
+    (view) =>
+      view.attempts.find((attempt) => attempt.channelOrderNo === view.paidChannelOrderNo)?.channel ===
+        'stripe-boleto' && view.refunds.some((refund) => refund.status === 'SUCCESS'),
+  );
+  say(
+    `  vouchers kept, card refunded       ${keptVouchers.length} (a Boleto paid after the card: kept, as Stripe cannot refund it)`,
   );
   say(
     `  refunds owed by hand (Boleto)      ${owedBefore.length} orders owing before the operator paid them back; ${settledByHand.length} settled manually (${settledByHand.reduce((sum, refund) => sum + refund.amount, 0)} minor units, e.g. ${settledByHand[0]?.refundNo ?? 'none'})`,
