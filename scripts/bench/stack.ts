@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import amqplib from 'amqplib';
 import type { FastifyInstance } from 'fastify';
-import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
+import { createTestEnv, type TestEnv } from '@payments/testkit';
 import { sandboxProvidersEnv } from '../lib/sandbox-env';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
 import { partArgs } from '../lib/processes';

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { eventually } from '@payments/common/src/testing';
+import { eventually } from '@payments/testkit';
 import { api, GatewayStack, orderNo } from '../support/stack';
 
 const SCREENSHOTS = join(__dirname, '..', '..', 'docs', 'cashier');

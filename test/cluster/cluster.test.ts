@@ -1,4 +1,4 @@
-import { sleep, eventually } from '@payments/common/src/testing';
+import { sleep, eventually } from '@payments/testkit';
 import { topologyFor } from '@payments/common';
 import { paymentOf } from '../../scripts/lib/invariants';
 import {

@@ -25,7 +25,7 @@ import {
   SANDBOX_WECHATPAY_SERIAL,
 } from '../../sandbox/wechatpay/src/keys';
 import { sandboxProvidersEnv } from '../../scripts/lib/sandbox-env';
-import { createTestEnv, type TestEnv } from '@payments/common/src/testing';
+import { createTestEnv, type TestEnv } from '@payments/testkit';
 import { buildPspServer } from '../../sandbox/psp/src/server';
 import { buildAlipaySandbox } from '../../sandbox/alipay/src/server';
 import { buildWechatpaySandbox } from '../../sandbox/wechatpay/src/server';

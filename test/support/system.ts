@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { HEADERS, listDlqs, peekDlq, topologyFor } from '@payments/common';
-import { eventually } from '@payments/common/src/testing';
+import { eventually } from '@payments/testkit';
 import {
   checkOrders,
   paymentOf,

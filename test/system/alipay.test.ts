@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PRIVATE_KEY } from '../../sandbox/alipay/src/keys';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { signV2 } from '../../sandbox/alipay/src/signing';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';
 import { payctl } from '../support/payctl';

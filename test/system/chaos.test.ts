@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { SystemStack } from '../support/system';
 
 /**

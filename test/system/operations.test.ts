@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { api, applyBody, freePort, orderNo, readQueueThroughManagementApi } from '../support/stack';
 import { payctl as runPayctl } from '../support/payctl';
 import { SystemStack } from '../support/system';

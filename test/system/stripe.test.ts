@@ -4,7 +4,7 @@
  */
 import Stripe from 'stripe';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from '../../sandbox/stripe/src/keys';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';
 import { payctl as runPayctl } from '../support/payctl';
 import { api, API_KEY, applyBody, freePort, GatewayStack, orderNo } from '../support/stack';

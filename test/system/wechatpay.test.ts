@@ -12,7 +12,7 @@ import {
   SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
   SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
 } from '../../sandbox/wechatpay/src/keys';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { encryptResource, signedHeaders } from '../../sandbox/wechatpay/src/signing';
 import { checkOrder, type Endpoints } from '../../scripts/lib/invariants';
 import { api, API_KEY, applyBody, freePort, GatewayStack, orderNo } from '../support/stack';

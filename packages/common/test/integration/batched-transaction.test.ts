@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { batchedTransaction, insertId, openDataSource, type DataSource, type Statement } from '../../src';
-import { createTestEnv, type TestEnv } from '../../src/testing';
+import { createTestEnv, type TestEnv } from '@payments/testkit';
 
 /** An outbox row, as any table would do: `event_id` is unique, so a repeat fails. */
 function outboxRow(eventId: string): Statement {

@@ -1,6 +1,6 @@
 import amqplib from 'amqplib';
 import { Broker, createLogger, topologyFor, UnroutableError } from '../../src';
-import { createTestEnv, eventually, type TestEnv } from '../../src/testing';
+import { createTestEnv, eventually, type TestEnv } from '@payments/testkit';
 
 const log = createLogger('test', 'silent');
 

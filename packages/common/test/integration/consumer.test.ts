@@ -9,7 +9,7 @@ import {
   TransientError,
   topologyFor,
 } from '../../src';
-import { createTestEnv, eventually, sleep, type TestEnv } from '../../src/testing';
+import { createTestEnv, eventually, sleep, type TestEnv } from '@payments/testkit';
 
 const log = createLogger('test', 'silent');
 const schema = z.object({ n: z.number() });

@@ -1,5 +1,5 @@
 import { createRedis, RedisLock, redisReady, DependencyUnavailableError } from '../../src';
-import { createTestEnv, sleep, type TestEnv } from '../../src/testing';
+import { createTestEnv, sleep, type TestEnv } from '@payments/testkit';
 import Redis from 'ioredis';
 
 describe('Redis lock (real Redis)', () => {

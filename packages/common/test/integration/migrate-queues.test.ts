@@ -1,6 +1,6 @@
 import amqplib from 'amqplib';
 import { Broker, createLogger, migrateQueues, queueDrift, Topology, topologyFor } from '../../src';
-import { createTestEnv, type TestEnv } from '../../src/testing';
+import { createTestEnv, type TestEnv } from '@payments/testkit';
 
 const log = createLogger('test', 'silent');
 

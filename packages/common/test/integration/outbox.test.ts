@@ -12,7 +12,7 @@ import {
   WRITER_PUBLISH_HOLD_MS,
   type DataSource,
 } from '../../src';
-import { createTestEnv, eventually, type TestEnv } from '../../src/testing';
+import { createTestEnv, eventually, type TestEnv } from '@payments/testkit';
 
 const log = createLogger('test', 'silent');
 

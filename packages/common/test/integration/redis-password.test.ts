@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type Redis from 'ioredis';
 import { createLogger, createRedis, loadConfig, redisReady, redisTarget } from '../../src';
-import { eventually } from '../../src/testing';
+import { eventually } from '@payments/testkit';
 
 const DATA_PASSWORD = 'data-n0de-pass';
 const SENTINEL_PASSWORD = 'sentinel-0wn-pass';

@@ -17,7 +17,7 @@ import {
   type CreateTradeRequest,
 } from '@payments/common';
 import { SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY, sandboxAlipayEnv } from '../../src/keys';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { buildAlipaySandbox } from '../../src/server';
 import { signV2 } from '../../src/signing';
 

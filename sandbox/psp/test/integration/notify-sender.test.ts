@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { createLogger, verifySignature } from '@payments/common';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { NotifySender } from '../../src/notify-sender';
 import { NotifyReceiver } from './receiver';
 

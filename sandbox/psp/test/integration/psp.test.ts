@@ -8,7 +8,7 @@ import {
   SandboxProvider,
   verifySignature,
 } from '@payments/common';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { buildPspServer } from '../../src/server';
 import { NotifyReceiver } from './receiver';
 

@@ -22,7 +22,7 @@ import {
   type CreateTradeRequest,
 } from '@payments/common';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { boletoVoucherExpiresAt } from '../../src/boleto-expiry';
 import { parseForm } from '../../src/form';
 import { buildStripeSandbox } from '../../src/server';

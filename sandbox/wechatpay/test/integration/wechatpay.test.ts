@@ -33,7 +33,7 @@ import {
   SANDBOX_WECHATPAY_SERIAL,
   sandboxWechatpayEnv,
 } from '../../src/keys';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import {
   SANDBOX_WECHATPAY_PLATFORM_CERT_PRIVATE_KEY,

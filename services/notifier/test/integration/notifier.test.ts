@@ -1,7 +1,7 @@
 import amqplib from 'amqplib';
 import { HEADERS, newEvent, replayDlq, topologyFor } from '@payments/common';
 import { NotificationLogRepository } from '../../src/adapters/notification-log';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { api, applyBody, freePort, GatewayStack, orderNo } from '../../../../test/support/stack';
 
 describe('notifier: every payment reaches the order service (real servers)', () => {

@@ -1,7 +1,7 @@
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { HEADERS } from '@payments/common';
-import { eventually } from '@payments/common/src/testing';
+import { eventually } from '@payments/testkit';
 import { applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 
 describe('apply by message (real RabbitMQ, direct reply-to)', () => {

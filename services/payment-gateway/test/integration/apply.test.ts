@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { redisKey } from '@payments/common';
-import { eventually } from '@payments/common/src/testing';
+import { eventually } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 
 describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PSP)', () => {

@@ -1,5 +1,5 @@
 import { signBody } from '@payments/common';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 
 const SECRET = 'psp_test_secret';

@@ -1,4 +1,4 @@
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { api, GatewayStack, orderNo } from '../../../../test/support/stack';
 
 /**

@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { createLogger, loadConfig, signBody, topologyFor } from '@payments/common';
-import { eventually } from '@payments/common/src/testing';
+import { eventually } from '@payments/testkit';
 import { SANDBOX_PSP_SECRET } from '../../../../sandbox/psp/src/keys';
 import { createPoller } from '../../../poller/src/app';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';

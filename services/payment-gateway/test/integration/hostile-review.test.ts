@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 import { AttemptRepository } from '../../../poller/src/adapters/attempt-repository';
 

@@ -1,5 +1,5 @@
 import { signBody } from '@payments/common';
-import { eventually } from '@payments/common/src/testing';
+import { eventually } from '@payments/testkit';
 import { paymentTimeline } from '../../../../tools/payctl/src/timeline';
 import { UNVERIFIED_LIMITS } from '../../src/domain/unverified-budget';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';

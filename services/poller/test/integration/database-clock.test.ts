@@ -13,7 +13,7 @@ import {
   sqlQuery,
   type DataSource,
 } from '@payments/common';
-import { eventually } from '@payments/common/src/testing';
+import { eventually } from '@payments/testkit';
 import { AttemptRepository } from '../../src/adapters/attempt-repository';
 
 /** A port nothing listens on now. */

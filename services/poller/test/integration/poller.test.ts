@@ -1,6 +1,6 @@
 import amqplib from 'amqplib';
 import { peekDlq, replayDlq } from '@payments/common';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import {
   api,
   applyBody,

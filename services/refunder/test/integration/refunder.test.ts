@@ -1,7 +1,7 @@
 import amqplib from 'amqplib';
 import { approveRefund, HEADERS } from '@payments/common';
 import { paymentTimeline } from '../../../../tools/payctl/src/timeline';
-import { eventually, sleep } from '@payments/common/src/testing';
+import { eventually, sleep } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 
 describe('refunder: gives back every extra charge, safely (real servers)', () => {

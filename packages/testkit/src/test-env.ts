@@ -3,12 +3,17 @@
  * not collide, and everything it made is removed at the end. Talks to the real servers.
  */
 import { randomBytes } from 'node:crypto';
-import { connectToAnyNode } from '../amqp/broker';
-import { databaseOptions, loadConfig, redisTarget, type Config } from '../config';
-import { migrate } from '../db/data-source';
 import { createConnection } from 'mysql2/promise';
-import { topologyFor } from '../runtime';
-import { createRedis } from '../lock/redis';
+import {
+  connectToAnyNode,
+  createRedis,
+  databaseOptions,
+  loadConfig,
+  migrate,
+  redisTarget,
+  topologyFor,
+  type Config,
+} from '@payments/common';
 
 export interface TestEnv {
   config: Config;
@@ -71,28 +76,3 @@ export async function destroyTestEnv(config: Config): Promise<void> {
     await db.end();
   }
 }
-
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
