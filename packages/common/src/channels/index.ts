@@ -15,7 +15,6 @@ export * from './errors';
 export * from './registry-kit';
 export * from './sandbox/channel';
 export * from './sandbox/provider';
-export * from './close-and-settle';
 export * from './unserved';
 export * from './china-time';
 export * from './alipay/status';

@@ -1,10 +1,9 @@
-import type { ProviderOutcome } from '../domain/settle';
+import type { AttemptRef, CreateTradeRequest, Money } from '../domain/attempt';
+import type { CloseResult, QueryAnswer } from '../domain/provider-answer';
 
-/** Money crosses the seam in integer minor units of its ISO 4217 currency; each adapter converts exactly. */
-export interface Money {
-  amount: number;
-  currency: string;
-}
+// The attempt and the meaning of its answers are the domain's; the seam names them as before.
+export type { AttemptRef, CreateTradeRequest, Money } from '../domain/attempt';
+export type { CloseResult } from '../domain/provider-answer';
 
 /** What the shopper is given to pay with (CONTRACT 9 `payAction`). */
 export type PayAction = { type: 'qr'; content: string } | { type: 'redirect'; url: string };
@@ -19,51 +18,11 @@ export function notifyUrlOf(channel: Pick<PaymentChannel, 'notifyRoute'>, gatewa
   return new URL(`/v1/notify/${channel.notifyRoute}`, gatewayPublicUrl).toString();
 }
 
-/** An attempt as a provider knows it: our out-trade-no, and the provider's own reference once known. */
-export interface AttemptRef {
-  channelOrderNo: string;
-  providerTradeNo: string | null;
-}
-
-export interface CreateTradeRequest {
-  channelOrderNo: string;
-  merchantOrderNo: string;
-  money: Money;
-  subject: string;
-  /** The order's remaining validity becomes the trade's expiry. */
-  expireAt: Date;
-  notifyUrl: string;
-  /** Where a redirect channel sends the shopper back (the apply's `returnUrl`). */
-  returnUrl?: string;
-  /**
-   * When the attempt was recorded. Everything a create derives from time is derived from this, and
-   * every other field is stored with the attempt, so a retry of the create (a second apply, the
-   * poller recovering a lost answer) sends exactly the same request: providers refuse a repeated
-   * key with other parameters (Stripe `idempotency_error`, WeChat Pay `OUT_TRADE_NO_USED`, Alipay
-   * `ACQ.CONTEXT_INCONSISTENT`).
-   */
-  requestedAt: Date;
-}
-
 export interface CreatedTrade {
   payAction: PayAction;
   /** The provider's own reference, when its create answer names one. */
   providerTradeNo: string | null;
 }
-
-export type CloseResult =
-  | { result: 'CLOSED' }
-  /** The shopper paid before the close reached the provider. */
-  | { result: 'ALREADY_PAID'; outcome: ProviderOutcome }
-  /** This channel cannot close a trade (an offline voucher). */
-  | { result: 'NOT_SUPPORTED' }
-  /** The provider knows no such trade (see `meaningOfNotFound` for what that means). */
-  | { result: 'NOT_FOUND' }
-  /**
-   * Not closed: the shopper is paying at this moment (WeChat Pay `202 USER_PAYING`, a password
-   * being entered), and the payment may still complete. The attempt stays in flight and polled.
-   */
-  | { result: 'IN_PAYMENT' };
 
 export interface RefundRequest {
   refundNo: string;
@@ -120,7 +79,7 @@ export interface PaymentChannel {
   /** Whether this channel takes payments in `currency` (checked at apply, before any provider call). */
   supportsCurrency(currency: string): boolean;
   createTrade(request: CreateTradeRequest): Promise<CreatedTrade>;
-  queryTrade(attempt: AttemptRef): Promise<ProviderOutcome | 'NOT_FOUND'>;
+  queryTrade(attempt: AttemptRef): Promise<QueryAnswer>;
   closeTrade(attempt: AttemptRef): Promise<CloseResult>;
   refund(request: RefundRequest): Promise<ProviderRefundStatus>;
   queryRefund(refundNo: string, attempt: AttemptRef): Promise<ProviderRefundStatus | 'NOT_FOUND'>;

@@ -7,3 +7,5 @@ export * from './outbox';
 export * from './refunds';
 export { MIGRATIONS } from './migrations';
 export * from './unserved-channels';
+export * from './attempt-row';
+export * from './close-and-settle';

@@ -5,6 +5,9 @@ import { TransientError } from '../errors';
 import { batchedTransaction, type Statement } from './batched-transaction';
 import { affectedRows } from './data-source';
 import { newEvent, outboxInsert } from './outbox';
+import { attemptState, type AttemptRow } from './attempt-row';
+
+export type { AttemptRow } from './attempt-row';
 
 export interface PayOrderRow {
   id: number;
@@ -15,34 +18,6 @@ export interface PayOrderRow {
   status: 'UNPAID' | 'PAYING' | 'PAID' | 'CLOSED';
   paid_channel_order_no: string | null;
   expire_at: Date;
-}
-
-export interface AttemptRow {
-  id: number;
-  channel_order_no: string;
-  pay_order_id: number;
-  merchant_order_no: string;
-  channel: string;
-  amount: number;
-  currency: string;
-  status: 'PAYING' | 'SUCCESS' | 'FAILED' | 'CLOSED';
-  pay_url: string | null;
-  /** `qr` or `redirect` once created (the pay action's kind; `pay_url` holds its target). */
-  pay_action_type: string | null;
-  /** The provider's own reference, once known. */
-  provider_trade_no: string | null;
-  expire_at: Date;
-  poll_count: number;
-  /** 1 once the poller gave up on it and parked its message for a person. */
-  needs_review: number;
-  /** What its provider create was asked (fixed once: a retry sends the same; null for older rows). */
-  subject: string | null;
-  return_url: string | null;
-  /** 0 when its channel cannot refund through the provider (a Boleto voucher). */
-  refundable: number;
-  /** When the poller claimed the close of this never-confirmed attempt; a confirmation then loses. */
-  close_claimed_at: Date | null;
-  created_at: Date;
 }
 
 export interface SettleResult {
@@ -168,13 +143,7 @@ export async function settleAttempt(
         paidChannelOrderNo: payOrder.paid_channel_order_no,
         keptRefundable: keptBefore ? Number(keptBefore.refundable) === 1 : null,
       },
-      {
-        channelOrderNo,
-        status: attempt.status,
-        amount: Number(attempt.amount),
-        currency: attempt.currency,
-        refundable: Number(attempt.refundable) === 1,
-      },
+      attemptState(attempt),
       outcome,
     );
     const paidAt = outcome.status === 'SUCCESS' ? outcome.paidAt : null;

@@ -7,7 +7,7 @@ import {
   createRequestOf,
   errorMessage,
   notifyUrlOf,
-  meaningOfNotFound,
+  meaningOfQuery,
   PermanentError,
   REPLAYED_AT_HEADER,
   settleAttempt,
@@ -92,12 +92,7 @@ export async function onChannelOrderCreated(
     }
     const queried = await channel.queryTrade(attemptRef(attempt));
     if (queried === 'NOT_FOUND') {
-      answer =
-        meaningOfNotFound(attemptFacts(attempt), now) === 'NOT_YET'
-          ? { status: 'PAYING' } // a create may still arrive: keep asking
-          : unconfirmed
-            ? { status: 'FAILED', reason: 'never found at the provider, and past its expiry' }
-            : { status: 'CLOSED' };
+      answer = meaningOfQuery(queried, attemptFacts(attempt), now);
       deps.metrics.queries.inc({ result: 'not_found' });
     } else {
       answer = queried;
