@@ -4,6 +4,7 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/common/package.json packages/common/
+COPY packages/providers/package.json packages/providers/
 COPY packages/testkit/package.json packages/testkit/
 COPY services/payment-gateway/package.json services/payment-gateway/
 COPY services/poller/package.json services/poller/

@@ -14,15 +14,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
-import {
-  listDlqs,
-  loadConfigOrExit,
-  migrate,
-  requireSettings,
-  topologyFor,
-  type Config,
-  type Given,
-} from '@payments/common';
+import { listDlqs, migrate, requireSettings, topologyFor, type Given } from '@payments/common';
+import { loadConfigOrExit, type ProvidersConfig } from '@payments/providers';
 import { localSandboxUrls, withSandboxDefaults } from './lib/sandbox-env';
 import { ensureInfrastructure } from './infra';
 import { checkOrders, waitUntilQuiet, type Endpoints } from './lib/invariants';
@@ -47,7 +40,7 @@ const DEMO_SCHEDULES = {
 
 /** The demo drives the sandboxes: every provider's address is known. */
 type DemoConfig = Given<
-  Config,
+  ProvidersConfig,
   'PSP_BASE_URL' | 'ALIPAY_ENDPOINT' | 'WECHATPAY_BASE_URL' | 'STRIPE_API_BASE'
 >;
 

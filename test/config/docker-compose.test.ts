@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { configSchema, KNOWN_CHANNELS, loadConfig } from '@payments/common';
+import { configSchema, KNOWN_CHANNELS, loadConfig } from '@payments/providers';
 import { NODE_HEAP_OPTIONS } from '../../scripts/lib/processes';
 
 /** docker-compose.yml cannot run here (no Docker engine), so keep it honest against the code. */

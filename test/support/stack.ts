@@ -1,13 +1,7 @@
 import { createServer } from 'node:net';
 import type amqplib from 'amqplib';
-import {
-  connectInUtc,
-  connectToAnyNode,
-  databaseOptions,
-  createLogger,
-  loadConfig,
-  type Config,
-} from '@payments/common';
+import { connectInUtc, connectToAnyNode, databaseOptions, type Config } from '@payments/common';
+import { createLogger, loadConfig } from '@payments/providers';
 import {
   SANDBOX_ALIPAY_APP_ID,
   SANDBOX_ALIPAY_PRIVATE_KEY,

@@ -4,7 +4,7 @@
  * unchanged in between).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { chinaRfc3339 } from '@payments/common';
+import { chinaRfc3339 } from '@payments/providers';
 import {
   SANDBOX_WECHATPAY_APIV3_KEY,
   SANDBOX_WECHATPAY_APPID,

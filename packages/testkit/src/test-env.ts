@@ -8,12 +8,12 @@ import {
   connectToAnyNode,
   createRedis,
   databaseOptions,
-  loadConfig,
   migrate,
   redisTarget,
   topologyFor,
   type Config,
 } from '@payments/common';
+import { loadConfig } from '@payments/providers';
 
 export interface TestEnv {
   config: Config;

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { alipaySection, keyFingerprint, loadConfig } from '@payments/common';
+import { keyFingerprint } from '@payments/common';
+import { alipaySection, loadConfig } from '@payments/providers';
 import {
   SANDBOX_ALIPAY_PRIVATE_KEY,
   SANDBOX_ALIPAY_PUBLIC_KEY,

@@ -1,4 +1,5 @@
-import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { errorMessage, exitOnSignals } from '@payments/common';
+import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY } from './keys';
 import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
 import { buildAlipaySandbox } from './server';

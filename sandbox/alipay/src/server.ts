@@ -14,14 +14,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
-  chinaDateTime,
   createLogger,
   errorMessage,
   fromDecimalString,
-  parseChinaDateTime,
   toDecimalString,
   type Logger,
 } from '@payments/common';
+import { chinaDateTime, parseChinaDateTime } from '@payments/providers';
 import {
   controlError,
   draw,

@@ -1,4 +1,5 @@
-import { keyFingerprint, loadConfig, pspSection } from '@payments/common';
+import { keyFingerprint } from '@payments/common';
+import { loadConfig, pspSection } from '@payments/providers';
 import { SANDBOX_PSP_SECRET, sandboxPspEnv } from './keys';
 
 describe("the sandbox PSP's published secret (issue 27.1)", () => {

@@ -1,4 +1,5 @@
-import { keyFingerprint, loadConfig, stripeSection } from '@payments/common';
+import { keyFingerprint } from '@payments/common';
+import { loadConfig, stripeSection } from '@payments/providers';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from './keys';
 
 describe("the Stripe sandbox's published secrets (issue 27.1)", () => {

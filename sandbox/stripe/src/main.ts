@@ -1,4 +1,5 @@
-import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { errorMessage, exitOnSignals } from '@payments/common';
+import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from './keys';
 import { buildStripeSandbox } from './server';

@@ -1,4 +1,5 @@
-import { keyFingerprint, loadConfig, wechatpaySection } from '@payments/common';
+import { keyFingerprint } from '@payments/common';
+import { loadConfig, wechatpaySection } from '@payments/providers';
 import {
   SANDBOX_WECHATPAY_APIV3_KEY,
   SANDBOX_WECHATPAY_MERCHANT_PRIVATE_KEY,

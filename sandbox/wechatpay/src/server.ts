@@ -23,7 +23,8 @@ import { constants, privateDecrypt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { chinaRfc3339, createLogger, parseRfc3339, type Logger } from '@payments/common';
+import { createLogger, type Logger } from '@payments/common';
+import { chinaRfc3339, parseRfc3339 } from '@payments/providers';
 import {
   controlError,
   draw,

@@ -4,7 +4,6 @@ import {
   Broker,
   Consumer,
   consumerMetrics,
-  createProviders,
   createLogger,
   createRedis,
   redisTarget,
@@ -20,6 +19,7 @@ import {
   type DataSource,
   type Logger,
 } from '@payments/common';
+import { createProviders } from '@payments/providers';
 import type Redis from 'ioredis';
 import { PaymentRepository } from './adapters/payment-repository';
 import type { GatewayDeps } from './deps';

@@ -1,4 +1,5 @@
-import { loadConfigOrExit, type Config } from '@payments/common';
+import { type Config } from '@payments/common';
+import { loadConfigOrExit } from '@payments/providers';
 
 /** The gateway reads CONTRACT 2's variables once, at start. */
 export function gatewayConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -1,4 +1,5 @@
-import { createLogger, errorMessage, exitOnSignals } from '@payments/common';
+import { errorMessage, exitOnSignals } from '@payments/common';
+import { createLogger } from '@payments/providers';
 import { createGateway } from './app';
 import { gatewayConfig } from './config';
 

@@ -2,7 +2,6 @@ import {
   Broker,
   Consumer,
   consumerMetrics,
-  createChannels,
   createLogger,
   createRegistry,
   openDataSource,
@@ -15,6 +14,7 @@ import {
   type Config,
   type Logger,
 } from '@payments/common';
+import { createChannels } from '@payments/providers';
 import { AttemptRepository } from './adapters/attempt-repository';
 import type { PollerDeps } from './deps';
 import { onChannelOrderCreated } from './handlers/on-channel-order-created';

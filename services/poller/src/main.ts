@@ -1,4 +1,5 @@
-import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { errorMessage, exitOnSignals } from '@payments/common';
+import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { createPoller } from './app';
 
 async function main(): Promise<void> {

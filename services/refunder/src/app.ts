@@ -2,7 +2,6 @@ import {
   Broker,
   Consumer,
   consumerMetrics,
-  createChannels,
   createLogger,
   createRegistry,
   InvalidMessageError,
@@ -17,6 +16,7 @@ import {
   type Config,
   type Logger,
 } from '@payments/common';
+import { createChannels } from '@payments/providers';
 import { RefundRepository } from './adapters/refund-repository';
 import type { RefunderDeps } from './deps';
 import { onExtraCharge, type ExtraChargeEvent } from './handlers/on-extra-charge';

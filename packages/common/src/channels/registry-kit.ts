@@ -1,5 +1,6 @@
 import type CircuitBreaker from 'opossum';
-import type { Config } from '../config';
+import type { z } from 'zod';
+import type { Config, ProviderSection, SettingsOf } from '../config';
 import type { Logger } from '../logging';
 import { createBreaker, type Registry } from '../metrics';
 import type { PaymentProvider } from './provider';
@@ -12,12 +13,28 @@ export interface ProviderKit {
   log: Logger;
 }
 
-/** One line of the provider registry: a name, the channels it can serve, and how to build it. */
-export interface ProviderEntry {
+/**
+ * One line of the provider registry (Medusa's typed provider options, Hyperswitch's connector): a
+ * name, the channels it can serve, its own configuration section, the headers its signatures come
+ * in (redacted from logs), and how to build it from its own settings alone.
+ */
+export interface ProviderEntry<S extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
   channels: readonly string[];
-  /** Builds the provider for the named channels (a subset of `channels`); throws `ConfigError` for bad settings. */
-  create(config: Config, kit: ProviderKit, channels: readonly string[]): PaymentProvider;
+  /** Its variables (zod) and what loadConfig checks of them: required, endpoints, keys. */
+  section: ProviderSection<S>;
+  /** Request headers carrying its notifications' signatures: never logged. */
+  signatureHeaders: readonly string[];
+  /**
+   * Builds the provider for the named channels (a subset of `channels`) from its own slice of the
+   * configuration; throws `ConfigError` for bad settings.
+   */
+  create(settings: SettingsOf<S>, kit: ProviderKit, channels: readonly string[]): PaymentProvider;
+}
+
+/** A registry entry, its settings' type inferred from its section. */
+export function defineProvider<S extends z.ZodRawShape>(entry: ProviderEntry<S>): ProviderEntry {
+  return entry as unknown as ProviderEntry;
 }
 
 export function providerKit(config: Config, registry: Registry, log: Logger): ProviderKit {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { alipaySection, alipaySettings } from '../channels/alipay/settings';
-import { pspSection, pspSettings } from '../channels/sandbox/settings';
-import { stripeSection, stripeSettings } from '../channels/stripe/settings';
-import { wechatpaySection, wechatpaySettings } from '../channels/wechatpay/settings';
-import { configuredChannels, providerSectionProblems, type ProviderSection } from './provider-section';
+import {
+  configuredChannels,
+  isProviderSection,
+  providerSectionProblems,
+  type ConfigSection,
+} from './provider-section';
 import {
   commaList,
   fieldMeta,
@@ -21,15 +22,10 @@ export * from './durations';
 export * from './fields';
 export * from './provider-section';
 
-/** Every provider's section, in the order CHANNELS' default lists their channels. */
-export const PROVIDER_SECTIONS: readonly ProviderSection[] = [
-  pspSection,
-  alipaySection,
-  wechatpaySection,
-  stripeSection,
-];
-
-/** Every variable of CONTRACT 2, with its default. Parsed once at start by `loadConfig`. */
+/**
+ * Every variable of CONTRACT 2 the platform reads, with its default. Parsed once at start by
+ * `loadConfig`, with the sections (each provider's, CONTRACT 9) its caller's edge passes in.
+ */
 export const configSchema = z.object({
   /** One node, or the nodes of one cluster comma-separated (CONTRACT 12); `amqpNodes` splits it. */
   AMQP_URL: z
@@ -79,7 +75,6 @@ export const configSchema = z.object({
    * are accepted (docker-compose's sandbox containers). Nowhere else.
    */
   SANDBOX_HOSTS: commaList('', '').optional(),
-  ...pspSettings,
   SANDBOX_PSP_PORT: port(8090),
   ORDER_SERVICE_URL: url('http://127.0.0.1:8070'),
   ORDER_SERVICE_SECRET: secret('order_test_secret'),
@@ -106,10 +101,6 @@ export const configSchema = z.object({
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // Each provider's own section (CONTRACT 9).
-  ...alipaySettings,
-  ...wechatpaySettings,
-  ...stripeSettings,
 });
 
 type ParsedConfig = z.infer<typeof configSchema>;
@@ -121,15 +112,30 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses the environment once. Throws a `ConfigError` naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** The platform's schema with each section's own variables beside its own. */
+export function composedSchema(sections: readonly ConfigSection[] = []) {
+  if (sections.length === 0) return configSchema;
+  return configSchema.extend(Object.assign({}, ...sections.map((section) => section.settings)));
+}
+
+/**
+ * Parses the environment once, the platform's variables and those of `sections` (each provider's,
+ * given by the caller's edge, CONTRACT 9). Throws a `ConfigError` naming every bad variable.
+ * `T` is what the sections' settings parse to.
+ */
+export function loadConfig<T extends object = object>(
+  env: Record<string, string | undefined> = process.env,
+  sections: readonly ConfigSection[] = [],
+): Config & T {
+  const schema = composedSchema(sections);
+  const shape: Record<string, z.ZodType> = schema.shape;
   const known = Object.fromEntries(
-    Object.keys(configSchema.shape)
+    Object.keys(shape)
       .filter((name) => env[name] !== undefined && env[name] !== '')
       .map((name) => [name, env[name]]),
   );
   const unreadable: string[] = [];
-  for (const [name, field] of Object.entries(configSchema.shape)) {
+  for (const [name, field] of Object.entries(shape)) {
     const path = env[`${name}_FILE`];
     if (!fieldMeta.get(field)?.file || !path || known[name] !== undefined) continue;
     try {
@@ -142,34 +148,44 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (unreadable.length > 0) throw new ConfigError(`invalid configuration: ${unreadable.join('; ')}`);
   if (env.TOPOLOGY_PREFIX !== undefined) known.TOPOLOGY_PREFIX = env.TOPOLOGY_PREFIX;
-  const parsed = configSchema.safeParse(known);
+  const parsed = schema.safeParse(known);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
+  const data = parsed.data as ParsedConfig;
   const values = parsed.data as Record<string, unknown>;
+  const providers = sections.filter(isProviderSection);
   const problems = providerSectionProblems(
-    PROVIDER_SECTIONS,
+    providers,
     values,
-    parsed.data.CHANNELS,
-    (parsed.data.SANDBOX_HOSTS ?? []).map((host) => host.toLowerCase()),
+    data.CHANNELS,
+    (data.SANDBOX_HOSTS ?? []).map((host) => host.toLowerCase()),
   );
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   return {
-    ...parsed.data,
-    CHANNELS: parsed.data.CHANNELS ?? configuredChannels(PROVIDER_SECTIONS, values),
-  };
+    ...data,
+    CHANNELS: data.CHANNELS ?? configuredChannels(providers, values),
+  } as Config & T;
 }
 
-/** The variables whose schema calls them secret: the logger redacts them wherever they appear. */
-export const SECRET_CONFIG_NAMES: readonly string[] = Object.entries(configSchema.shape)
-  .filter(([, field]) => fieldMeta.get(field)?.secret)
-  .map(([name]) => name);
+/** The variables whose schema calls them secret (the platform's and `sections`'): the logger redacts them. */
+export function secretConfigNames(sections: readonly ConfigSection[] = []): string[] {
+  return Object.entries(composedSchema(sections).shape as Record<string, z.ZodType>)
+    .filter(([, field]) => fieldMeta.get(field)?.secret)
+    .map(([name]) => name);
+}
+
+/** The platform's variables its schema calls secret (a provider's are its edge's: `secretConfigNames`). */
+export const SECRET_CONFIG_NAMES: readonly string[] = secretConfigNames();
 
 /** For a service's `main`: parse, or print the reason and exit 1. */
-export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfigOrExit<T extends object = object>(
+  env: Record<string, string | undefined> = process.env,
+  sections: readonly ConfigSection[] = [],
+): Config & T {
   try {
-    return loadConfig(env);
+    return loadConfig<T>(env, sections);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(1);

@@ -5,8 +5,20 @@
  * the keys and prove, in their tests, that these fingerprints are theirs.
  */
 import { createHash, createPublicKey } from 'node:crypto';
+import type { z } from 'zod';
 
-export interface ProviderSection {
+/**
+ * One part's own variables (a provider's, a sandbox's), parsed by `loadConfig` beside the
+ * platform's when the part's edge passes it in: the configuration never imports a provider.
+ */
+export interface ConfigSection<S extends z.ZodRawShape = z.ZodRawShape> {
+  settings: S;
+}
+
+/** The values a section's settings parse to. */
+export type SettingsOf<S extends z.ZodRawShape> = z.infer<z.ZodObject<S>>;
+
+export interface ProviderSection<S extends z.ZodRawShape = z.ZodRawShape> extends ConfigSection<S> {
   provider: string;
   channels: readonly string[];
   /** Every variable the provider needs; none has a default. */
@@ -17,6 +29,10 @@ export interface ProviderSection {
   keys: readonly string[];
   /** `keyFingerprint` of every key and secret the local sandbox publishes. */
   publishedKeys: readonly string[];
+}
+
+export function isProviderSection(section: ConfigSection): section is ProviderSection {
+  return 'provider' in section;
 }
 
 /**

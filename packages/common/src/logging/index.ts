@@ -3,14 +3,22 @@ import { SECRET_CONFIG_NAMES } from '../config';
 
 export type { Logger };
 
-/** Headers that carry a signature: whoever holds one could replay what it signs. */
-const SIGNATURE_HEADERS = [
-  'x-sandbox-signature',
-  'x-payment-signature',
-  'stripe-signature',
-  'wechatpay-signature',
-  'alipay-signature',
-];
+/**
+ * Headers that carry a signature: whoever holds one could replay what it signs. Ours (the order
+ * service's notifications); each provider names its own (its registry entry's `signatureHeaders`).
+ */
+const SIGNATURE_HEADERS = ['x-payment-signature'];
+
+/** What a part's edge adds to the redaction: its providers' signature headers and secret settings. */
+export interface LogRedaction {
+  headers?: readonly string[];
+  /** Configuration fields its schema calls secret (`secretConfigNames`). */
+  fields?: readonly string[];
+}
+
+const headerPaths = (names: readonly string[]) =>
+  names.flatMap((name) => [`headers["${name}"]`, `*.headers["${name}"]`]);
+const fieldPaths = (names: readonly string[]) => names.flatMap((name) => [name, `*.${name}`]);
 
 /** Secrets never reach a log line. */
 const REDACT = [
@@ -26,12 +34,12 @@ const REDACT = [
   '*.authorization',
   'headers.authorization',
   'req.headers.authorization',
-  ...SIGNATURE_HEADERS.flatMap((name) => [`headers["${name}"]`, `*.headers["${name}"]`]),
+  ...headerPaths(SIGNATURE_HEADERS),
   'apiKey',
   '*.apiKey',
   ...['AMQP_URL', 'REDIS_URL', 'DATABASE_URL'].flatMap((name) => [name, `*.${name}`]),
   // Every configuration field its schema calls secret, so a logged configuration shows none of them.
-  ...SECRET_CONFIG_NAMES.flatMap((name) => [name, `*.${name}`]),
+  ...fieldPaths(SECRET_CONFIG_NAMES),
 ];
 
 /** `scheme://user:password@host` → `scheme://[redacted]@host`, wherever a URL with credentials appears. */
@@ -51,12 +59,20 @@ function redactStrings(object: Record<string, unknown>): Record<string, unknown>
   return copy ?? object;
 }
 
-export function createLogger(service: string, level = 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  service: string,
+  level = 'info',
+  destination?: pino.DestinationStream,
+  redaction: LogRedaction = {},
+): Logger {
+  const paths = [
+    ...new Set([...REDACT, ...headerPaths(redaction.headers ?? []), ...fieldPaths(redaction.fields ?? [])]),
+  ];
   return pino(
     {
       name: service,
       level,
-      redact: { paths: REDACT, censor: '[redacted]' },
+      redact: { paths, censor: '[redacted]' },
       // Error messages of drivers (ioredis, mysql2, amqplib) may quote the URL they were given.
       formatters: { log: redactStrings },
       hooks: {

@@ -5,17 +5,15 @@
 import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import {
-  AlipayProvider,
   ChannelRejectedError,
   ChannelUnavailableError,
-  createLogger,
   createRegistry,
-  loadConfig,
   NotifyRejectedError,
   payActionTarget,
   providerKit,
   type CreateTradeRequest,
 } from '@payments/common';
+import { AlipayProvider, createLogger, loadConfig } from '@payments/providers';
 import { SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY, sandboxAlipayEnv } from '../../src/keys';
 import { eventually, sleep } from '@payments/testkit';
 import { buildAlipaySandbox } from '../../src/server';

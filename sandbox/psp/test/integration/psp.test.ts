@@ -1,13 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import {
-  createLogger,
-  createRegistry,
-  loadConfig,
-  payActionTarget,
-  providerKit,
-  SandboxProvider,
-  verifySignature,
-} from '@payments/common';
+import { createRegistry, payActionTarget, providerKit, verifySignature } from '@payments/common';
+import { createLogger, loadConfig, SandboxProvider } from '@payments/providers';
 import { eventually, sleep } from '@payments/testkit';
 import { buildPspServer } from '../../src/server';
 import { NotifyReceiver } from './receiver';

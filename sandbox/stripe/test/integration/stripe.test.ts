@@ -11,16 +11,13 @@ import Stripe from 'stripe';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
-  createLogger,
   createRegistry,
-  loadConfig,
   NotifyRejectedError,
   payActionTarget,
   providerKit,
-  sessionExpiresAt,
-  StripeProvider,
   type CreateTradeRequest,
 } from '@payments/common';
+import { createLogger, loadConfig, sessionExpiresAt, StripeProvider } from '@payments/providers';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
 import { eventually, sleep } from '@payments/testkit';
 import { boletoVoucherExpiresAt } from '../../src/boleto-expiry';

@@ -11,16 +11,13 @@ import Fastify from 'fastify';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
-  chinaRfc3339,
-  createLogger,
   createRegistry,
-  loadConfig,
   NotifyRejectedError,
   payActionTarget,
   providerKit,
-  WechatpayProvider,
   type CreateTradeRequest,
 } from '@payments/common';
+import { chinaRfc3339, createLogger, loadConfig, WechatpayProvider } from '@payments/providers';
 import {
   SANDBOX_WECHATPAY_APIV3_KEY,
   SANDBOX_WECHATPAY_APPID,

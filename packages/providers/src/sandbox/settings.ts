@@ -2,9 +2,8 @@
  * The sandbox PSP's section (CONTRACT 6): its channels are offered only where it is configured,
  * and its published secret is refused for a PSP_BASE_URL that is not a local sandbox.
  */
-import { fieldMeta } from '../../config/fields';
+import { fieldMeta, type ProviderSection, type SettingsOf } from '@payments/common';
 import { z } from 'zod';
-import type { ProviderSection } from '../../config/provider-section';
 
 export const SANDBOX_CHANNELS = ['sandbox-wallet', 'sandbox-qr', 'sandbox-voucher'] as const;
 
@@ -13,7 +12,11 @@ export const pspSettings = {
   PSP_SECRET: z.string().min(1).optional().register(fieldMeta, { secret: true }),
 };
 
-export const pspSection: ProviderSection = {
+/** What sandbox is given: only its own section, never the rest of the configuration. */
+export type PspSettings = SettingsOf<typeof pspSettings>;
+
+export const pspSection: ProviderSection<typeof pspSettings> = {
+  settings: pspSettings,
   provider: 'sandbox',
   channels: SANDBOX_CHANNELS,
   required: ['PSP_BASE_URL', 'PSP_SECRET'],

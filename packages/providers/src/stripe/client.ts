@@ -7,9 +7,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type CircuitBreaker from 'opossum';
 import Stripe from 'stripe';
-import { requireSettings, type Config } from '../../config';
-import { breakerFailure, ChannelUnavailableError } from '../errors';
-import type { ProviderKit } from '../registry-kit';
+import type { StripeSettings } from './settings';
+import { requireSettings, breakerFailure, ChannelUnavailableError, type ProviderKit } from '@payments/common';
 import { meaningOfStripeError, type StripeErrorMeaning } from './status';
 
 /** Stripe refused (a 4xx): what it means, and its code for the message. Never a provider failure. */
@@ -30,7 +29,7 @@ export type StripeAnswer<T> = { ok: true; value: T } | { ok: false; refusal: Str
  */
 type Sent = StripeAnswer<unknown> | { ok: 'OUTCOME_UNKNOWN'; message: string };
 
-type Settings = Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET' | 'STRIPE_API_BASE'>;
+type Settings = Pick<StripeSettings, 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET' | 'STRIPE_API_BASE'>;
 
 /** Stripe-Signature timestamps older (or newer) than this are refused, as Stripe's libraries do. */
 export const STRIPE_WEBHOOK_TOLERANCE_S = 300;

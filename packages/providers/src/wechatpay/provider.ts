@@ -3,18 +3,19 @@
  * route (`/v1/notify/wechatpay`, JSON with an encrypted resource), the channel `wechat-native`.
  */
 import { z } from 'zod';
-import type { Config } from '../../config';
 import {
+  defineProvider,
   NotifyRejectedError,
   type NotificationAnswer,
   type NotificationRequest,
   type NotificationVerdict,
   type PaymentProvider,
   type ProviderNotification,
-} from '../provider';
-import type { ProviderEntry, ProviderKit } from '../registry-kit';
+  type ProviderKit,
+} from '@payments/common';
 import { WECHATPAY_CHANNELS, WechatNativeChannel } from './channel';
-import { WechatpayClient } from './client';
+import { WechatpayClient, type WechatpayClientSettings } from './client';
+import { wechatpaySection } from './settings';
 import {
   WECHAT_REFUND_EVENTS,
   wechatRefundOutcome,
@@ -60,7 +61,7 @@ export class WechatpayProvider implements PaymentProvider {
   readonly channels: WechatNativeChannel[];
   private readonly client: WechatpayClient;
 
-  constructor(config: Config, kit: ProviderKit) {
+  constructor(config: WechatpayClientSettings, kit: ProviderKit) {
     this.client = new WechatpayClient(config, kit);
     this.channels = [new WechatNativeChannel(this.client)];
   }
@@ -132,8 +133,10 @@ export class WechatpayProvider implements PaymentProvider {
   }
 }
 
-export const wechatpayProvider: ProviderEntry = {
+export const wechatpayProvider = defineProvider({
   name: 'wechatpay',
   channels: WECHATPAY_CHANNELS,
-  create: (config, kit) => new WechatpayProvider(config, kit),
-};
+  section: wechatpaySection,
+  signatureHeaders: ['wechatpay-signature'],
+  create: (settings, kit) => new WechatpayProvider(settings, kit),
+});

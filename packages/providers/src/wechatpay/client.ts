@@ -15,9 +15,14 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type CircuitBreaker from 'opossum';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
-import { ConfigError, requireSettings, type Config } from '../../config';
-import { breakerFailure, ChannelUnavailableError } from '../errors';
-import type { ProviderKit } from '../registry-kit';
+import {
+  ConfigError,
+  requireSettings,
+  breakerFailure,
+  ChannelUnavailableError,
+  type ProviderKit,
+} from '@payments/common';
+import type { WechatpaySettings } from './settings';
 import { meaningOfWechatError } from './status';
 
 export type WechatAnswer =
@@ -34,8 +39,8 @@ export interface WechatCall {
   body?: object;
 }
 
-type Settings = Pick<
-  Config,
+export type WechatpayClientSettings = Pick<
+  WechatpaySettings,
   | 'WECHATPAY_MCHID'
   | 'WECHATPAY_APPID'
   | 'WECHATPAY_SERIAL'
@@ -154,7 +159,7 @@ export class WechatpayClient {
   private readonly apiV3Key: Buffer;
   private readonly breaker: CircuitBreaker<[WechatCall], WechatAnswer>;
 
-  constructor(given: Settings, kit: ProviderKit) {
+  constructor(given: WechatpayClientSettings, kit: ProviderKit) {
     const settings = requireSettings(
       given,
       [

@@ -3,8 +3,7 @@
  * the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/alipay).
  */
 import { z } from 'zod';
-import { keyText, port } from '../../config/fields';
-import type { ProviderSection } from '../../config/provider-section';
+import { keyText, port, type ProviderSection, type SettingsOf } from '@payments/common';
 
 export const ALIPAY_CHANNELS = ['alipay-qr', 'alipay-page'] as const;
 
@@ -24,7 +23,11 @@ export const alipaySettings = {
   SANDBOX_ALIPAY_PORT: port(8091),
 };
 
-export const alipaySection: ProviderSection = {
+/** What alipay is given: only its own section, never the rest of the configuration. */
+export type AlipaySettings = SettingsOf<typeof alipaySettings>;
+
+export const alipaySection: ProviderSection<typeof alipaySettings> = {
+  settings: alipaySettings,
   provider: 'alipay',
   channels: ALIPAY_CHANNELS,
   required: ['ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY', 'ALIPAY_ENDPOINT'],

@@ -2,9 +2,12 @@
  * What Stripe's objects mean (CONTRACT 9), in one place: a Checkout Session (with its payment
  * intent) as our outcome, refund statuses, error codes, and money on the wire. Pure: no I/O.
  */
-import type { ProviderOutcome } from '../../domain/settle';
-import { currencyExponent } from '../../money';
-import type { Money, ProviderRefundStatus } from '../payment-channel';
+import {
+  type ProviderOutcome,
+  currencyExponent,
+  type Money,
+  type ProviderRefundStatus,
+} from '@payments/common';
 
 /**
  * Card currencies we send to Stripe, each one whose Stripe unit is its ISO 4217 minor unit (two

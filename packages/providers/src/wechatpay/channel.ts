@@ -4,19 +4,21 @@
  * is taken from its answers. Money crosses as integer fen.
  */
 import { z } from 'zod';
-import type { ProviderOutcome } from '../../domain/settle';
+import {
+  type ProviderOutcome,
+  ChannelRejectedError,
+  ChannelUnavailableError,
+  readAnswer,
+  type AttemptRef,
+  type CloseResult,
+  type CreatedTrade,
+  type CreateTradeRequest,
+  type Money,
+  type PaymentChannel,
+  type ProviderRefundStatus,
+  type RefundRequest,
+} from '@payments/common';
 import { chinaRfc3339 } from '../china-time';
-import { ChannelRejectedError, ChannelUnavailableError, readAnswer } from '../errors';
-import type {
-  AttemptRef,
-  CloseResult,
-  CreatedTrade,
-  CreateTradeRequest,
-  Money,
-  PaymentChannel,
-  ProviderRefundStatus,
-  RefundRequest,
-} from '../payment-channel';
 import type { WechatAnswer, WechatpayClient } from './client';
 import {
   meaningOfWechatClose,

@@ -1,17 +1,20 @@
 import type CircuitBreaker from 'opossum';
 import { z } from 'zod';
-import type { ProviderOutcome } from '../../domain/settle';
-import { httpRequest, type HttpResponseText } from '../../http/client';
-import { breakerFailure, ChannelRejectedError, ChannelUnavailableError } from '../errors';
-import type {
-  AttemptRef,
-  CloseResult,
-  CreatedTrade,
-  CreateTradeRequest,
-  PaymentChannel,
-  ProviderRefundStatus,
-  RefundRequest,
-} from '../payment-channel';
+import {
+  type ProviderOutcome,
+  httpRequest,
+  type HttpResponseText,
+  breakerFailure,
+  ChannelRejectedError,
+  ChannelUnavailableError,
+  type AttemptRef,
+  type CloseResult,
+  type CreatedTrade,
+  type CreateTradeRequest,
+  type PaymentChannel,
+  type ProviderRefundStatus,
+  type RefundRequest,
+} from '@payments/common';
 
 export interface ProviderResponse {
   status: number;

@@ -3,8 +3,7 @@
  * and the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/wechatpay).
  */
 import { z } from 'zod';
-import { fieldMeta, keyText, port } from '../../config/fields';
-import type { ProviderSection } from '../../config/provider-section';
+import { fieldMeta, keyText, port, type ProviderSection, type SettingsOf } from '@payments/common';
 
 export const WECHATPAY_CHANNELS = ['wechat-native'] as const;
 
@@ -45,7 +44,11 @@ export const wechatpaySettings = {
   SANDBOX_WECHATPAY_PORT: port(8092),
 };
 
-export const wechatpaySection: ProviderSection = {
+/** What wechatpay is given: only its own section, never the rest of the configuration. */
+export type WechatpaySettings = SettingsOf<typeof wechatpaySettings>;
+
+export const wechatpaySection: ProviderSection<typeof wechatpaySettings> = {
+  settings: wechatpaySettings,
   provider: 'wechatpay',
   channels: WECHATPAY_CHANNELS,
   required: [

@@ -3,8 +3,7 @@
  * the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/stripe).
  */
 import { z } from 'zod';
-import { fieldMeta, port } from '../../config/fields';
-import type { ProviderSection } from '../../config/provider-section';
+import { fieldMeta, port, type ProviderSection, type SettingsOf } from '@payments/common';
 
 export const STRIPE_CHANNELS = ['stripe-card', 'stripe-boleto'] as const;
 
@@ -26,7 +25,11 @@ export const stripeSettings = {
   SANDBOX_STRIPE_PORT: port(8093),
 };
 
-export const stripeSection: ProviderSection = {
+/** What stripe is given: only its own section, never the rest of the configuration. */
+export type StripeSettings = SettingsOf<typeof stripeSettings>;
+
+export const stripeSection: ProviderSection<typeof stripeSettings> = {
+  settings: stripeSettings,
   provider: 'stripe',
   channels: STRIPE_CHANNELS,
   required: ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_BASE'],

@@ -6,17 +6,18 @@
  * reference every later call starts from, its payment intent (`pi_…`) is read from it.
  */
 import type Stripe from 'stripe';
-import type { ProviderOutcome } from '../../domain/settle';
-import { ChannelRejectedError, ChannelUnavailableError } from '../errors';
-import type {
-  AttemptRef,
-  CloseResult,
-  CreatedTrade,
-  CreateTradeRequest,
-  PaymentChannel,
-  ProviderRefundStatus,
-  RefundRequest,
-} from '../payment-channel';
+import {
+  type ProviderOutcome,
+  ChannelRejectedError,
+  ChannelUnavailableError,
+  type AttemptRef,
+  type CloseResult,
+  type CreatedTrade,
+  type CreateTradeRequest,
+  type PaymentChannel,
+  type ProviderRefundStatus,
+  type RefundRequest,
+} from '@payments/common';
 import type { StripeAnswer, StripeClient, StripeRefusal } from './client';
 import {
   STRIPE_BOLETO_CURRENCIES,

@@ -6,16 +6,16 @@
  * Stripe's state now, never the order events happened to arrive in.
  */
 import type Stripe from 'stripe';
-import type { Config } from '../../config';
 import {
+  defineProvider,
   NotifyRejectedError,
   type NotificationAnswer,
   type NotificationRequest,
   type NotificationVerdict,
   type PaymentProvider,
   type ProviderNotification,
-} from '../provider';
-import type { ProviderEntry, ProviderKit } from '../registry-kit';
+  type ProviderKit,
+} from '@payments/common';
 import {
   outcomeOf,
   readSession,
@@ -24,6 +24,7 @@ import {
   type StripeChannelName,
 } from './channel';
 import { StripeClient } from './client';
+import { stripeSection, type StripeSettings } from './settings';
 import { stripeRefundOutcome, type StripeRefundState } from './status';
 
 /** The Checkout events of CONTRACT 9: each settles from the session as Stripe has it now. */
@@ -66,7 +67,7 @@ export class StripeProvider implements PaymentProvider {
   readonly channels: StripeCheckoutChannel[];
   private readonly client: StripeClient;
 
-  constructor(config: Config, kit: ProviderKit, channelNames: readonly string[]) {
+  constructor(config: StripeSettings, kit: ProviderKit, channelNames: readonly string[]) {
     this.client = new StripeClient(config, kit);
     this.channels = channelNames.map(
       (name) => new StripeCheckoutChannel(name as StripeChannelName, this.client),
@@ -170,8 +171,10 @@ function ours(refunds: Stripe.Refund[]) {
   );
 }
 
-export const stripeProvider: ProviderEntry = {
+export const stripeProvider = defineProvider({
   name: 'stripe',
   channels: STRIPE_CHANNELS,
-  create: (config, kit, channels) => new StripeProvider(config, kit, channels),
-};
+  section: stripeSection,
+  signatureHeaders: ['stripe-signature'],
+  create: (settings, kit, channels) => new StripeProvider(settings, kit, channels),
+});

@@ -3,9 +3,8 @@
  * exhaustive switches, error codes by what the caller must do about them. Pure: no I/O.
  */
 import { z } from 'zod';
-import type { ProviderOutcome } from '../../domain/settle';
+import type { ProviderOutcome, ProviderRefundStatus } from '@payments/common';
 import { parseRfc3339 } from '../china-time';
-import type { ProviderRefundStatus } from '../payment-channel';
 
 /** Native payments of a mainland merchant are in fen of yuan (CNY) only. */
 export const WECHATPAY_CURRENCY = 'CNY';

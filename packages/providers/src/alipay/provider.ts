@@ -2,18 +2,19 @@
  * Alipay as one provider (CONTRACT 9): one client, one breaker (`alipay`), one notification
  * route (`/v1/notify/alipay`, form-encoded), the channels `alipay-qr` and `alipay-page`.
  */
-import type { Config } from '../../config';
 import {
+  defineProvider,
   NotifyRejectedError,
   type NotificationAnswer,
   type NotificationRequest,
   type NotificationVerdict,
   type PaymentProvider,
   type ProviderNotification,
-} from '../provider';
-import type { ProviderEntry, ProviderKit } from '../registry-kit';
+  type ProviderKit,
+} from '@payments/common';
 import { AlipayChannel, ALIPAY_CHANNELS, type AlipayChannelName } from './channel';
 import { AlipayClient } from './client';
+import { alipaySection, type AlipaySettings } from './settings';
 import { alipayTradeOutcome, alipayTradeStatus } from './status';
 
 /** The form's fields, refusing a field given twice (which copy was signed would be ambiguous). */
@@ -32,7 +33,7 @@ export class AlipayProvider implements PaymentProvider {
   readonly channels: AlipayChannel[];
   private readonly client: AlipayClient;
 
-  constructor(config: Config, kit: ProviderKit, channelNames: readonly string[]) {
+  constructor(config: AlipaySettings, kit: ProviderKit, channelNames: readonly string[]) {
     this.client = new AlipayClient(config, kit);
     this.channels = channelNames.map((name) => new AlipayChannel(name as AlipayChannelName, this.client));
   }
@@ -84,8 +85,10 @@ export class AlipayProvider implements PaymentProvider {
   }
 }
 
-export const alipayProvider: ProviderEntry = {
+export const alipayProvider = defineProvider({
   name: 'alipay',
   channels: ALIPAY_CHANNELS,
-  create: (config, kit, channels) => new AlipayProvider(config, kit, channels),
-};
+  section: alipaySection,
+  signatureHeaders: ['alipay-signature'],
+  create: (settings, kit, channels) => new AlipayProvider(settings, kit, channels),
+});

@@ -1,17 +1,19 @@
-import { requireSettings, type Config, type Given } from '../../config';
-import { verifySignature } from '../../http/signature';
 import {
+  defineProvider,
+  requireSettings,
+  type Given,
+  verifySignature,
   NotifyRejectedError,
   type NotificationAnswer,
   type NotificationRequest,
   type NotificationVerdict,
   type PaymentProvider,
   type ProviderNotification,
-} from '../provider';
-import type { ProviderKit } from '../registry-kit';
+  type ProviderKit,
+} from '@payments/common';
 import { SandboxChannel, sandboxNotifySchema, sandboxOutcome, sandboxProviderCall } from './channel';
 
-import { SANDBOX_CHANNELS } from './settings';
+import { pspSection, SANDBOX_CHANNELS, type PspSettings } from './settings';
 
 export { SANDBOX_CHANNELS };
 
@@ -25,13 +27,9 @@ export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
   readonly channels: SandboxChannel[];
   readonly notifyRoutes: readonly string[];
-  private readonly config: Given<Pick<Config, 'PSP_BASE_URL' | 'PSP_SECRET'>, 'PSP_BASE_URL' | 'PSP_SECRET'>;
+  private readonly config: Given<PspSettings, 'PSP_BASE_URL' | 'PSP_SECRET'>;
 
-  constructor(
-    given: Pick<Config, 'PSP_BASE_URL' | 'PSP_SECRET'>,
-    kit: ProviderKit,
-    channelNames: readonly string[],
-  ) {
+  constructor(given: PspSettings, kit: ProviderKit, channelNames: readonly string[]) {
     const config = requireSettings(given, ['PSP_BASE_URL', 'PSP_SECRET'], 'the sandbox PSP');
     this.config = config;
     // The HTTP call is aborted when the breaker stops waiting for it, so no request outlives the
@@ -90,9 +88,10 @@ export class SandboxProvider implements PaymentProvider {
 }
 
 /** The registry's entry for the sandbox PSP. */
-export const sandboxProvider = {
+export const sandboxProvider = defineProvider({
   name: 'sandbox',
   channels: SANDBOX_CHANNELS,
-  create: (config: Config, kit: ProviderKit, channels: readonly string[]) =>
-    new SandboxProvider(config, kit, channels),
-};
+  section: pspSection,
+  signatureHeaders: [SIGNATURE_HEADER],
+  create: (settings, kit, channels) => new SandboxProvider(settings, kit, channels),
+});

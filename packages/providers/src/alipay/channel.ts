@@ -4,19 +4,21 @@
  * trade_no is taken from its answers. Money crosses as yuan strings, converted exactly.
  */
 import { z } from 'zod';
-import type { ProviderOutcome } from '../../domain/settle';
-import { toDecimalString } from '../../money';
+import {
+  type ProviderOutcome,
+  toDecimalString,
+  ChannelRejectedError,
+  ChannelUnavailableError,
+  readAnswer,
+  type AttemptRef,
+  type CloseResult,
+  type CreatedTrade,
+  type CreateTradeRequest,
+  type PaymentChannel,
+  type ProviderRefundStatus,
+  type RefundRequest,
+} from '@payments/common';
 import { chinaDateTime } from '../china-time';
-import { ChannelRejectedError, ChannelUnavailableError, readAnswer } from '../errors';
-import type {
-  AttemptRef,
-  CloseResult,
-  CreatedTrade,
-  CreateTradeRequest,
-  PaymentChannel,
-  ProviderRefundStatus,
-  RefundRequest,
-} from '../payment-channel';
 import type { AlipayAnswer, AlipayClient } from './client';
 import { ALIPAY_CURRENCY, alipayTradeOutcome, alipayTradeStatus, meaningOfAlipayError } from './status';
 

@@ -6,10 +6,15 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import type CircuitBreaker from 'opossum';
-import { ConfigError, requireSettings, type Config } from '../../config';
-import { breakerFailure, ChannelUnavailableError } from '../errors';
-import type { ProviderKit } from '../registry-kit';
+import {
+  ConfigError,
+  requireSettings,
+  breakerFailure,
+  ChannelUnavailableError,
+  type ProviderKit,
+} from '@payments/common';
 import { chinaDateTime } from '../china-time';
+import type { AlipaySettings } from './settings';
 import { meaningOfAlipayError } from './status';
 
 export type AlipayAnswer =
@@ -18,7 +23,7 @@ export type AlipayAnswer =
   | { ok: false; code: string; message: string };
 
 type Settings = Pick<
-  Config,
+  AlipaySettings,
   'ALIPAY_APP_ID' | 'ALIPAY_PRIVATE_KEY' | 'ALIPAY_PUBLIC_KEY' | 'ALIPAY_ENDPOINT' | 'ALIPAY_GATEWAY'
 >;
 

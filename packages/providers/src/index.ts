@@ -1,0 +1,18 @@
+export * from './compose';
+export * from './registry';
+export * from './china-time';
+export * from './sandbox/channel';
+export * from './sandbox/provider';
+export { pspSection, type PspSettings } from './sandbox/settings';
+export * from './alipay/status';
+export * from './alipay/channel';
+export * from './alipay/provider';
+export { alipaySection, type AlipaySettings } from './alipay/settings';
+export * from './wechatpay/status';
+export * from './wechatpay/channel';
+export * from './wechatpay/provider';
+export { wechatpaySection, type WechatpaySettings } from './wechatpay/settings';
+export * from './stripe/status';
+export * from './stripe/channel';
+export * from './stripe/provider';
+export { stripeSection, type StripeSettings } from './stripe/settings';
