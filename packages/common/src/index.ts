@@ -11,5 +11,7 @@ export * from './metrics';
 export * from './runtime';
 export * from './domain/settle';
 export * from './domain/provider-answer';
+export * from './domain/attempt';
 export * from './db/settlement';
 export * from './channels';
+export * from './domain/schedule';

@@ -1,4 +1,4 @@
-import { errorMessage, type Broker, type DataSource } from '@payments/common';
+import { Periodic, type Broker, type DataSource } from '@payments/common';
 import type { NotifierDeps } from './deps';
 
 /** How far back the first sweep after a start looks (payments the broker may have stranded before it). */
@@ -40,8 +40,6 @@ interface Resent {
  * that is only waiting is never taken for a stalled one.
  */
 export class NotifierSweeps {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
   /** Rows sent up to this instant (as the database gave it) have been looked at; none yet at start. */
   private scannedUpTo: Date | undefined;
   private readonly resent = new Map<string, Resent>();
@@ -50,6 +48,7 @@ export class NotifierSweeps {
   private readonly stalledAfterMs: number;
   /** Stalled deliveries sent again, and when: not again before the new one had its time. */
   private readonly restarted = new Map<string, number>();
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly deps: NotifierDeps,
@@ -61,27 +60,18 @@ export class NotifierSweeps {
     this.afterMs = Math.max(2 * deps.config.SWEEP_INTERVAL, MIN_UNSEEN_MS);
     this.stalledAfterMs =
       Math.max(...deps.config.NOTIFY_SCHEDULE, ...deps.config.RETRY_SCHEDULE, 0) + this.afterMs;
+    this.periodic = new Periodic(
+      { name: 'unreported-payment sweep', everyMs: deps.config.SWEEP_INTERVAL, run: () => this.runOnce() },
+      deps.log,
+    );
   }
 
   start(): void {
-    const tick = () => {
-      this.running = this.runOnce()
-        .then(() => undefined)
-        .catch((error: unknown) =>
-          this.deps.log.warn({ err: errorMessage(error) }, 'unreported-payment sweep failed'),
-        )
-        .finally(() => {
-          this.running = undefined;
-          if (this.timer) this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
+    this.periodic.start();
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One pass: sends again what no notifier has seen, and restarts stalled deliveries. Returns how many it sent. */

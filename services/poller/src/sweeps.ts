@@ -1,7 +1,6 @@
-import { closePayOrder, errorMessage, newEvent, type Broker } from '@payments/common';
+import { closePayOrder, newEvent, Periodic, Schedule, type Broker } from '@payments/common';
 import type { PollerDeps } from './deps';
 import { positionHeaders } from './domain/poll-headers';
-import { delayForStep } from './domain/poll-plan';
 
 const BATCH = 200;
 
@@ -11,31 +10,24 @@ const BATCH = 200;
  * re-enqueue is claimed by a compare-and-set on the attempt's poll_count.
  */
 export class PollerSweeps {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly deps: PollerDeps,
     private readonly broker: Broker,
-  ) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.deps.log.warn({ err: errorMessage(error) }, 'sweep failed'))
-        .finally(() => {
-          this.running = undefined;
-          this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
+  ) {
+    this.periodic = new Periodic(
+      { name: 'sweep', everyMs: deps.config.SWEEP_INTERVAL, run: () => this.runOnce() },
+      deps.log,
+    );
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-    clearTimeout(this.timer);
+  start(): void {
+    this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async runOnce(): Promise<{ requeued: number; expired: number }> {
@@ -44,14 +36,13 @@ export class PollerSweeps {
 
   private async requeueOverdue(): Promise<number> {
     const { attempts, config } = this.deps;
-    const schedule = config.POLL_SCHEDULE;
+    const schedule = Schedule.of(config.POLL_SCHEDULE);
     // A delayed message is due at next_poll_at; allow one sweep interval of lateness before taking over.
     const overdue = await attempts.overdue(Math.max(config.SWEEP_INTERVAL, 1000), BATCH);
     let requeued = 0;
     for (const attempt of overdue) {
       const step = Math.min(attempt.poll_count, schedule.length - 1);
-      if (!(await attempts.claimNextPoll(attempt.id, attempt.poll_count, delayForStep(schedule, step))))
-        continue;
+      if (!(await attempts.claimNextPoll(attempt.id, attempt.poll_count, schedule.delayAt(step)))) continue;
       const [payOrder] = await this.deps.dataSource.query('SELECT pay_order_no FROM pay_order WHERE id = ?', [
         attempt.pay_order_id,
       ]);

@@ -1,5 +1,6 @@
-import { errorMessage, newEvent, type Broker } from '@payments/common';
+import { newEvent, Periodic, Schedule, type Broker } from '@payments/common';
 import { riskLimits, type RefunderDeps } from './deps';
+import { REFUND_STEP_HEADER } from './operations/send-refund';
 
 const BATCH = 200;
 /**
@@ -14,30 +15,24 @@ const LOOKBACK_MS = 24 * 60 * 60 * 1000;
  * refund number is unique per attempt and reason, and the provider refunds once per number.
  */
 export class RefunderSweeps {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly deps: RefunderDeps,
     private readonly broker: Broker,
-  ) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.deps.log.warn({ err: errorMessage(error) }, 'refund sweep failed'))
-        .finally(() => {
-          this.running = undefined;
-          this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.config.SWEEP_INTERVAL);
+  ) {
+    this.periodic = new Periodic(
+      { name: 'refund sweep', everyMs: deps.config.SWEEP_INTERVAL, run: () => this.runOnce() },
+      deps.log,
+    );
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    await this.running;
-    clearTimeout(this.timer);
+  start(): void {
+    this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async runOnce(): Promise<{ requested: number; redriven: number }> {
@@ -60,8 +55,8 @@ export class RefunderSweeps {
       log.warn({ requested }, 'sweep requested refunds whose event was missing');
     }
     // A refund's message comes back at least every last poll step; allow a sweep interval more.
-    const grace =
-      config.REFUND_POLL_SCHEDULE[config.REFUND_POLL_SCHEDULE.length - 1]! + config.SWEEP_INTERVAL;
+    const schedule = Schedule.of(config.REFUND_POLL_SCHEDULE);
+    const grace = schedule.delayAt(schedule.length - 1) + config.SWEEP_INTERVAL;
     let redriven = 0;
     for (const refund of await refunds.stalled(grace, BATCH)) {
       await refunds.touch(refund, refund.last_error ?? undefined);
@@ -80,7 +75,7 @@ export class RefunderSweeps {
       await this.broker.sendToQueue(this.broker.topology.queue('refunderRefunds'), event, {
         messageId: event.eventId,
         type: event.type,
-        headers: { 'x-refund-step': 1 },
+        headers: { [REFUND_STEP_HEADER]: 1 },
       });
       redriven += 1;
     }

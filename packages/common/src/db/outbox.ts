@@ -6,6 +6,7 @@ import { errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import type { Statement } from './batched-transaction';
 import { affectedRows } from './data-source';
+import { Periodic } from '../runtime/periodic';
 import { sqlQuery } from './driver';
 
 export function newEvent<T extends EventType>(
@@ -107,7 +108,8 @@ interface OutboxRow {
  * goes the claiming way, which batches them under load.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
+  /** Publishes what other writers left (and what a fast path could not) every `pollIntervalMs`. */
+  private readonly poll: Periodic;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -132,15 +134,15 @@ export class OutboxRelay {
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.claimMs = options.claimMs ?? 30_000;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
+    this.poll = new Periodic(
+      { name: 'outbox poll', everyMs: this.pollIntervalMs, firstAfterMs: 0, run: () => this.kick() },
+      log,
+    );
   }
 
   start(): void {
     this.stopped = false;
-    const tick = () => {
-      this.kick();
-      if (!this.stopped) this.timer = setTimeout(tick, this.pollIntervalMs);
-    };
-    this.timer = setTimeout(tick, 0);
+    this.poll.start();
   }
 
   /** Publish soon: called right after a commit that wrote events. */
@@ -216,7 +218,7 @@ export class OutboxRelay {
   /** Stops polling and waits for the work in hand (the claimed batch, fast-path publishes). */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    await this.poll.stop();
     await this.running;
     await Promise.all([...this.publishing]);
     await this.marking?.catch(() => undefined);

@@ -1,7 +1,8 @@
+import { Schedule } from '@payments/common';
 import { callsAtStep, decideAfterFailure, QUICK_TRIES } from './notify-plan';
 
 describe('notify plan', () => {
-  const schedule = [300, 600, 1000];
+  const schedule = Schedule.of([300, 600, 1000]);
 
   it('retries along the schedule and gives up when its last step has failed', () => {
     expect(decideAfterFailure(schedule, 0)).toEqual({ action: 'RETRY_LATER', delayMs: 300, nextStep: 1 });

@@ -1,3 +1,5 @@
+import type { Schedule } from '@payments/common';
+
 /** Synchronous tries on a message's first arrival, before the queued retries take over. */
 export const QUICK_TRIES = 3;
 
@@ -9,9 +11,9 @@ export type NotifyDecision =
  * quick tries, step k the k-th queued retry), wait for the next step, or give up when the last
  * step of NOTIFY_SCHEDULE has failed.
  */
-export function decideAfterFailure(schedule: readonly number[], step: number): NotifyDecision {
-  if (step >= schedule.length) return { action: 'GIVE_UP' };
-  return { action: 'RETRY_LATER', delayMs: schedule[step]!, nextStep: step + 1 };
+export function decideAfterFailure(schedule: Schedule, step: number): NotifyDecision {
+  if (schedule.spent(step)) return { action: 'GIVE_UP' };
+  return { action: 'RETRY_LATER', delayMs: schedule.delayAt(step), nextStep: step + 1 };
 }
 
 /** How many calls to make at `step`: quick tries first, one call per queued retry. */

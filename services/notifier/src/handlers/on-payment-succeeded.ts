@@ -1,6 +1,7 @@
 import {
   errorMessage,
   PermanentError,
+  Schedule,
   type Delivery,
   type EventEnvelope,
   type HandlerResult,
@@ -68,7 +69,7 @@ export async function onPaymentSucceeded(
   }
 
   await deps.notifications.recordFailure(event, calls, lastError);
-  const decision = decideAfterFailure(deps.config.NOTIFY_SCHEDULE, step);
+  const decision = decideAfterFailure(Schedule.of(deps.config.NOTIFY_SCHEDULE), step);
   if (decision.action === 'RETRY_LATER') {
     deps.metrics.notifications.inc({ result: 'retry' });
     delivery.log.warn(

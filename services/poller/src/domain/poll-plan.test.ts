@@ -1,6 +1,7 @@
-import { decidePoll, delayForStep, VOUCHER_CONFIRM_MARGIN_MS } from './poll-plan';
+import { Schedule } from '@payments/common';
+import { decideAfterClose, decidePoll, VOUCHER_CONFIRM_MARGIN_MS } from './poll-plan';
 
-const schedule = [300, 600, 1000];
+const schedule = Schedule.of([300, 600, 1000]);
 const at = (step: number, afterExpiry = 0, closeTried = afterExpiry > 0) => ({
   seq: 7,
   step,
@@ -11,9 +12,7 @@ const paid = { status: 'SUCCESS' as const, amount: 1, currency: 'CNY', paidAt: n
 
 describe('poll plan', () => {
   it('grows along the schedule and repeats its last step', () => {
-    expect([0, 1, 2, 3, 10].map((step) => delayForStep(schedule, step))).toEqual([
-      300, 600, 1000, 1000, 1000,
-    ]);
+    expect([0, 1, 2, 3, 10].map((step) => schedule.delayAt(step))).toEqual([300, 600, 1000, 1000, 1000]);
   });
 
   it('settles a final answer', () => {
@@ -104,6 +103,39 @@ describe('poll plan', () => {
 
   it('a provider that keeps failing is asked again at the same step, forever, never given up', () => {
     expect(decidePoll('ERROR', at(3), schedule, true)).toEqual({
+      action: 'NEXT',
+      delayMs: 1000,
+      position: { seq: 8, step: 3, closeTried: false, afterExpiry: 0 },
+    });
+  });
+
+  it('closes a trade found that nobody was given, before its expiry only, and then polls on', () => {
+    const trade = { closableUnconfirmed: true };
+    expect(decidePoll({ status: 'PAYING' }, at(1), schedule, false, Date.now(), trade)).toEqual({
+      action: 'CLOSE_UNCONFIRMED',
+    });
+    expect(decidePoll('ERROR', at(1), schedule, false, Date.now(), trade)).toMatchObject({ action: 'NEXT' });
+    expect(decidePoll({ status: 'PAYING' }, at(1), schedule, true, Date.now(), trade)).toEqual({
+      action: 'CLOSE_EXPIRED',
+    });
+    expect(
+      decideAfterClose('CLOSE_UNCONFIRMED', 'FAILED', { status: 'PAYING' }, at(1), schedule, false),
+    ).toEqual({
+      action: 'NEXT',
+      delayMs: 1000,
+      position: { seq: 8, step: 2, closeTried: false, afterExpiry: 0 },
+    });
+  });
+
+  it('after a close at expiry: answered, the close counts as tried; failed, the same step again', () => {
+    expect(
+      decideAfterClose('CLOSE_EXPIRED', 'OPEN', { status: 'PAYING' }, at(3), schedule, true),
+    ).toMatchObject({
+      action: 'NEXT',
+      delayMs: 300,
+      position: { closeTried: true, afterExpiry: 1, step: 0 },
+    });
+    expect(decideAfterClose('CLOSE_EXPIRED', 'FAILED', { status: 'PAYING' }, at(3), schedule, true)).toEqual({
       action: 'NEXT',
       delayMs: 1000,
       position: { seq: 8, step: 3, closeTried: false, afterExpiry: 0 },

@@ -1,10 +1,10 @@
-import type { ProviderOutcome } from '@payments/common';
+import type { ProviderOutcome, Schedule } from '@payments/common';
 
 /** Where one attempt's polling stands; travels in the message headers. */
 export interface PollPosition {
   /** The attempt's poll_count this message owns; a message whose seq is stale is dropped. */
   seq: number;
-  /** Index into POLL_SCHEDULE of the delay that brought this message. */
+  /** The step of POLL_SCHEDULE whose delay brought this message. */
   step: number;
   /** Whether the close at expiry was already tried. */
   closeTried: boolean;
@@ -23,18 +23,22 @@ export const VOUCHER_CONFIRM_MARGIN_MS = 4 * 24 * 3600_000;
 
 export type PollDecision =
   | { action: 'SETTLE'; outcome: ProviderOutcome }
+  /** A trade found, still payable, that no shopper was given (its create never confirmed): closed now. */
+  | { action: 'CLOSE_UNCONFIRMED' }
   | { action: 'CLOSE_EXPIRED' }
   | { action: 'NEXT'; delayMs: number; position: PollPosition }
   | { action: 'GIVE_UP'; reason: string };
 
-/** The delay after `step` polls: the schedule grows, and its last step repeats. */
-export function delayForStep(schedule: readonly number[], step: number): number {
-  return schedule[Math.min(step, schedule.length - 1)]!;
+/** What the query found beyond its answer, for the close of an unconfirmed trade. */
+export interface PolledTrade {
+  /** Found at the provider, no pay URL handed out, and its channel can close it. */
+  closableUnconfirmed: boolean;
 }
 
 /**
- * DESIGN rule 4, pure: what to do with one query's answer. A final answer settles; still paying
- * past expiry closes it at the provider; otherwise the next step (a provider error repeats the
+ * DESIGN rule 4, pure: what to do with one query's answer. A final answer settles; a trade found
+ * that nobody was given is closed before its expiry; still paying past expiry closes it at the
+ * provider; otherwise the next step (a provider error repeats the
  * same step). An attempt still not final a full schedule after its expiry goes to a person,
  * unless the provider said it stays payable longer (an issued voucher, until its own expiry and
  * `VOUCHER_CONFIRM_MARGIN_MS`): that one is asked again at the schedule's last step meanwhile.
@@ -42,10 +46,13 @@ export function delayForStep(schedule: readonly number[], step: number): number 
 export function decidePoll(
   answer: ProviderOutcome | 'ERROR',
   position: PollPosition,
-  schedule: readonly number[],
+  schedule: Schedule,
   expired: boolean,
   now: number = Date.now(),
+  trade: PolledTrade = { closableUnconfirmed: false },
 ): PollDecision {
+  if (trade.closableUnconfirmed && !expired && answer !== 'ERROR' && answer.status === 'PAYING')
+    return { action: 'CLOSE_UNCONFIRMED' };
   // Past expiry, anything but a success is closed at the provider first (an EXPIRED trade too).
   if (expired && !position.closeTried && answer !== 'ERROR' && answer.status !== 'SUCCESS')
     return { action: 'CLOSE_EXPIRED' };
@@ -72,7 +79,7 @@ export function decidePoll(
       : position.step + 1;
   return {
     action: 'NEXT',
-    delayMs: delayForStep(schedule, step),
+    delayMs: schedule.delayAt(step),
     position: {
       seq: position.seq + 1,
       step,
@@ -81,4 +88,24 @@ export function decidePoll(
       ...(payableUntil !== undefined ? { payableUntil } : {}),
     },
   };
+}
+
+/**
+ * After a close that did not end the attempt: the same query's answer decides again, never a second
+ * close. An unconfirmed trade left open goes on polling; at expiry, a close the provider answered
+ * (a voucher, not found yet, the shopper paying) counts as tried and the answer stands, while a
+ * close that failed repeats the same step, to be tried again.
+ */
+export function decideAfterClose(
+  close: 'CLOSE_UNCONFIRMED' | 'CLOSE_EXPIRED',
+  left: 'OPEN' | 'FAILED',
+  answer: ProviderOutcome | 'ERROR',
+  position: PollPosition,
+  schedule: Schedule,
+  expired: boolean,
+  now: number = Date.now(),
+): PollDecision {
+  if (close === 'CLOSE_UNCONFIRMED') return decidePoll(answer, position, schedule, expired, now);
+  const closeTried = left === 'OPEN';
+  return decidePoll(closeTried ? answer : 'ERROR', { ...position, closeTried }, schedule, expired, now);
 }

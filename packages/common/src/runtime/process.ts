@@ -1,11 +1,11 @@
 import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { Broker } from './amqp/broker';
-import { Topology } from './amqp/topology';
-import { quorumGroupSize, type Config } from './config';
-import { errorMessage } from './errors';
-import type { ReadinessCheck } from './http/ops-server';
-import type { Logger } from './logging';
+import type { Broker } from '../amqp/broker';
+import { Topology } from '../amqp/topology';
+import { quorumGroupSize, type Config } from '../config';
+import { errorMessage } from '../errors';
+import type { ReadinessCheck } from '../http/ops-server';
+import type { Logger } from '../logging';
 
 /** Every delay any service may use: all services declare the same tiers. */
 export function allTierDurations(config: Config): number[] {
