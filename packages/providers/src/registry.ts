@@ -2,22 +2,18 @@
  * Every provider we can take payments through. Adding one is its folder beside these, its sandbox
  * (sandbox/<name>), and one line in `PROVIDERS` (README, "Layout").
  */
-import type { Config } from '@payments/common';
+import type { Config, SettingsOfEntries } from '@payments/common';
 import { alipayProvider } from './alipay/provider';
-import type { AlipaySettings } from './alipay/settings';
 import { providerRegistry } from './compose';
 import { sandboxProvider } from './sandbox/provider';
-import type { PspSettings } from './sandbox/settings';
 import { stripeProvider } from './stripe/provider';
-import type { StripeSettings } from './stripe/settings';
 import { wechatpayProvider } from './wechatpay/provider';
-import type { WechatpaySettings } from './wechatpay/settings';
 
 /** In the order CHANNELS' default lists their channels. */
-export const PROVIDERS = [sandboxProvider, alipayProvider, wechatpayProvider, stripeProvider];
+export const PROVIDERS = [sandboxProvider, alipayProvider, wechatpayProvider, stripeProvider] as const;
 
 /** What the providers' sections parse to, beside the platform's configuration. */
-export type ProviderSettings = PspSettings & AlipaySettings & WechatpaySettings & StripeSettings;
+export type ProviderSettings = SettingsOfEntries<typeof PROVIDERS>;
 
 /** The configuration of a part that runs providers: the platform's and every provider's section. */
 export type ProvidersConfig = Config & ProviderSettings;

@@ -32,10 +32,25 @@ export interface ProviderEntry<S extends z.ZodRawShape = z.ZodRawShape> {
   create(settings: SettingsOf<S>, kit: ProviderKit, channels: readonly string[]): PaymentProvider;
 }
 
+/** A registry entry whose settings' type (`SettingsOf` its section) is kept, for the registry to compose. */
+export type DefinedProvider<S extends z.ZodRawShape = z.ZodRawShape> = ProviderEntry & {
+  /** Type only, never set: what the section's settings parse to. */
+  readonly settingsType?: SettingsOf<S>;
+};
+
 /** A registry entry, its settings' type inferred from its section. */
-export function defineProvider<S extends z.ZodRawShape>(entry: ProviderEntry<S>): ProviderEntry {
-  return entry as unknown as ProviderEntry;
+export function defineProvider<S extends z.ZodRawShape>(entry: ProviderEntry<S>): DefinedProvider<S> {
+  return entry as unknown as DefinedProvider<S>;
 }
+
+type Intersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void
+  ? I
+  : never;
+
+/** What the settings of every entry of a registry parse to, together. */
+export type SettingsOfEntries<E extends readonly DefinedProvider[]> = Intersection<
+  NonNullable<E[number]['settingsType']>
+>;
 
 export function providerKit(config: Config, registry: Registry, log: Logger): ProviderKit {
   return {
