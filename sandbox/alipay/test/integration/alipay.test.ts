@@ -3,7 +3,6 @@
  * signatures both ways, error codes, yuan amounts, the page a shopper pays on, notifications.
  */
 import type { FastifyInstance } from 'fastify';
-import Fastify from 'fastify';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
@@ -15,39 +14,35 @@ import {
 } from '@payments/common';
 import { AlipayProvider, createLogger, loadConfig } from '@payments/providers';
 import { SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY, sandboxAlipayEnv } from '../../src/keys';
-import { eventually, sleep } from '@payments/testkit';
+import {
+  eventually,
+  sleep,
+  NotificationReceiver,
+  sandboxControl,
+  type ReceiverAnswer,
+} from '@payments/testkit';
 import { buildAlipaySandbox } from '../../src/server';
 import { signV2 } from '../../src/signing';
 
 /** A merchant endpoint for Alipay's form notifications: records them raw, answers as told. */
-class FormReceiver {
-  readonly received: { rawBody: string; form: Record<string, string> }[] = [];
+class FormReceiver extends NotificationReceiver<{ form: Record<string, string> }> {
   /** Bodies to answer, in order; once empty every request gets `success`. */
   answers: string[] = [];
-  url = '';
-  private readonly app: FastifyInstance = Fastify({ logger: false });
 
-  async start(): Promise<void> {
-    this.app.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string' },
-      (_r, body, done) => done(null, body),
-    );
-    this.app.post('/notify', async (request, reply) => {
-      const rawBody = request.body as string;
-      this.received.push({ rawBody, form: Object.fromEntries(new URLSearchParams(rawBody)) });
-      return reply.type('text/plain').send(this.answers.shift() ?? 'success');
-    });
-    await this.app.listen({ port: 0, host: '127.0.0.1' });
-    this.url = `http://127.0.0.1:${(this.app.server.address() as { port: number }).port}/notify`;
+  constructor() {
+    super({ path: '/notify', contentType: 'application/x-www-form-urlencoded' });
+  }
+
+  protected read(rawBody: string) {
+    return { form: Object.fromEntries(new URLSearchParams(rawBody)) };
+  }
+
+  protected answer(): ReceiverAnswer {
+    return { status: 200, contentType: 'text/plain', body: this.answers.shift() ?? 'success' };
   }
 
   for(outTradeNo: string) {
     return this.received.filter((entry) => entry.form.out_trade_no === outTradeNo);
-  }
-
-  stop() {
-    return this.app.close();
   }
 }
 
@@ -87,20 +82,7 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
       ...overrides,
     };
   };
-  const control = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, text: await response.text() };
-  };
-  const faults = async (value: Record<string, unknown> | undefined) => {
-    await control('DELETE', '/sandbox/faults');
-    if (value) await control('PUT', '/sandbox/faults', value);
-  };
-  const ledger = async (merchantOrderNo: string) =>
-    JSON.parse((await control('GET', `/sandbox/ledger?merchantOrderNo=${merchantOrderNo}`)).text);
+  const { control, faults, ledger } = sandboxControl(() => base);
   const notification = (rawBody: string) => ({
     rawBody: Buffer.from(rawBody),
     contentType: 'application/x-www-form-urlencoded',

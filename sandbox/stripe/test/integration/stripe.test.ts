@@ -6,7 +6,6 @@
  * webhooks and their retries, and events of another integration's sessions and refunds.
  */
 import type { FastifyInstance } from 'fastify';
-import Fastify from 'fastify';
 import Stripe from 'stripe';
 import {
   ChannelRejectedError,
@@ -19,7 +18,13 @@ import {
 } from '@payments/common';
 import { createLogger, loadConfig, sessionExpiresAt, StripeProvider } from '@payments/providers';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
-import { eventually, sleep } from '@payments/testkit';
+import {
+  eventually,
+  sleep,
+  NotificationReceiver,
+  sandboxControl,
+  type ReceiverAnswer,
+} from '@payments/testkit';
 import { boletoVoucherExpiresAt } from '../../src/boleto-expiry';
 import { parseForm } from '../../src/form';
 import { buildStripeSandbox } from '../../src/server';
@@ -31,26 +36,20 @@ interface Received {
 }
 
 /** The account's webhook endpoint: records events raw, answers as told. */
-class WebhookReceiver {
-  readonly received: Received[] = [];
+class WebhookReceiver extends NotificationReceiver<{ event: Received['event'] }> {
   /** Statuses to answer for events of a type, in order; once used up, 200. */
   answers: Record<string, number[]> = {};
-  url = '';
-  private readonly app: FastifyInstance = Fastify({ logger: false });
 
-  async start(): Promise<void> {
-    this.app.removeContentTypeParser('application/json');
-    this.app.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, body, done) =>
-      done(null, body),
-    );
-    this.app.post('/webhook', async (request, reply) => {
-      const rawBody = request.body as string;
-      const event = JSON.parse(rawBody);
-      this.received.push({ headers: request.headers as Record<string, string>, rawBody, event });
-      return reply.code(this.answers[event.type]?.shift() ?? 200).send({ received: true });
-    });
-    await this.app.listen({ port: 0, host: '127.0.0.1' });
-    this.url = `http://127.0.0.1:${(this.app.server.address() as { port: number }).port}/webhook`;
+  constructor() {
+    super({ path: '/webhook', contentType: 'application/json' });
+  }
+
+  protected read(rawBody: string) {
+    return { event: JSON.parse(rawBody) as Received['event'] };
+  }
+
+  protected answer(received: Received): ReceiverAnswer {
+    return { status: this.answers[received.event.type]?.shift() ?? 200, body: { received: true } };
   }
 
   of(type: string, sessionOrObjectId?: string) {
@@ -58,10 +57,6 @@ class WebhookReceiver {
       (entry) =>
         entry.event.type === type && (!sessionOrObjectId || entry.event.data.object.id === sessionOrObjectId),
     );
-  }
-
-  stop() {
-    return this.app.close();
   }
 }
 
@@ -103,20 +98,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       ...overrides,
     };
   };
-  const control = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, text: await response.text() };
-  };
-  const faults = async (value: Record<string, unknown> | undefined) => {
-    await control('DELETE', '/sandbox/faults');
-    if (value) await control('PUT', '/sandbox/faults', value);
-  };
-  const ledger = async (merchantOrderNo: string) =>
-    JSON.parse((await control('GET', `/sandbox/ledger?merchantOrderNo=${merchantOrderNo}`)).text);
+  const { control, faults, ledger } = sandboxControl(() => base);
   /** Moves the sandbox's clock on (reset after each test); its answer says the sandbox's time now. */
   const advanceClock = async (seconds: number) =>
     JSON.parse((await control('POST', '/sandbox/clock', { advanceS: seconds })).text) as { now: string };

@@ -7,7 +7,6 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import Fastify from 'fastify';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
@@ -30,7 +29,13 @@ import {
   SANDBOX_WECHATPAY_SERIAL,
   sandboxWechatpayEnv,
 } from '../../src/keys';
-import { eventually, sleep } from '@payments/testkit';
+import {
+  eventually,
+  sleep,
+  NotificationReceiver,
+  sandboxControl,
+  type ReceiverAnswer,
+} from '@payments/testkit';
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import {
   SANDBOX_WECHATPAY_PLATFORM_CERT_PRIVATE_KEY,
@@ -47,36 +52,21 @@ interface Received {
 }
 
 /** A merchant endpoint for WeChat Pay's notifications: records them raw, answers as told. */
-class JsonReceiver {
-  readonly received: Received[] = [];
+class JsonReceiver extends NotificationReceiver<{ event: Received['event'] }> {
   /** Statuses to answer, in order; once empty every request gets 204. */
   answers: number[] = [];
-  url = '';
-  private readonly app: FastifyInstance = Fastify({ logger: false });
 
-  async start(): Promise<void> {
-    this.app.removeContentTypeParser('application/json');
-    this.app.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, body, done) =>
-      done(null, body),
-    );
-    this.app.post('/notify', async (request, reply) => {
-      const rawBody = request.body as string;
-      this.received.push({
-        headers: request.headers as Record<string, string>,
-        rawBody,
-        event: JSON.parse(rawBody),
-      });
-      const status = this.answers.shift() ?? 204;
-      return status === 204
-        ? reply.code(204).send()
-        : reply.code(status).send({ code: 'FAIL', message: 'x' });
-    });
-    await this.app.listen({ port: 0, host: '127.0.0.1' });
-    this.url = `http://127.0.0.1:${(this.app.server.address() as { port: number }).port}/notify`;
+  constructor() {
+    super({ path: '/notify', contentType: 'application/json' });
   }
 
-  stop() {
-    return this.app.close();
+  protected read(rawBody: string) {
+    return { event: JSON.parse(rawBody) as Received['event'] };
+  }
+
+  protected answer(): ReceiverAnswer {
+    const status = this.answers.shift() ?? 204;
+    return status === 204 ? { status } : { status, body: { code: 'FAIL', message: 'x' } };
   }
 }
 
@@ -126,19 +116,8 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     paid: request.money,
     notifyUrl: receiver.url,
   });
-  const control = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, text: await response.text() };
-  };
+  const { control, faults, ledger } = sandboxControl(() => base);
   const pay = (channelOrderNo: string) => control('POST', `/sandbox/trades/${channelOrderNo}/pay`);
-  const faults = async (value: Record<string, unknown> | undefined) => {
-    await control('DELETE', '/sandbox/faults');
-    if (value) await control('PUT', '/sandbox/faults', value);
-  };
   /** WeChat Pay's own faults, merged (`DELETE /sandbox/faults` resets them too). */
   const wechatpayFaults = async (value: Record<string, unknown>) => {
     const answer = await control('PUT', '/sandbox/wechatpay-faults', value);
@@ -148,8 +127,6 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     generateKeyPairSync('rsa', { modulusLength: 2048 })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString();
-  const ledger = async (merchantOrderNo: string) =>
-    JSON.parse((await control('GET', `/sandbox/ledger?merchantOrderNo=${merchantOrderNo}`)).text);
   const notification = (rawBody: string, headers: Record<string, string>) => ({
     rawBody: Buffer.from(rawBody),
     contentType: 'application/json',
