@@ -16,14 +16,16 @@ import {
   type AttemptRow,
   type DataSource,
   type PayOrderRow,
+  type RefundReason,
+  type RefundStatus,
 } from '@payments/common';
 
 export interface RefundRow {
   refund_no: string;
   channel_order_no: string;
-  reason: string;
+  reason: RefundReason;
   amount: number;
-  status: string;
+  status: RefundStatus;
   settled_manually_by: string | null;
   settled_manually_at: Date | null;
   manual_reference: string | null;

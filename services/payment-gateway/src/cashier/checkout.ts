@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ApiError, applyRequestSchema, describeZodError, type PayAction } from '@payments/common';
 import type { GatewayDeps } from '../deps';
 import { refuseIfOtherMoney } from '../domain/apply-decision';
+import type { CheckoutAnswerBody } from '../http/api-schemas';
 import { applyPayment, orderExpiry } from '../operations/apply-payment';
 import { cashierViewsOf } from './order-views';
 import { Remembered, SharedReads } from './shared-reads';
@@ -83,7 +84,7 @@ export async function startCheckout(deps: GatewayDeps, body: unknown) {
       merchantOrderNo: order.merchant_order_no,
       url: cashierUrl(deps, token),
       expiresAt: new Date(order.expire_at).toISOString(),
-    },
+    } satisfies CheckoutAnswerBody,
   };
 }
 

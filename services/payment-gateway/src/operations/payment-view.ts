@@ -1,5 +1,6 @@
 import type { AttemptRow, PayAction, PayOrderRow } from '@payments/common';
 import type { RefundRow } from '../adapters/payment-repository';
+import type { ApplyAnswerBody, PaymentViewBody } from '../http/api-schemas';
 
 const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
 
@@ -12,7 +13,7 @@ export function payActionOf(attempt: Pick<AttemptRow, 'pay_url' | 'pay_action_ty
 }
 
 /** The body of a successful apply (CONTRACT 3). */
-export function applyBody(payOrder: PayOrderRow, attempt: AttemptRow, reused: boolean) {
+export function applyBody(payOrder: PayOrderRow, attempt: AttemptRow, reused: boolean): ApplyAnswerBody {
   return {
     payOrderNo: payOrder.pay_order_no,
     merchantOrderNo: payOrder.merchant_order_no,
@@ -34,7 +35,7 @@ export function paymentBody(
   payOrder: PayOrderRow & { paid_at?: Date | null },
   attempts: (AttemptRow & { updated_at?: Date })[],
   refunds: RefundRow[],
-) {
+): PaymentViewBody {
   return {
     payOrderNo: payOrder.pay_order_no,
     merchantOrderNo: payOrder.merchant_order_no,
