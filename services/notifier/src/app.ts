@@ -1,6 +1,5 @@
 import {
   Broker,
-  Consumer,
   consumerMetrics,
   createBreaker,
   createLogger,
@@ -9,7 +8,8 @@ import {
   OutboxRelay,
   parseEvent,
   readinessOf,
-  startOpsServer,
+  serviceLifecycle,
+  subscribe,
   topologyFor,
   type Config,
   type Logger,
@@ -34,7 +34,6 @@ export async function createNotifier(
   log: Logger = createLogger('notifier', config.LOG_LEVEL),
 ): Promise<Notifier> {
   const registry = createRegistry('notifier');
-  const onOutcome = consumerMetrics(registry);
   const dataSource = await openDataSource(config.DATABASE_URL);
   const broker = await Broker.connect(config.AMQP_URL, topologyFor(config), log);
   const relay = new OutboxRelay(dataSource, broker, log);
@@ -55,15 +54,14 @@ export async function createNotifier(
     relay,
     metrics: createNotifierMetrics(registry),
   };
-  const consumer = new Consumer(
+  const consumer = subscribe(
     broker,
+    config,
+    'notifierPaymentSucceeded',
     {
-      queue: broker.topology.queue('notifierPaymentSucceeded'),
       parse: (body) => parseEvent('payment.succeeded', body),
       handle: (delivery) => onPaymentSucceeded(delivery, deps),
-      retrySchedule: config.RETRY_SCHEDULE,
-      onOutcome,
-      prefetch: 64,
+      onOutcome: consumerMetrics(registry),
       describe: (event) => ({ eventId: event.eventId, merchantOrderNo: event.data.merchantOrderNo }),
       // Retries spent on our own dependencies (the database down for long): the log says FAILED
       // and `order.notify_failed` goes out too, as when the schedule is spent on the order
@@ -79,23 +77,29 @@ export async function createNotifier(
     log,
   );
   const sweeps = new NotifierSweeps(deps, dataSource, broker);
-  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+  const lifecycle = serviceLifecycle({
+    name: 'notifier',
+    log,
+    ops: {
+      port: config.METRICS_PORT ?? 9103,
+      host: config.OPS_HOST,
+      registry,
+      readiness: readinessOf({ broker, dataSource }),
+    },
+    subscriptions: [consumer],
+    periodic: [sweeps],
+    relay,
+    broker,
+    dataSource,
+    alsoClose: [() => orderService.shutdown()],
+  });
 
   return {
     deps,
     sweeps,
-    metricsPort: () => ops?.port ?? 0,
+    metricsPort: lifecycle.opsPort,
     async start() {
-      ops = await startOpsServer(
-        config.METRICS_PORT ?? 9103,
-        registry,
-        readinessOf({ broker, dataSource }),
-        config.OPS_HOST,
-      );
-      relay.start();
-      await consumer.start();
-      sweeps.start();
-      log.info({ metricsPort: ops.port }, 'notifier started');
+      await lifecycle.start();
       const scheduleMs = config.NOTIFY_SCHEDULE.reduce((sum, ms) => sum + ms, 0);
       if (scheduleMs <= config.BREAKER_RESET)
         log.warn(
@@ -103,15 +107,6 @@ export async function createNotifier(
           "NOTIFY_SCHEDULE is shorter than BREAKER_RESET: one open breaker can spend a payment's whole schedule and send it to the dlq",
         );
     },
-    async stop() {
-      await sweeps.stop();
-      await consumer.stop();
-      await relay.stop();
-      await relay.drain();
-      orderService.shutdown();
-      await ops?.app.close();
-      await broker.close();
-      await dataSource.destroy();
-    },
+    stop: lifecycle.stop,
   };
 }

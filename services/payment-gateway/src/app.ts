@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
-  APPLY_BODY_LIMIT,
   Broker,
-  Consumer,
   consumerMetrics,
   createLogger,
   createRedis,
@@ -14,6 +12,8 @@ import {
   readinessOf,
   RedisLock,
   redisReady,
+  serviceLifecycle,
+  subscribe,
   topologyFor,
   type Config,
   type DataSource,
@@ -44,7 +44,6 @@ export async function createGateway(
   log: Logger = createLogger('payment-gateway', config.LOG_LEVEL),
 ): Promise<Gateway> {
   const registry = createRegistry('payment-gateway');
-  const onOutcome = consumerMetrics(registry);
   // First: a channel or provider setting that is wrong stops the start before any connection opens.
   const { providers, channels, served } = createProviders(config, registry, log);
   const dataSource: DataSource = await openDataSource(config.DATABASE_URL);
@@ -83,45 +82,48 @@ export async function createGateway(
     metrics: createGatewayMetrics(registry, dataSource),
   };
   const http = buildHttpServer(deps, registry, readinessOf({ broker, dataSource, redis }));
-  const consumer = new Consumer(
-    broker,
-    {
-      queue: broker.topology.queue('gatewayApply'),
-      parse: (body) => body,
-      handle: async (delivery) => onApplyCommand(delivery, deps, broker),
-      onDeadLettered: (message, info) => answerDeadLetteredApply(broker, message, info),
-      retrySchedule: config.RETRY_SCHEDULE,
-      onOutcome,
-      prefetch: 32,
-      maxBodyBytes: APPLY_BODY_LIMIT,
-      describe: (body) => ({
-        merchantOrderNo: (body as { merchantOrderNo?: string } | undefined)?.merchantOrderNo,
-      }),
-    },
+  let listenPort = config.GATEWAY_PORT;
+  const lifecycle = serviceLifecycle({
+    name: 'payment gateway',
     log,
-  );
+    // Its HTTP server takes applies and callbacks, and serves /metrics, /healthz and /readyz.
+    intake: { start: () => http.listen({ port: listenPort, host: '0.0.0.0' }), stop: () => http.close() },
+    subscriptions: [
+      subscribe(
+        broker,
+        config,
+        'gatewayApply',
+        {
+          parse: (body) => body,
+          handle: async (delivery) => onApplyCommand(delivery, deps, broker),
+          onDeadLettered: (message, info) => answerDeadLetteredApply(broker, message, info),
+          onOutcome: consumerMetrics(registry),
+          describe: (body) => ({
+            merchantOrderNo: (body as { merchantOrderNo?: string } | undefined)?.merchantOrderNo,
+          }),
+        },
+        log,
+      ),
+    ],
+    periodic: [],
+    relay,
+    broker,
+    dataSource,
+    alsoClose: [() => redis.disconnect()],
+  });
 
   return {
     http,
     deps,
     broker,
     async start(port = config.GATEWAY_PORT) {
-      await http.listen({ port, host: '0.0.0.0' });
-      relay.start();
-      await consumer.start();
+      listenPort = port;
+      await lifecycle.start();
       const address = http.server.address();
       const bound = typeof address === 'object' && address ? address.port : port;
       log.info({ port: bound }, 'payment gateway listening');
       return bound;
     },
-    async stop() {
-      await consumer.stop();
-      await http.close();
-      await relay.stop();
-      await relay.drain();
-      await broker.close();
-      redis.disconnect();
-      await dataSource.destroy();
-    },
+    stop: lifecycle.stop,
   };
 }

@@ -1,6 +1,5 @@
 import {
   Broker,
-  Consumer,
   consumerMetrics,
   createLogger,
   createRegistry,
@@ -9,7 +8,8 @@ import {
   parseEvent,
   readinessOf,
   reportUnservedChannels,
-  startOpsServer,
+  serviceLifecycle,
+  subscribe,
   topologyFor,
   type Config,
   type Logger,
@@ -37,7 +37,6 @@ export async function createPoller(
   const registry = createRegistry('poller');
   // First: a channel or provider setting that is wrong stops the start before any connection opens.
   const channels = createChannels(config, registry, log);
-  const onOutcome = consumerMetrics(registry);
   const dataSource = await openDataSource(config.DATABASE_URL);
   // Money waiting on a channel no provider here serves: named at start, its messages delayed (issue 27.3).
   await reportUnservedChannels(dataSource, [...channels.keys()], log);
@@ -54,46 +53,40 @@ export async function createPoller(
     metrics: createPollerMetrics(registry, attempts),
   };
   const sweeps = new PollerSweeps(deps, broker);
-  const consumer = new Consumer(
-    broker,
-    {
-      queue: broker.topology.queue('pollerAttempts'),
-      parse: (body) => parseEvent('channel_order.created', body),
-      handle: (delivery) => onChannelOrderCreated(delivery, deps),
-      retrySchedule: config.RETRY_SCHEDULE,
-      onOutcome,
-      prefetch: 64,
-      describe: (event) => ({ eventId: event.eventId, merchantOrderNo: event.data.merchantOrderNo }),
-    },
+  const lifecycle = serviceLifecycle({
+    name: 'poller',
     log,
-  );
-  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+    ops: {
+      port: config.METRICS_PORT ?? 9102,
+      host: config.OPS_HOST,
+      registry,
+      readiness: readinessOf({ broker, dataSource }),
+    },
+    subscriptions: [
+      subscribe(
+        broker,
+        config,
+        'pollerAttempts',
+        {
+          parse: (body) => parseEvent('channel_order.created', body),
+          handle: (delivery) => onChannelOrderCreated(delivery, deps),
+          onOutcome: consumerMetrics(registry),
+          describe: (event) => ({ eventId: event.eventId, merchantOrderNo: event.data.merchantOrderNo }),
+        },
+        log,
+      ),
+    ],
+    periodic: [sweeps],
+    relay,
+    broker,
+    dataSource,
+  });
 
   return {
     deps,
     sweeps,
-    metricsPort: () => ops?.port ?? 0,
-    async start() {
-      ops = await startOpsServer(
-        config.METRICS_PORT ?? 9102,
-        registry,
-        readinessOf({ broker, dataSource }),
-        config.OPS_HOST,
-      );
-      relay.start();
-      sweeps.start();
-      await consumer.start();
-      log.info({ metricsPort: ops.port }, 'poller started');
-      return { metricsPort: ops.port };
-    },
-    async stop() {
-      await consumer.stop();
-      await sweeps.stop();
-      await relay.stop();
-      await relay.drain();
-      await ops?.app.close();
-      await broker.close();
-      await dataSource.destroy();
-    },
+    metricsPort: lifecycle.opsPort,
+    start: async () => ({ metricsPort: await lifecycle.start() }),
+    stop: lifecycle.stop,
   };
 }

@@ -1,6 +1,6 @@
 import {
+  acceptedTypes,
   Broker,
-  Consumer,
   consumerMetrics,
   createLogger,
   createRegistry,
@@ -11,7 +11,8 @@ import {
   parseEvent,
   readinessOf,
   reportUnservedChannels,
-  startOpsServer,
+  serviceLifecycle,
+  subscribe,
   topologyFor,
   type Config,
   type Logger,
@@ -34,7 +35,7 @@ export interface Refunder {
 
 function parseExtraCharge(body: unknown): ExtraChargeEvent {
   const event = parseAnyEvent(body);
-  if (event.type !== 'payment.duplicate_detected' && event.type !== 'payment.paid_after_close') {
+  if (!acceptedTypes('refunderExtraCharges').includes(event.type)) {
     throw new InvalidMessageError(`the refunder does not handle ${event.type}`);
   }
   return event as ExtraChargeEvent;
@@ -66,60 +67,47 @@ export async function createRefunder(
     eventId: event.eventId,
     merchantOrderNo: event.data.merchantOrderNo,
   });
-  const consumers = [
-    new Consumer(
-      broker,
-      {
-        queue: broker.topology.queue('refunderExtraCharges'),
-        parse: parseExtraCharge,
-        handle: (delivery) => onExtraCharge(delivery, deps),
-        retrySchedule: config.RETRY_SCHEDULE,
-        onOutcome,
-        prefetch: 16,
-        describe,
-      },
-      log,
-    ),
-    new Consumer(
-      broker,
-      {
-        queue: broker.topology.queue('refunderRefunds'),
-        parse: (body) => parseEvent('refund.requested', body),
-        handle: (delivery) => onRefundRequested(delivery, deps),
-        retrySchedule: config.RETRY_SCHEDULE,
-        onOutcome,
-        prefetch: 16,
-        describe,
-      },
-      log,
-    ),
-  ];
-  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+  const lifecycle = serviceLifecycle({
+    name: 'refunder',
+    log,
+    ops: {
+      port: config.METRICS_PORT ?? 9104,
+      host: config.OPS_HOST,
+      registry,
+      readiness: readinessOf({ broker, dataSource }),
+    },
+    subscriptions: [
+      subscribe(
+        broker,
+        config,
+        'refunderExtraCharges',
+        { parse: parseExtraCharge, handle: (delivery) => onExtraCharge(delivery, deps), onOutcome, describe },
+        log,
+      ),
+      subscribe(
+        broker,
+        config,
+        'refunderRefunds',
+        {
+          parse: (body) => parseEvent('refund.requested', body),
+          handle: (delivery) => onRefundRequested(delivery, deps),
+          onOutcome,
+          describe,
+        },
+        log,
+      ),
+    ],
+    periodic: [sweeps],
+    relay,
+    broker,
+    dataSource,
+  });
 
   return {
     deps,
     sweeps,
-    metricsPort: () => ops?.port ?? 0,
-    async start() {
-      ops = await startOpsServer(
-        config.METRICS_PORT ?? 9104,
-        registry,
-        readinessOf({ broker, dataSource }),
-        config.OPS_HOST,
-      );
-      relay.start();
-      sweeps.start();
-      for (const consumer of consumers) await consumer.start();
-      log.info({ metricsPort: ops.port }, 'refunder started');
-    },
-    async stop() {
-      await Promise.all(consumers.map((consumer) => consumer.stop()));
-      await sweeps.stop();
-      await relay.stop();
-      await relay.drain();
-      await ops?.app.close();
-      await broker.close();
-      await dataSource.destroy();
-    },
+    metricsPort: lifecycle.opsPort,
+    start: async () => void (await lifecycle.start()),
+    stop: lifecycle.stop,
   };
 }

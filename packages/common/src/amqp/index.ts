@@ -4,3 +4,4 @@ export * from './broker';
 export * from './consumer';
 export * from './dlq';
 export * from './migrate-queues';
+export * from './subscription';

@@ -1,3 +1,4 @@
+import { APPLY_BODY_LIMIT } from '../contracts/apply';
 import { formatDuration } from '../config/durations';
 
 /**
@@ -54,6 +55,34 @@ export const UNROUTED_QUEUE = { name: 'payments.unrouted', maxLength: 100_000 };
 export const DELIVERY_LIMIT = 20;
 
 export const DLQ_SUFFIX = '.dlq';
+
+/**
+ * Who consumes each work queue, and how (Rascal's subscriptions, as data beside the queues): the
+ * prefetch, the retry policy for transient failures (a schedule of the configuration), a body
+ * limit where one applies. The events a subscription accepts are its queue's binding keys.
+ */
+export const SUBSCRIPTIONS = {
+  gatewayApply: {
+    queue: 'gatewayApply',
+    prefetch: 32,
+    retry: 'RETRY_SCHEDULE',
+    maxBodyBytes: APPLY_BODY_LIMIT,
+  },
+  pollerAttempts: { queue: 'pollerAttempts', prefetch: 64, retry: 'RETRY_SCHEDULE' },
+  notifierPaymentSucceeded: { queue: 'notifierPaymentSucceeded', prefetch: 64, retry: 'RETRY_SCHEDULE' },
+  refunderExtraCharges: { queue: 'refunderExtraCharges', prefetch: 16, retry: 'RETRY_SCHEDULE' },
+  refunderRefunds: { queue: 'refunderRefunds', prefetch: 16, retry: 'RETRY_SCHEDULE' },
+} as const satisfies Record<
+  string,
+  { queue: WorkQueueKey; prefetch: number; retry: 'RETRY_SCHEDULE'; maxBodyBytes?: number }
+>;
+
+export type SubscriptionKey = keyof typeof SUBSCRIPTIONS;
+
+/** The message types a subscription accepts: the routing keys its queue is bound to. */
+export function acceptedTypes(subscription: SubscriptionKey): readonly string[] {
+  return WORK_QUEUES[SUBSCRIPTIONS[subscription].queue].bindings.map((binding) => binding.key);
+}
 
 export interface QueueDeclaration {
   name: string;
