@@ -3,6 +3,7 @@ import {
   requireManualRefund,
   finishRefund,
   appendRefundEvent,
+  attemptState,
   lockPayOrder,
   type AttemptRow,
   type DataSource,
@@ -61,12 +62,7 @@ export class RefundRepository {
       )) as RefundRow[];
       const problem = refundProblem({
         reason,
-        attempt: {
-          channelOrderNo,
-          status: attempt!.status,
-          amount: Number(attempt!.amount),
-          currency: attempt!.currency,
-        },
+        attempt: attemptState(attempt!),
         payOrder: { status: payOrder.status, paidChannelOrderNo: payOrder.paid_channel_order_no },
         refund: { amount: Number(attempt!.amount), currency: attempt!.currency },
         otherRefunds: others.map((other) => ({ refundNo: other.refund_no, status: other.status })),
