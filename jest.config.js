@@ -20,7 +20,11 @@ module.exports = {
       displayName: 'integration',
       transform,
       testEnvironment: 'node',
-      testMatch: ['<rootDir>/{packages,services,sandbox}/*/test/integration/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/{packages,services,sandbox}/*/test/integration/**/*.test.ts',
+        // The monitoring files against a real scrape of every service (ops/).
+        '<rootDir>/test/ops/**/*.test.ts',
+      ],
     },
     {
       displayName: 'browser',
