@@ -24,6 +24,7 @@ import { redactCashierPath } from '../cashier/tokens';
 import { apiKeyChecker } from './api-keys';
 import { toApiError } from './errors';
 import { buildOpenApiDocument } from './openapi';
+import { registerApiDocs } from './api-docs';
 import { UnverifiedBudget } from '../domain/unverified-budget';
 
 /** Providers' notifications can be large (a Stripe event with its objects): CONTRACT 9 says at least 64 KiB. */
@@ -86,6 +87,7 @@ export function buildHttpServer(
   // The merchant API's description (CONTRACT 3 and 10), generated from the schemas it is built to.
   const openApi = JSON.stringify(buildOpenApiDocument(deps.config.GATEWAY_PUBLIC_URL));
   app.get('/openapi.json', async (_request, reply) => reply.type('application/json').send(openApi));
+  registerApiDocs(app);
 
   // The merchant routes authenticate as routes, not by URL prefix: the hook belongs to this
   // plugin's routes, so every spelling the router matches to them (percent-encoded, ...) is checked.
