@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { dashboardQueries, metricNames } from '../ops/promql';
 
 /**
@@ -157,6 +158,26 @@ describe('ops/ monitoring', () => {
       expect(panel.targets?.length).toBeGreaterThan(0);
     }
     expect(dashboardQueries(dashboard).length).toBeGreaterThan(20);
+  });
+
+  it("writes every panel's query in valid PromQL (promtool checks them as recording rules)", () => {
+    const dashboard = JSON.parse(readFileSync(join(ops, 'grafana', 'payments.json'), 'utf8')) as Parameters<
+      typeof dashboardQueries
+    >[0];
+    // Grafana's range variables, as it fills them in.
+    const rules = dashboardQueries(dashboard).map((expr, index) => ({
+      record: `dashboard:query_${index}`,
+      expr: expr.replaceAll('$__rate_interval', '1m').replaceAll('$__range', '6h'),
+    }));
+    const dir = mkdtempSync(join(tmpdir(), 'dashboard-'));
+    try {
+      writeFileSync(join(dir, 'queries.yml'), stringify({ groups: [{ name: 'dashboard', rules }] }));
+      const run = promtool('check', 'rules', join(dir, 'queries.yml'));
+      expect(run.output).toMatch(new RegExp(`SUCCESS: ${rules.length} rules found`));
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the metric names out of PromQL (what the exported-metrics check relies on)', () => {
