@@ -3,7 +3,8 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY packages/common/package.json packages/common/
+COPY packages/platform/package.json packages/platform/
+COPY packages/core/package.json packages/core/
 COPY packages/providers/package.json packages/providers/
 COPY packages/testkit/package.json packages/testkit/
 COPY services/payment-gateway/package.json services/payment-gateway/

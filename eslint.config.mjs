@@ -12,4 +12,40 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Imports run one way: providers -> core -> platform (and test support from tests only).
+  // packages/platform/src/import-direction.test.ts checks the same without ESLint.
+  {
+    files: ['packages/platform/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@payments/*', '!@payments/platform'],
+              message: 'The platform knows nothing of payments: it imports no other workspace package.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/core/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@payments/*', '!@payments/platform', '!@payments/core'],
+              message: 'The payment core builds on the platform only: no provider, no test support.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

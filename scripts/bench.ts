@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { formatDuration, loadConfig } from '@payments/common';
+import { formatDuration, loadConfig } from '@payments/platform';
 import { applyOverAmqp, applyOverHttp, closeOrders } from './bench/apply';
 import { applyBesideCashierStreams } from './bench/cashier-streams';
 import { CpuMeter, serverPids, type CpuReport } from './bench/cpu';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Bundles a runnable part (a service, a sandbox) into `<part>/dist/main.js`: our TypeScript
- * (the part and `@payments/common`) in one plain JavaScript file, every npm package left as an
+ * (the part and our `@payments/*` packages) in one plain JavaScript file, every npm package left as an
  * ordinary `require`. Each start script runs this first, so what starts is always the current
  * source, and then execs node on the bundle: no TypeScript loader in the running process
  * (`--import tsx` costs about 50 MiB of memory per process, on its loader thread).

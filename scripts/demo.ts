@@ -14,7 +14,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
-import { listDlqs, migrate, requireSettings, topologyFor, type Given } from '@payments/common';
+import { listDlqs, requireSettings, topologyFor, type Given } from '@payments/platform';
+import { migrate } from '@payments/core';
 import { loadConfigOrExit, type ProvidersConfig } from '@payments/providers';
 import { localSandboxUrls, withSandboxDefaults } from './lib/sandbox-env';
 import { ensureInfrastructure } from './infra';

@@ -5,7 +5,13 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { portOpen } from './lib/ports';
-import { amqpNodes, databaseOptions, ensureDatabase, loadConfigOrExit, type Config } from '@payments/common';
+import {
+  amqpNodes,
+  databaseOptions,
+  ensureDatabase,
+  loadConfigOrExit,
+  type Config,
+} from '@payments/platform';
 
 type Server = { name: string; host: string; port: number; startLocal: string[][] };
 

@@ -1,5 +1,6 @@
 /** `npm run migrate`: creates the database if missing and applies pending migrations. */
-import { loadConfigOrExit, migrate } from '@payments/common';
+import { loadConfigOrExit } from '@payments/platform';
+import { migrate } from '@payments/core';
 
 const config = loadConfigOrExit();
 migrate(config.DATABASE_URL).then(

@@ -4,7 +4,7 @@
  * the cluster release, another quorum group size); `migrate` drains each, deletes it, declares
  * it anew and puts its messages back. Stop the services first: it refuses while they consume.
  */
-import { loadConfigOrExit, migrateQueues, queueDrift, topologyFor } from '@payments/common';
+import { loadConfigOrExit, migrateQueues, queueDrift, topologyFor } from '@payments/platform';
 
 const config = loadConfigOrExit();
 const topology = topologyFor(config);

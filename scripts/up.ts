@@ -2,7 +2,8 @@
  * `npm run up`: infrastructure, migrations, broker topology, then every service plus the sandbox
  * PSP and the example order service in the foreground, with their logs. Ctrl-C stops them all.
  */
-import { Broker, migrate, topologyFor } from '@payments/common';
+import { Broker, topologyFor } from '@payments/platform';
+import { migrate } from '@payments/core';
 import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { ensureInfrastructure } from './infra';
 import { PARTS, startPart, stopAll } from './lib/processes';

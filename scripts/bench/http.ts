@@ -4,7 +4,7 @@
  * pool wide enough for every request the bench keeps in flight.
  */
 import http from 'node:http';
-import { httpRequest, type HttpResponseText } from '@payments/common';
+import { httpRequest, type HttpResponseText } from '@payments/platform';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 1024 });
 

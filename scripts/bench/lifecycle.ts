@@ -3,7 +3,7 @@
  * outbox → notifier → the order service. Delivery times come from the order service's hook.
  */
 import { performance } from 'node:perf_hooks';
-import { connectInUtc, databaseOptions } from '@payments/common';
+import { connectInUtc, databaseOptions } from '@payments/platform';
 import { applyBody, applyHttp, latencyFields, orderNo, payAtPsp } from './apply';
 import { forEachBounded, sleep } from './pool';
 import type { BenchStack } from './stack';

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import amqplib from 'amqplib';
-import { parseSchedule, topologyFor } from '@payments/common';
+import { parseSchedule, topologyFor } from '@payments/platform';
 import { CpuMeter, type CpuReport } from './cpu';
 import { AUTH, applyBody, applyHttp, orderNo, payAtPsp } from './apply';
 import { httpJson, httpText } from './http';

@@ -13,7 +13,7 @@ import {
   redisReady,
   redisTarget,
   type Config,
-} from '@payments/common';
+} from '@payments/platform';
 import { runFor, type TimedRun } from './pool';
 import { round, summarize } from './stats';
 

@@ -1,6 +1,6 @@
 /** Double-click storm: many concurrent applies per order must still make exactly one attempt each. */
 import { performance } from 'node:perf_hooks';
-import { connectInUtc, databaseOptions } from '@payments/common';
+import { connectInUtc, databaseOptions } from '@payments/platform';
 import { applyBody, applyHttp, latencyFields, orderNo } from './apply';
 import { forEachBounded } from './pool';
 import type { BenchStack } from './stack';

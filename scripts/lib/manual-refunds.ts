@@ -3,7 +3,7 @@
  * no Boleto payment): pays each back outside the provider and records it, as
  * `payctl refund settle-manually` does. For the demo and the chaos suite, which play the operator.
  */
-import { openDataSource, settleRefundManually } from '@payments/common';
+import { openDataSource, settleRefundManually } from '@payments/core';
 
 export interface OwedRefund {
   refundNo: string;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type amqplib from 'amqplib';
-import { connectToAnyNode } from '@payments/common';
+import { connectToAnyNode } from '@payments/platform';
 import type { Endpoints } from './invariants';
 
 export const SCENARIOS = [

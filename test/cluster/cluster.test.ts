@@ -1,5 +1,5 @@
 import { sleep, eventually } from '@payments/testkit';
-import { topologyFor } from '@payments/common';
+import { topologyFor } from '@payments/platform';
 import { paymentOf } from '../../scripts/lib/invariants';
 import {
   clusterDown,

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import type amqplib from 'amqplib';
-import { connectInUtc, connectToAnyNode, databaseOptions, type Config } from '@payments/common';
+import { connectInUtc, connectToAnyNode, databaseOptions, type Config } from '@payments/platform';
 import { createLogger, loadConfig } from '@payments/providers';
 import {
   SANDBOX_ALIPAY_APP_ID,

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { HEADERS, listDlqs, peekDlq, topologyFor } from '@payments/common';
+import { HEADERS, listDlqs, peekDlq, topologyFor } from '@payments/platform';
 import { eventually } from '@payments/testkit';
 import {
   checkOrders,

@@ -11,17 +11,14 @@ import {
   createLogger as createPlatformLogger,
   loadConfig as loadPlatformConfig,
   loadConfigOrExit as loadPlatformConfigOrExit,
-  providerKit,
   secretConfigNames,
   type Config,
   type Logger,
   type LogRedaction,
-  type PaymentChannel,
-  type PaymentProvider,
-  type ProviderEntry,
   type ProviderSection,
   type Registry,
-} from '@payments/common';
+} from '@payments/platform';
+import { providerKit, type PaymentChannel, type PaymentProvider, type ProviderEntry } from '@payments/core';
 
 export interface Providers {
   providers: PaymentProvider[];

@@ -4,7 +4,7 @@
  * the configuration, redacted by the logger and built with only its own settings, with no other edit.
  */
 import { Writable } from 'node:stream';
-import { createRegistry } from '@payments/common';
+import { createRegistry } from '@payments/platform';
 import { fixtureProvider, type FixtureSettings } from '../test/fixture/provider';
 import { providerRegistry } from './compose';
 import { PROVIDERS } from './registry';

@@ -2,7 +2,8 @@
  * Every provider we can take payments through. Adding one is its folder beside these, its sandbox
  * (sandbox/<name>), and one line in `PROVIDERS` (README, "Layout").
  */
-import type { Config, SettingsOfEntries } from '@payments/common';
+import type { Config } from '@payments/platform';
+import type { SettingsOfEntries } from '@payments/core';
 import { alipayProvider } from './alipay/provider';
 import { providerRegistry } from './compose';
 import { sandboxProvider } from './sandbox/provider';

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, isSandboxUrl, keyFingerprint } from '@payments/common';
+import { ConfigError, isSandboxUrl, keyFingerprint } from '@payments/platform';
 import { loadConfig } from './registry';
 
 /** A key pair of our own: what a real deployment's keys look like to the configuration. */

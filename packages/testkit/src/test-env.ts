@@ -8,11 +8,11 @@ import {
   connectToAnyNode,
   createRedis,
   databaseOptions,
-  migrate,
   redisTarget,
   topologyFor,
   type Config,
-} from '@payments/common';
+} from '@payments/platform';
+import { migrate } from '@payments/core';
 import { loadConfig } from '@payments/providers';
 
 export interface TestEnv {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { keyFingerprint } from '@payments/common';
+import { keyFingerprint } from '@payments/platform';
 import { alipaySection, loadConfig } from '@payments/providers';
 import {
   SANDBOX_ALIPAY_PRIVATE_KEY,

@@ -1,4 +1,4 @@
-import { errorMessage, exitOnSignals } from '@payments/common';
+import { errorMessage, exitOnSignals } from '@payments/platform';
 import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY } from './keys';
 import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';

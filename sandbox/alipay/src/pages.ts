@@ -1,5 +1,5 @@
 /** The shopper's pages: the QR code once scanned, the page-pay cashier, the result. Plain HTML, no scripts. */
-import { toDecimalString } from '@payments/common';
+import { toDecimalString } from '@payments/core';
 import { escapeHtml, sandboxPage } from '@payments/sandbox-kit';
 import type { Trade, TradeStatus } from './state';
 

@@ -5,7 +5,7 @@
  * (or a schedule that ends, see `stopAfterSchedule`) says otherwise.
  */
 import { setMaxListeners } from 'node:events';
-import { errorMessage, httpRequest, type Logger } from '@payments/common';
+import { errorMessage, httpRequest, type Logger } from '@payments/platform';
 
 /** One controller for every send in flight: each send listens to its signal until it ends. */
 function sharedCancel(): AbortController {

@@ -1,4 +1,4 @@
-import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/common';
+import { createLogger, errorMessage, exitOnSignals, loadConfigOrExit } from '@payments/platform';
 import { buildOrderService } from './server';
 
 async function main(): Promise<void> {

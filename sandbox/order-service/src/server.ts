@@ -6,7 +6,8 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { z } from 'zod';
-import { createLogger, orderNotificationSchema, verifySignature, type Logger } from '@payments/common';
+import { createLogger, verifySignature, type Logger } from '@payments/platform';
+import { orderNotificationSchema } from '@payments/core';
 import { OrderBook } from './orders';
 
 /** Sandbox faults (CONTRACT 7): how tests and the demo make this merchant slow, flaky or down. */

@@ -1,4 +1,4 @@
-import { keyFingerprint } from '@payments/common';
+import { keyFingerprint } from '@payments/platform';
 import { loadConfig, pspSection } from '@payments/providers';
 import { SANDBOX_PSP_SECRET, sandboxPspEnv } from './keys';
 

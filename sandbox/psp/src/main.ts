@@ -1,4 +1,4 @@
-import { errorMessage, exitOnSignals } from '@payments/common';
+import { errorMessage, exitOnSignals } from '@payments/platform';
 import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { SANDBOX_PSP_SECRET } from './keys';
 import { buildPspServer } from './server';

@@ -2,7 +2,7 @@
  * The PSP's notifications (CONTRACT 6): JSON signed with `X-Sandbox-Signature` in the format of
  * CONTRACT 5, keyed by PSP_SECRET, sent by the kit's sender until answered 2xx.
  */
-import { signBody } from '@payments/common';
+import { signBody } from '@payments/platform';
 import { NotifySender as KitSender, type NotifySenderOptions } from '@payments/sandbox-kit';
 
 export class NotifySender {

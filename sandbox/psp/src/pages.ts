@@ -1,5 +1,5 @@
 /** The shopper's page of a sandbox trade (wallet opened, QR code scanned, voucher shown). Plain HTML, no scripts. */
-import { toDecimalString } from '@payments/common';
+import { toDecimalString } from '@payments/core';
 import { escapeHtml, sandboxPage } from '@payments/sandbox-kit';
 import type { Trade } from './state';
 

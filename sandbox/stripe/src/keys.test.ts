@@ -1,4 +1,4 @@
-import { keyFingerprint } from '@payments/common';
+import { keyFingerprint } from '@payments/platform';
 import { loadConfig, stripeSection } from '@payments/providers';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from './keys';
 

@@ -1,4 +1,4 @@
-import { errorMessage, exitOnSignals } from '@payments/common';
+import { errorMessage, exitOnSignals } from '@payments/platform';
 import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from './keys';

@@ -1,5 +1,5 @@
 /** The shopper's pages: the hosted Checkout stand-in and the Boleto voucher. Plain HTML, no scripts. */
-import { toDecimalString } from '@payments/common';
+import { toDecimalString } from '@payments/core';
 import { escapeHtml, sandboxPage } from '@payments/sandbox-kit';
 import { saoPauloDay } from './boleto-expiry';
 import type { Intent, Session } from './state';

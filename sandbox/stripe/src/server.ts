@@ -20,7 +20,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createLogger, type Logger } from '@payments/common';
+import { createLogger, type Logger } from '@payments/platform';
 import {
   controlError,
   draw,

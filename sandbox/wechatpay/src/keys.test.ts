@@ -1,4 +1,4 @@
-import { keyFingerprint } from '@payments/common';
+import { keyFingerprint } from '@payments/platform';
 import { loadConfig, wechatpaySection } from '@payments/providers';
 import {
   SANDBOX_WECHATPAY_APIV3_KEY,

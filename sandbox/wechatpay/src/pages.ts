@@ -1,5 +1,5 @@
 /** The shopper's pages: what WeChat shows once the QR code is scanned, and the result. Plain HTML, no scripts. */
-import { toDecimalString } from '@payments/common';
+import { toDecimalString } from '@payments/core';
 import { escapeHtml, sandboxPage } from '@payments/sandbox-kit';
 import type { Trade } from './state';
 

@@ -4,16 +4,14 @@ import {
   createBreaker,
   createLogger,
   createRegistry,
-  openDataSource,
-  OutboxRelay,
-  parseEvent,
   readinessOf,
   serviceLifecycle,
   subscribe,
   topologyFor,
   type Config,
   type Logger,
-} from '@payments/common';
+} from '@payments/platform';
+import { openDataSource, OutboxRelay, parseEvent } from '@payments/core';
 import { NotificationLogRepository } from './adapters/notification-log';
 import { orderServiceClient } from './adapters/order-service-client';
 import type { NotifierDeps } from './deps';

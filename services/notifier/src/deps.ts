@@ -1,5 +1,6 @@
 import type CircuitBreaker from 'opossum';
-import type { Config, Logger, OrderNotification, OutboxRelay } from '@payments/common';
+import type { Config, Logger } from '@payments/platform';
+import type { OrderNotification, OutboxRelay } from '@payments/core';
 import type { NotificationLogRepository } from './adapters/notification-log';
 import type { NotifierMetrics } from './metrics';
 

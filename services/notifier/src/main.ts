@@ -1,4 +1,4 @@
-import { runService } from '@payments/common';
+import { runService } from '@payments/platform';
 import { createNotifier } from './app';
 
 runService({ name: 'notifier', build: createNotifier });

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from '@payments/common';
+import { Counter, Histogram, type Registry } from '@payments/platform';
 
 export function createNotifierMetrics(registry: Registry) {
   return {

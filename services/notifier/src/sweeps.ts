@@ -1,4 +1,4 @@
-import { Periodic, type Broker, type DataSource } from '@payments/common';
+import { Periodic, type Broker, type DataSource } from '@payments/platform';
 import type { NotifierDeps } from './deps';
 
 /** How far back the first sweep after a start looks (payments the broker may have stranded before it). */

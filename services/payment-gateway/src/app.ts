@@ -5,10 +5,7 @@ import {
   createLogger,
   createRedis,
   redisTarget,
-  reportUnservedChannels,
   createRegistry,
-  openDataSource,
-  OutboxRelay,
   readinessOf,
   RedisLock,
   redisReady,
@@ -18,7 +15,8 @@ import {
   type Config,
   type DataSource,
   type Logger,
-} from '@payments/common';
+} from '@payments/platform';
+import { reportUnservedChannels, openDataSource, OutboxRelay } from '@payments/core';
 import { createProviders } from '@payments/providers';
 import type Redis from 'ioredis';
 import { PaymentRepository } from './adapters/payment-repository';

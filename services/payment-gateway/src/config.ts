@@ -1,4 +1,4 @@
-import { type Config } from '@payments/common';
+import { type Config } from '@payments/platform';
 import { loadConfigOrExit } from '@payments/providers';
 
 /** The gateway reads CONTRACT 2's variables once, at start. */

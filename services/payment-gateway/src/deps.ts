@@ -1,12 +1,5 @@
-import type {
-  Config,
-  DataSource,
-  Logger,
-  OutboxRelay,
-  PaymentChannel,
-  PaymentProvider,
-  RedisLock,
-} from '@payments/common';
+import type { Config, DataSource, Logger, RedisLock } from '@payments/platform';
+import type { OutboxRelay, PaymentChannel, PaymentProvider } from '@payments/core';
 import type { FinalStatusCache } from './adapters/final-status-cache';
 import type { PaymentRepository } from './adapters/payment-repository';
 import type { GatewayMetrics } from './metrics';

@@ -1,4 +1,4 @@
-import { runService } from '@payments/common';
+import { runService } from '@payments/platform';
 import { createLogger } from '@payments/providers';
 import { createGateway } from './app';
 import { gatewayConfig } from './config';

@@ -1,12 +1,5 @@
-import {
-  countUnpublished,
-  Counter,
-  Gauge,
-  refundMetrics,
-  type DataSource,
-  settlementMetrics,
-  type Registry,
-} from '@payments/common';
+import { Counter, Gauge, type DataSource, type Registry } from '@payments/platform';
+import { countUnpublished, refundMetrics, settlementMetrics } from '@payments/core';
 
 export function createGatewayMetrics(registry: Registry, dataSource: DataSource) {
   const applied = new Counter({

@@ -3,17 +3,14 @@ import {
   consumerMetrics,
   createLogger,
   createRegistry,
-  openDataSource,
-  OutboxRelay,
-  parseEvent,
   readinessOf,
-  reportUnservedChannels,
   serviceLifecycle,
   subscribe,
   topologyFor,
   type Config,
   type Logger,
-} from '@payments/common';
+} from '@payments/platform';
+import { openDataSource, OutboxRelay, parseEvent, reportUnservedChannels } from '@payments/core';
 import { createChannels } from '@payments/providers';
 import { AttemptRepository } from './adapters/attempt-repository';
 import type { PollerDeps } from './deps';

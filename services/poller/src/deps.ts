@@ -1,4 +1,5 @@
-import type { Config, DataSource, Logger, OutboxRelay, PaymentChannel } from '@payments/common';
+import type { Config, DataSource, Logger } from '@payments/platform';
+import type { OutboxRelay, PaymentChannel } from '@payments/core';
 import type { AttemptRepository } from './adapters/attempt-repository';
 import type { PollerMetrics } from './metrics';
 

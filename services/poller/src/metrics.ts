@@ -1,4 +1,5 @@
-import { Counter, Gauge, settlementMetrics, type Registry } from '@payments/common';
+import { Counter, Gauge, type Registry } from '@payments/platform';
+import { settlementMetrics } from '@payments/core';
 import type { AttemptRepository } from './adapters/attempt-repository';
 
 export function createPollerMetrics(registry: Registry, attempts: AttemptRepository) {

@@ -1,4 +1,5 @@
-import { closePayOrder, newEvent, Periodic, Schedule, type Broker } from '@payments/common';
+import { Periodic, Schedule, type Broker } from '@payments/platform';
+import { closePayOrder, newEvent } from '@payments/core';
 import type { PollerDeps } from './deps';
 import { positionHeaders } from './domain/poll-headers';
 

@@ -5,18 +5,20 @@ import {
   createLogger,
   createRegistry,
   InvalidMessageError,
-  openDataSource,
-  OutboxRelay,
-  parseAnyEvent,
-  parseEvent,
   readinessOf,
-  reportUnservedChannels,
   serviceLifecycle,
   subscribe,
   topologyFor,
   type Config,
   type Logger,
-} from '@payments/common';
+} from '@payments/platform';
+import {
+  openDataSource,
+  OutboxRelay,
+  parseAnyEvent,
+  parseEvent,
+  reportUnservedChannels,
+} from '@payments/core';
 import { createChannels } from '@payments/providers';
 import { RefundRepository } from './adapters/refund-repository';
 import type { RefunderDeps } from './deps';

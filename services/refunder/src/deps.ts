@@ -1,4 +1,5 @@
-import type { Config, Logger, OutboxRelay, PaymentChannel } from '@payments/common';
+import type { Config, Logger } from '@payments/platform';
+import type { OutboxRelay, PaymentChannel } from '@payments/core';
 import type { RefundRepository } from './adapters/refund-repository';
 import type { RefunderMetrics } from './metrics';
 

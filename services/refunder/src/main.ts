@@ -1,4 +1,4 @@
-import { runService } from '@payments/common';
+import { runService } from '@payments/platform';
 import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { createRefunder } from './app';
 

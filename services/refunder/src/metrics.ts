@@ -1,4 +1,5 @@
-import { Counter, refundMetrics, type Registry } from '@payments/common';
+import { Counter, type Registry } from '@payments/platform';
+import { refundMetrics } from '@payments/core';
 
 export function createRefunderMetrics(registry: Registry) {
   return {

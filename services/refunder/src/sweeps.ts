@@ -1,4 +1,5 @@
-import { newEvent, Periodic, Schedule, type Broker } from '@payments/common';
+import { Periodic, Schedule, type Broker } from '@payments/platform';
+import { newEvent } from '@payments/core';
 import { riskLimits, type RefunderDeps } from './deps';
 import { REFUND_STEP_HEADER } from './operations/send-refund';
 

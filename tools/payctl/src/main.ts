@@ -1,15 +1,14 @@
 import { Command, InvalidArgumentError } from 'commander';
 import {
-  countUnpublished,
   listDlqs,
   loadConfig,
-  openDataSource,
   peekDlq,
   replayDlq,
   resolveDlq,
   topologyFor,
   type Config,
-} from '@payments/common';
+} from '@payments/platform';
+import { countUnpublished, openDataSource } from '@payments/core';
 import { approveRefund, listRefunds, retryRefund, settleRefundManually } from './refunds';
 import { paymentTimeline } from './timeline';
 

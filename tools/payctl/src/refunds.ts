@@ -1,10 +1,10 @@
+import { type DataSource } from '@payments/platform';
 import {
   approveRefund as approve,
   retryManualRefund,
   settleRefundManually as settleManually,
-  type DataSource,
   type RefundStatus,
-} from '@payments/common';
+} from '@payments/core';
 
 /** Refunds, newest first: all, or only those in one status (waiting for approval, owed by hand). */
 export async function listRefunds(dataSource: DataSource, status?: RefundStatus) {

@@ -1,4 +1,4 @@
-import type { DataSource } from '@payments/common';
+import type { DataSource } from '@payments/platform';
 
 export interface TimelineEntry {
   at: string;

@@ -17,7 +17,7 @@ import {
   type PaymentChannel,
   type ProviderRefundStatus,
   type RefundRequest,
-} from '@payments/common';
+} from '@payments/core';
 import { chinaDateTime } from '../china-time';
 import type { AlipayAnswer, AlipayClient } from './client';
 import { ALIPAY_CURRENCY, alipayTradeOutcome, alipayTradeStatus, meaningOfAlipayError } from './status';

@@ -6,13 +6,8 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { AlipayRequestError, AlipaySdk } from 'alipay-sdk';
 import type CircuitBreaker from 'opossum';
-import {
-  ConfigError,
-  requireSettings,
-  breakerFailure,
-  ChannelUnavailableError,
-  type ProviderKit,
-} from '@payments/common';
+import { ConfigError, requireSettings } from '@payments/platform';
+import { breakerFailure, ChannelUnavailableError, type ProviderKit } from '@payments/core';
 import { chinaDateTime } from '../china-time';
 import type { AlipaySettings } from './settings';
 import { meaningOfAlipayError } from './status';

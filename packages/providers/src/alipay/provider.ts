@@ -11,7 +11,7 @@ import {
   type PaymentProvider,
   type ProviderNotification,
   type ProviderKit,
-} from '@payments/common';
+} from '@payments/core';
 import { AlipayChannel, ALIPAY_CHANNELS, type AlipayChannelName } from './channel';
 import { AlipayClient } from './client';
 import { alipaySection, type AlipaySettings } from './settings';

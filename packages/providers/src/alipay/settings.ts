@@ -3,7 +3,7 @@
  * the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/alipay).
  */
 import { z } from 'zod';
-import { keyText, port, type ProviderSection, type SettingsOf } from '@payments/common';
+import { keyText, port, type ProviderSection, type SettingsOf } from '@payments/platform';
 
 export const ALIPAY_CHANNELS = ['alipay-qr', 'alipay-page'] as const;
 

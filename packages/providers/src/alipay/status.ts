@@ -3,7 +3,7 @@
  * switch, error codes by what the caller must do about them. Pure: no I/O.
  */
 import { z } from 'zod';
-import { type ProviderOutcome, fromDecimalString } from '@payments/common';
+import { type ProviderOutcome, fromDecimalString } from '@payments/core';
 import { parseChinaDateTime } from '../china-time';
 
 /** Alipay trades are in yuan (CNY) only here: the cross-border products are other APIs. */

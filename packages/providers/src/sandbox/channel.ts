@@ -1,9 +1,8 @@
 import type CircuitBreaker from 'opossum';
 import { z } from 'zod';
+import { httpRequest, type HttpResponseText } from '@payments/platform';
 import {
   type ProviderOutcome,
-  httpRequest,
-  type HttpResponseText,
   breakerFailure,
   ChannelRejectedError,
   ChannelUnavailableError,
@@ -14,7 +13,7 @@ import {
   type PaymentChannel,
   type ProviderRefundStatus,
   type RefundRequest,
-} from '@payments/common';
+} from '@payments/core';
 
 export interface ProviderResponse {
   status: number;

@@ -1,8 +1,6 @@
+import { requireSettings, type Given, verifySignature } from '@payments/platform';
 import {
   defineProvider,
-  requireSettings,
-  type Given,
-  verifySignature,
   NotifyRejectedError,
   type NotificationAnswer,
   type NotificationRequest,
@@ -10,7 +8,7 @@ import {
   type PaymentProvider,
   type ProviderNotification,
   type ProviderKit,
-} from '@payments/common';
+} from '@payments/core';
 import { SandboxChannel, sandboxNotifySchema, sandboxOutcome, sandboxProviderCall } from './channel';
 
 import { pspSection, SANDBOX_CHANNELS, type PspSettings } from './settings';

@@ -2,7 +2,7 @@
  * The sandbox PSP's section (CONTRACT 6): its channels are offered only where it is configured,
  * and its published secret is refused for a PSP_BASE_URL that is not a local sandbox.
  */
-import { fieldMeta, type ProviderSection, type SettingsOf } from '@payments/common';
+import { fieldMeta, type ProviderSection, type SettingsOf } from '@payments/platform';
 import { z } from 'zod';
 
 export const SANDBOX_CHANNELS = ['sandbox-wallet', 'sandbox-qr', 'sandbox-voucher'] as const;

@@ -17,7 +17,7 @@ import {
   type PaymentChannel,
   type ProviderRefundStatus,
   type RefundRequest,
-} from '@payments/common';
+} from '@payments/core';
 import type { StripeAnswer, StripeClient, StripeRefusal } from './client';
 import {
   STRIPE_BOLETO_CURRENCIES,

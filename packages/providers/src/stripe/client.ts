@@ -8,7 +8,8 @@ import { Agent as HttpsAgent } from 'node:https';
 import type CircuitBreaker from 'opossum';
 import Stripe from 'stripe';
 import type { StripeSettings } from './settings';
-import { requireSettings, breakerFailure, ChannelUnavailableError, type ProviderKit } from '@payments/common';
+import { requireSettings } from '@payments/platform';
+import { breakerFailure, ChannelUnavailableError, type ProviderKit } from '@payments/core';
 import { meaningOfStripeError, type StripeErrorMeaning } from './status';
 
 /** Stripe refused (a 4xx): what it means, and its code for the message. Never a provider failure. */

@@ -15,7 +15,7 @@ import {
   type PaymentProvider,
   type ProviderNotification,
   type ProviderKit,
-} from '@payments/common';
+} from '@payments/core';
 import {
   outcomeOf,
   readSession,

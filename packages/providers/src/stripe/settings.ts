@@ -3,7 +3,7 @@
  * the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/stripe).
  */
 import { z } from 'zod';
-import { fieldMeta, port, type ProviderSection, type SettingsOf } from '@payments/common';
+import { fieldMeta, port, type ProviderSection, type SettingsOf } from '@payments/platform';
 
 export const STRIPE_CHANNELS = ['stripe-card', 'stripe-boleto'] as const;
 

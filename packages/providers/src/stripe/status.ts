@@ -7,7 +7,7 @@ import {
   currencyExponent,
   type Money,
   type ProviderRefundStatus,
-} from '@payments/common';
+} from '@payments/core';
 
 /**
  * Card currencies we send to Stripe, each one whose Stripe unit is its ISO 4217 minor unit (two

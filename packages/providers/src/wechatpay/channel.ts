@@ -17,7 +17,7 @@ import {
   type PaymentChannel,
   type ProviderRefundStatus,
   type RefundRequest,
-} from '@payments/common';
+} from '@payments/core';
 import { chinaRfc3339 } from '../china-time';
 import type { WechatAnswer, WechatpayClient } from './client';
 import {

@@ -15,13 +15,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type CircuitBreaker from 'opossum';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
-import {
-  ConfigError,
-  requireSettings,
-  breakerFailure,
-  ChannelUnavailableError,
-  type ProviderKit,
-} from '@payments/common';
+import { ConfigError, requireSettings } from '@payments/platform';
+import { breakerFailure, ChannelUnavailableError, type ProviderKit } from '@payments/core';
 import type { WechatpaySettings } from './settings';
 import { meaningOfWechatError } from './status';
 

@@ -12,7 +12,7 @@ import {
   type PaymentProvider,
   type ProviderNotification,
   type ProviderKit,
-} from '@payments/common';
+} from '@payments/core';
 import { WECHATPAY_CHANNELS, WechatNativeChannel } from './channel';
 import { WechatpayClient, type WechatpayClientSettings } from './client';
 import { wechatpaySection } from './settings';

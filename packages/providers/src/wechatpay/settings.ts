@@ -3,7 +3,7 @@
  * and the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/wechatpay).
  */
 import { z } from 'zod';
-import { fieldMeta, keyText, port, type ProviderSection, type SettingsOf } from '@payments/common';
+import { fieldMeta, keyText, port, type ProviderSection, type SettingsOf } from '@payments/platform';
 
 export const WECHATPAY_CHANNELS = ['wechat-native'] as const;
 

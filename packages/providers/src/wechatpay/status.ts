@@ -3,7 +3,7 @@
  * exhaustive switches, error codes by what the caller must do about them. Pure: no I/O.
  */
 import { z } from 'zod';
-import type { ProviderOutcome, ProviderRefundStatus } from '@payments/common';
+import type { ProviderOutcome, ProviderRefundStatus } from '@payments/core';
 import { parseRfc3339 } from '../china-time';
 
 /** Native payments of a mainland merchant are in fen of yuan (CNY) only. */

@@ -3,15 +3,15 @@
  * signatures both ways, error codes, yuan amounts, the page a shopper pays on, notifications.
  */
 import type { FastifyInstance } from 'fastify';
+import { createRegistry } from '@payments/platform';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
-  createRegistry,
   NotifyRejectedError,
   payActionTarget,
   providerKit,
   type CreateTradeRequest,
-} from '@payments/common';
+} from '@payments/core';
 import { AlipayProvider, createLogger, loadConfig } from '@payments/providers';
 import { SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY, sandboxAlipayEnv } from '../../src/keys';
 import {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signBody } from '@payments/common';
+import { signBody } from '@payments/platform';
 import { buildOrderService } from '../../src/server';
 
 const SECRET = 'order_test_secret';

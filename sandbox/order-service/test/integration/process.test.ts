@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { signBody } from '@payments/common';
+import { signBody } from '@payments/platform';
 import { partArgs } from '../../../../scripts/lib/processes';
 
 const SERVICE_DIR = path.resolve(__dirname, '../..');

@@ -1,5 +1,5 @@
 import { createServer, type Socket } from 'node:net';
-import { createLogger, verifySignature } from '@payments/common';
+import { createLogger, verifySignature } from '@payments/platform';
 import { eventually, sleep } from '@payments/testkit';
 import { NotifySender } from '../../src/notify-sender';
 import { NotifyReceiver } from './receiver';

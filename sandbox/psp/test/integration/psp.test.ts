@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { createRegistry, payActionTarget, providerKit, verifySignature } from '@payments/common';
+import { createRegistry, verifySignature } from '@payments/platform';
+import { payActionTarget, providerKit } from '@payments/core';
 import { createLogger, loadConfig, SandboxProvider } from '@payments/providers';
 import { eventually, sleep } from '@payments/testkit';
 import { buildPspServer } from '../../src/server';

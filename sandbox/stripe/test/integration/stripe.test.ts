@@ -7,15 +7,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
+import { createRegistry } from '@payments/platform';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
-  createRegistry,
   NotifyRejectedError,
   payActionTarget,
   providerKit,
   type CreateTradeRequest,
-} from '@payments/common';
+} from '@payments/core';
 import { createLogger, loadConfig, sessionExpiresAt, StripeProvider } from '@payments/providers';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
 import {

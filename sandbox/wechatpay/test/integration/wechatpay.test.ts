@@ -7,15 +7,15 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { createRegistry } from '@payments/platform';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
-  createRegistry,
   NotifyRejectedError,
   payActionTarget,
   providerKit,
   type CreateTradeRequest,
-} from '@payments/common';
+} from '@payments/core';
 import { chinaRfc3339, createLogger, loadConfig, WechatpayProvider } from '@payments/providers';
 import {
   SANDBOX_WECHATPAY_APIV3_KEY,

@@ -1,15 +1,12 @@
 import {
   sqlQuery,
   affectedRows,
-  appendToOutbox,
   batchedTransaction,
-  newEvent,
-  outboxInsertIfOneRowChanged,
   type Statement,
   type DataSource,
   type EntityManager,
-  type EventEnvelope,
-} from '@payments/common';
+} from '@payments/platform';
+import { appendToOutbox, newEvent, outboxInsertIfOneRowChanged, type EventEnvelope } from '@payments/core';
 
 export type NotificationStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
 

@@ -1,4 +1,5 @@
-import { httpRequest, signBody, type OrderNotification } from '@payments/common';
+import { httpRequest, signBody } from '@payments/platform';
+import { type OrderNotification } from '@payments/core';
 
 /** The order service answered something other than 2xx, or not in time. */
 export class DeliveryError extends Error {

@@ -1,4 +1,4 @@
-import { Schedule } from '@payments/common';
+import { Schedule } from '@payments/platform';
 import { callsAtStep, decideAfterFailure, QUICK_TRIES } from './notify-plan';
 
 describe('notify plan', () => {

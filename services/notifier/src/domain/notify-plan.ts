@@ -1,4 +1,4 @@
-import type { Schedule } from '@payments/common';
+import type { Schedule } from '@payments/platform';
 
 /** Synchronous tries on a message's first arrival, before the queued retries take over. */
 export const QUICK_TRIES = 3;

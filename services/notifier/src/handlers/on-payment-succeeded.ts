@@ -3,10 +3,9 @@ import {
   PermanentError,
   Schedule,
   type Delivery,
-  type EventEnvelope,
   type HandlerResult,
-  type OrderNotification,
-} from '@payments/common';
+} from '@payments/platform';
+import { type EventEnvelope, type OrderNotification } from '@payments/core';
 import type { NotifierDeps } from '../deps';
 import { callsAtStep, decideAfterFailure } from '../domain/notify-plan';
 

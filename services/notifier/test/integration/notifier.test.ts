@@ -1,5 +1,6 @@
 import amqplib from 'amqplib';
-import { HEADERS, newEvent, replayDlq, topologyFor } from '@payments/common';
+import { HEADERS, replayDlq, topologyFor } from '@payments/platform';
+import { newEvent } from '@payments/core';
 import { NotificationLogRepository } from '../../src/adapters/notification-log';
 import { eventually, sleep } from '@payments/testkit';
 import { api, applyBody, freePort, GatewayStack, orderNo } from '../../../../test/support/stack';

@@ -1,4 +1,4 @@
-import { DependencyUnavailableError, redisKey } from '@payments/common';
+import { DependencyUnavailableError, redisKey } from '@payments/platform';
 import type Redis from 'ioredis';
 
 export type FinalStatus = 'PAID' | 'CLOSED';

@@ -3,22 +3,24 @@ import {
   affectedRows,
   batchedTransaction,
   insertId,
+  sqlQuery,
+  type Statement,
+  type DataSource,
+} from '@payments/platform';
+import {
   lockPayOrderStatement,
   newEvent,
   outboxInsert,
   outboxInsertIfOneRowChanged,
   payActionTarget,
-  sqlQuery,
   type EventEnvelope,
-  type Statement,
   type CreatedTrade,
   type ApplyRequest,
   type AttemptRow,
-  type DataSource,
   type PayOrderRow,
   type RefundReason,
   type RefundStatus,
-} from '@payments/common';
+} from '@payments/core';
 
 export interface RefundRow {
   refund_no: string;

@@ -1,5 +1,6 @@
 /** What the cashier shows of its pay orders, read for many orders at once (issue 27.4). */
-import { sqlQuery, type AttemptRow, type DataSource, type PayOrderRow } from '@payments/common';
+import { sqlQuery, type DataSource } from '@payments/platform';
+import { type AttemptRow, type PayOrderRow } from '@payments/core';
 
 /** A pay order as the cashier shows it, with its attempts (oldest first). */
 export interface CashierOrderView {

@@ -1,4 +1,4 @@
-import { API_ERRORS, type ApiErrorCode } from '@payments/common';
+import { API_ERRORS, type ApiErrorCode } from '@payments/core';
 import { isFinalApplyAnswer } from './apply-answer';
 
 describe('isFinalApplyAnswer: which answers a repeated queued apply is given again', () => {

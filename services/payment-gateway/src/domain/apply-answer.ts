@@ -1,4 +1,4 @@
-import type { ApiErrorCode } from '@payments/common';
+import type { ApiErrorCode } from '@payments/core';
 
 /**
  * Whether an apply's answer is final, so that a repeat of the same request may be given it again

@@ -1,4 +1,4 @@
-import { ApiError } from '@payments/common';
+import { ApiError } from '@payments/core';
 import { decideApply, type ExistingOrder, type InflightAttempt } from './apply-decision';
 
 const now = new Date('2026-11-22T12:00:00Z');

@@ -1,4 +1,4 @@
-import { ApiError, type ApplyRequest, type AttemptStatus, type PayOrderStatus } from '@payments/common';
+import { ApiError, type ApplyRequest, type AttemptStatus, type PayOrderStatus } from '@payments/core';
 
 export interface ExistingOrder {
   status: PayOrderStatus;

@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import {
+  InvalidMessageError,
+  TransientError,
+  type Broker,
+  type DeadLetterInfo,
+  type Delivery,
+} from '@payments/platform';
+import {
   API_ERRORS,
   ApiError,
   applyRequestSchema,
   MESSAGE_ID_MAX_LENGTH,
   describeZodError,
-  InvalidMessageError,
-  TransientError,
   type ApiErrorCode,
-  type Broker,
-  type DeadLetterInfo,
-  type Delivery,
-} from '@payments/common';
+} from '@payments/core';
 import type { GatewayDeps } from '../deps';
 import { isFinalApplyAnswer } from '../domain/apply-answer';
 import { toApiError } from '../http/errors';

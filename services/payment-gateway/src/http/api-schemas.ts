@@ -11,7 +11,7 @@ import {
   PAY_ORDER_STATUSES,
   REFUND_REASONS,
   REFUND_STATUSES,
-} from '@payments/common';
+} from '@payments/core';
 
 const isoTime = z.iso.datetime({ offset: true });
 

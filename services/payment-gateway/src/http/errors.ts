@@ -1,4 +1,5 @@
-import { ApiError, DependencyUnavailableError, TransientError } from '@payments/common';
+import { DependencyUnavailableError, TransientError } from '@payments/platform';
+import { ApiError } from '@payments/core';
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',

@@ -4,7 +4,7 @@
  * by hand. Served at `GET /openapi.json`, rendered at `GET /docs`.
  */
 import { z } from 'zod';
-import { API_ERRORS, applyRequestSchema, type ApiErrorCode } from '@payments/common';
+import { API_ERRORS, applyRequestSchema, type ApiErrorCode } from '@payments/core';
 import { checkoutRequestSchema } from '../cashier/checkout';
 import {
   apiErrorSchema,

@@ -1,18 +1,15 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
-  ApiError,
   APPLY_BODY_LIMIT,
-  applyRequestSchema,
-  describeZodError,
   DuplicateKeyError,
   errorMessage,
-  merchantOrderNoSchema,
   parseStrictJson,
   reachedOpsAddress,
   registerOpsRoutes,
   type ReadinessCheck,
   type Registry,
-} from '@payments/common';
+} from '@payments/platform';
+import { ApiError, applyRequestSchema, describeZodError, merchantOrderNoSchema } from '@payments/core';
 import type { GatewayDeps } from '../deps';
 import { applyPayment } from '../operations/apply-payment';
 import { closePayment } from '../operations/close-payment';

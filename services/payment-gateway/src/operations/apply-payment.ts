@@ -1,18 +1,17 @@
+import { errorMessage, type LockGuard } from '@payments/platform';
 import {
   ApiError,
   ChannelRejectedError,
   ChannelUnavailableError,
   closeAndSettle,
-  errorMessage,
   notifyUrlOf,
   payActionTarget,
   settleAttempt,
   createRequestOf,
   type ApplyRequest,
   type AttemptRow,
-  type LockGuard,
   type PayOrderRow,
-} from '@payments/common';
+} from '@payments/core';
 import { decideApply, refuseIfFinal } from '../domain/apply-decision';
 import { orderLock, orderLockName, type GatewayDeps } from '../deps';
 import type { NewAttempt } from '../adapters/payment-repository';

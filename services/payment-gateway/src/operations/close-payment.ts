@@ -1,4 +1,5 @@
-import { ApiError, closeAndSettle, closePayOrder, errorMessage } from '@payments/common';
+import { errorMessage } from '@payments/platform';
+import { ApiError, closeAndSettle, closePayOrder } from '@payments/core';
 import { orderLock, orderLockName, type GatewayDeps } from '../deps';
 import { getPayment } from './get-payment';
 

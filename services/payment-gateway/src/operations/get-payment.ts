@@ -1,4 +1,4 @@
-import { ApiError } from '@payments/common';
+import { ApiError } from '@payments/core';
 import type { GatewayDeps } from '../deps';
 import { paymentBody } from './payment-view';
 

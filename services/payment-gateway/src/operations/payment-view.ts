@@ -1,4 +1,4 @@
-import type { AttemptRow, PayAction, PayOrderRow } from '@payments/common';
+import type { AttemptRow, PayAction, PayOrderRow } from '@payments/core';
 import type { RefundRow } from '../adapters/payment-repository';
 import type { ApplyAnswerBody, PaymentViewBody } from '../http/api-schemas';
 

@@ -1,5 +1,5 @@
+import { errorMessage } from '@payments/platform';
 import {
-  errorMessage,
   findRefund,
   finishRefund,
   requireManualRefund,
@@ -12,7 +12,7 @@ import {
   type ProviderNotification,
   type ProviderRefundStatus,
   type RefundRow,
-} from '@payments/common';
+} from '@payments/core';
 import type { GatewayDeps } from '../deps';
 import type { UnverifiedBudget } from '../domain/unverified-budget';
 import { callbackInsert } from '../adapters/payment-repository';

@@ -1,6 +1,6 @@
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
-import { HEADERS } from '@payments/common';
+import { HEADERS } from '@payments/platform';
 import { eventually } from '@payments/testkit';
 import { applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { redisKey } from '@payments/common';
+import { redisKey } from '@payments/platform';
 import { eventually } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 

@@ -1,4 +1,4 @@
-import { signBody } from '@payments/common';
+import { signBody } from '@payments/platform';
 import { eventually, sleep } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 

@@ -5,7 +5,7 @@
  * the orders waiting on it, its poll messages delayed rather than dead-lettered.
  */
 import { Writable } from 'node:stream';
-import { signBody, topologyFor } from '@payments/common';
+import { signBody, topologyFor } from '@payments/platform';
 import { createLogger, loadConfig } from '@payments/providers';
 import { eventually } from '@payments/testkit';
 import { SANDBOX_PSP_SECRET } from '../../../../sandbox/psp/src/keys';

@@ -1,4 +1,4 @@
-import { signBody } from '@payments/common';
+import { signBody } from '@payments/platform';
 import { eventually } from '@payments/testkit';
 import { paymentTimeline } from '../../../../tools/payctl/src/timeline';
 import { UNVERIFIED_LIMITS } from '../../src/domain/unverified-budget';

@@ -1,4 +1,5 @@
-import { affectedRows, sqlQuery, type AttemptRow, type DataSource } from '@payments/common';
+import { affectedRows, sqlQuery, type DataSource } from '@payments/platform';
+import { type AttemptRow } from '@payments/core';
 
 /** The poller's SQL: indexed, bounded, and claim-by-compare-and-set so pollers never collide. */
 export class AttemptRepository {

@@ -1,4 +1,4 @@
-import { Schedule } from '@payments/common';
+import { Schedule } from '@payments/platform';
 import { decideAfterClose, decidePoll, VOUCHER_CONFIRM_MARGIN_MS } from './poll-plan';
 
 const schedule = Schedule.of([300, 600, 1000]);

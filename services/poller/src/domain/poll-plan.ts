@@ -1,4 +1,5 @@
-import type { ProviderOutcome, Schedule } from '@payments/common';
+import type { Schedule } from '@payments/platform';
+import type { ProviderOutcome } from '@payments/core';
 
 /** Where one attempt's polling stands; travels in the message headers. */
 export interface PollPosition {

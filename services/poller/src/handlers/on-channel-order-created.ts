@@ -1,4 +1,5 @@
-import { REPLAYED_AT_HEADER, type Delivery, type EventEnvelope, type HandlerResult } from '@payments/common';
+import { REPLAYED_AT_HEADER, type Delivery, type HandlerResult } from '@payments/platform';
+import { type EventEnvelope } from '@payments/core';
 import type { PollerDeps } from '../deps';
 import { readPosition } from '../domain/poll-headers';
 import { pollAttempt } from '../operations/poll-attempt';

@@ -1,3 +1,4 @@
+import { errorMessage, PermanentError, Schedule, type HandlerResult, type Logger } from '@payments/platform';
 import {
   attemptFacts,
   attemptRef,
@@ -5,19 +6,14 @@ import {
   ChannelUnavailableError,
   closeAndSettle,
   createRequestOf,
-  errorMessage,
   meaningOfQuery,
   notifyUrlOf,
-  PermanentError,
-  Schedule,
   settleAttempt,
   waitForUnservedChannel,
   type AttemptRow,
-  type HandlerResult,
-  type Logger,
   type PaymentChannel,
   type ProviderOutcome,
-} from '@payments/common';
+} from '@payments/core';
 import type { PollerDeps } from '../deps';
 import { positionHeaders } from '../domain/poll-headers';
 import { decideAfterClose, decidePoll, type PollDecision, type PollPosition } from '../domain/poll-plan';

@@ -5,14 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createConnection, createPool } from 'mysql2/promise';
-import {
-  connectInUtc,
-  migrate,
-  openDataSource,
-  pinPoolToUtc,
-  sqlQuery,
-  type DataSource,
-} from '@payments/common';
+import { connectInUtc, pinPoolToUtc, sqlQuery, type DataSource } from '@payments/platform';
+import { migrate, openDataSource } from '@payments/core';
 import { eventually } from '@payments/testkit';
 import { AttemptRepository } from '../../src/adapters/attempt-repository';
 

@@ -1,5 +1,5 @@
 import amqplib from 'amqplib';
-import { peekDlq, replayDlq } from '@payments/common';
+import { peekDlq, replayDlq } from '@payments/platform';
 import { eventually, sleep } from '@payments/testkit';
 import {
   api,

@@ -1,3 +1,4 @@
+import { type DataSource } from '@payments/platform';
 import {
   findRefund,
   requireManualRefund,
@@ -6,11 +7,10 @@ import {
   attemptState,
   lockPayOrder,
   type AttemptRow,
-  type DataSource,
   type PayOrderRow,
   type RefundReason,
   type RefundRow,
-} from '@payments/common';
+} from '@payments/core';
 import { needsApproval, refundNoFor, refundProblem } from '../domain/refund-rules';
 
 export type RequestOutcome =

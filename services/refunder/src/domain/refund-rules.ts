@@ -1,4 +1,4 @@
-import type { AttemptStatus, PayOrderStatus, RefundReason, RefundStatus } from '@payments/common';
+import type { AttemptStatus, PayOrderStatus, RefundReason, RefundStatus } from '@payments/core';
 
 const REASON_CODE: Record<RefundReason, string> = {
   DUPLICATE_PAYMENT: 'dup',

@@ -1,4 +1,5 @@
-import { PermanentError, type Delivery, type EventEnvelope, type RefundReason } from '@payments/common';
+import { PermanentError, type Delivery } from '@payments/platform';
+import { type EventEnvelope, type RefundReason } from '@payments/core';
 import { riskLimits, type RefunderDeps } from '../deps';
 
 export type ExtraChargeEvent =

@@ -1,4 +1,5 @@
-import type { Delivery, EventEnvelope, HandlerResult } from '@payments/common';
+import type { Delivery, HandlerResult } from '@payments/platform';
+import type { EventEnvelope } from '@payments/core';
 import type { RefunderDeps } from '../deps';
 import { REFUND_STEP_HEADER, sendRefund } from '../operations/send-refund';
 

@@ -1,20 +1,16 @@
+import { errorMessage, PermanentError, Schedule, type HandlerResult, type Logger } from '@payments/platform';
 import {
   attemptRef,
   attemptState,
   ChannelRejectedError,
   ChannelUnavailableError,
-  errorMessage,
   notifyUrlOf,
-  PermanentError,
-  Schedule,
   waitForUnservedChannel,
   type AttemptRow,
-  type HandlerResult,
-  type Logger,
   type PaymentChannel,
   type ProviderRefundStatus,
   type RefundRow,
-} from '@payments/common';
+} from '@payments/core';
 import type { RefunderDeps } from '../deps';
 import { refundProblem } from '../domain/refund-rules';
 

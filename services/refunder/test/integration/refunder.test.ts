@@ -1,5 +1,6 @@
 import amqplib from 'amqplib';
-import { approveRefund, HEADERS } from '@payments/common';
+import { HEADERS } from '@payments/platform';
+import { approveRefund } from '@payments/core';
 import { paymentTimeline } from '../../../../tools/payctl/src/timeline';
 import { eventually, sleep } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';

@@ -1,4 +1,0 @@
-export * from './apply';
-export * from './events';
-export * from './notification';
-export * from './strict-json';

@@ -1,3 +1,0 @@
-export * from './process';
-export * from './periodic';
-export * from './service';

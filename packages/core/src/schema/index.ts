@@ -1,0 +1,3 @@
+export * from './entities';
+export { MIGRATIONS } from './migrations';
+export * from './database';

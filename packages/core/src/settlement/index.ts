@@ -1,0 +1,3 @@
+export * from './settlement';
+export * from './attempt-row';
+export * from './close-and-settle';

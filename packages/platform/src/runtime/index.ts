@@ -1,0 +1,4 @@
+export * from './process';
+export * from './periodic';
+export * from './service';
+export * from './schedule';
