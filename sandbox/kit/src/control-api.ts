@@ -4,47 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import type { Logger } from '@payments/common';
+import type { Logger } from '@payments/platform';
 import { faultsPatchSchema, NO_FAULTS, type Faults } from './faults';
-
-/** Ground truth of money, in integer minor units (CONTRACT 6). */
-export interface Ledger {
-  trades: {
-    channelOrderNo: string;
-    merchantOrderNo: string | null;
-    channel: string;
-    amount: number;
-    currency: string;
-    status: 'WAITING' | 'PAID' | 'CLOSED' | 'EXPIRED';
-    paidAt: string | null;
-  }[];
-  refunds: {
-    refundNo: string;
-    channelOrderNo: string;
-    amount: number;
-    status: 'PROCESSING' | 'SUCCESS' | 'FAILED';
-  }[];
-}
-
-/**
- * Which trades (and their refunds) `GET /sandbox/ledger` shows: by `?merchantOrderNo=` (CONTRACT 6),
- * or by `?channelOrderNo=a,b` (a provider that never learns the merchant's order number, or keeps
- * only a short one); all when neither is given.
- */
-export interface LedgerFilter {
-  merchantOrderNo?: string;
-  channelOrderNos?: string[];
-}
-
-/** Whether a trade passes the filter. */
-export function inLedger(
-  filter: LedgerFilter,
-  trade: { channelOrderNo: string; merchantOrderNo: string | null },
-): boolean {
-  if (filter.merchantOrderNo && trade.merchantOrderNo !== filter.merchantOrderNo) return false;
-  if (filter.channelOrderNos && !filter.channelOrderNos.includes(trade.channelOrderNo)) return false;
-  return true;
-}
+import type { Ledger, LedgerFilter } from './ledger';
 
 /** An answer of the control API: `200` with the trade, `404` unknown, `409` closed or expired. */
 export interface ControlAnswer {

@@ -1,0 +1,64 @@
+/** Alipay's control API: the kit's (pay, faults, ledger, state), no auth; it stands for the shopper and the test harness. */
+import type { FastifyInstance } from 'fastify';
+import { controlError, projectLedger, registerControlApi, type LedgerTrade } from '@payments/sandbox-kit';
+import { CNY } from './requests';
+import type { AlipaySandbox } from './sandbox';
+import type { Product, Trade } from './state';
+
+export function registerControl(app: FastifyInstance, sandbox: AlipaySandbox): void {
+  const { state, now } = sandbox;
+  const ledgerStatus = (trade: Trade): LedgerTrade['status'] => {
+    const status = state.statusOf(trade, now());
+    if (status === 'TRADE_SUCCESS') return 'PAID';
+    if (status === 'WAIT_BUYER_PAY') return 'WAITING';
+    return trade.closedByMerchant ? 'CLOSED' : 'EXPIRED';
+  };
+
+  registerControlApi(
+    app,
+    {
+      pay(channelOrderNo) {
+        const trade = state.get(channelOrderNo);
+        if (!trade)
+          return { status: 404, body: controlError('TRADE_NOT_FOUND', `no trade ${channelOrderNo}`) };
+        const paid = sandbox.pay(trade);
+        if (!paid.ok)
+          return { status: 409, body: controlError(paid.code, 'trade already paid, closed or expired') };
+        return { status: 200, body: sandbox.tradeAnswer(paid.trade) };
+      },
+      ledger(filter) {
+        return projectLedger(filter, {
+          trades: state.allTrades(),
+          numbersOf: (trade) => ({
+            channelOrderNo: trade.outTradeNo,
+            merchantOrderNo: trade.merchantOrderNo,
+          }),
+          tradeEntry: (trade) => ({
+            channelOrderNo: trade.outTradeNo,
+            merchantOrderNo: trade.merchantOrderNo,
+            channel: trade.product satisfies Product,
+            amount: trade.amount,
+            currency: CNY,
+            status: ledgerStatus(trade),
+            paidAt: trade.paidAt === null ? null : new Date(trade.paidAt).toISOString(),
+          }),
+          refunds: state.allRefunds(),
+          tradeKey: (trade) => trade.outTradeNo,
+          refundTradeKey: (refund) => refund.outTradeNo,
+          refundEntry: (refund) => ({
+            refundNo: refund.outRequestNo,
+            channelOrderNo: refund.outTradeNo,
+            amount: refund.amount,
+            status: refund.status,
+          }),
+        });
+      },
+      clear() {
+        sandbox.notifications.cancelAll();
+        state.clear();
+      },
+    },
+    sandbox.faults,
+    sandbox.log,
+  );
+}
