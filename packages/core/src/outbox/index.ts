@@ -1,1 +1,3 @@
-export * from './outbox';
+export * from './append';
+export * from './relay';
+export * from './inbox';

@@ -1,8 +1,13 @@
 import type CircuitBreaker from 'opossum';
 import type { z } from 'zod';
-import type { Config, ProviderSection, SettingsOf } from '@payments/platform';
-import type { Logger } from '@payments/platform';
-import { createBreaker, type Registry } from '@payments/platform';
+import {
+  createBreaker,
+  type Config,
+  type Logger,
+  type ProviderSection,
+  type Registry,
+  type SettingsOf,
+} from '@payments/platform';
 import type { PaymentProvider } from './provider';
 
 /** What every provider is built with: its breaker (one per provider), the call timeout, a logger. */

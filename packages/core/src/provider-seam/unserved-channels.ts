@@ -4,8 +4,7 @@
  * operator is told which channel and which orders; the messages about them wait (never dead-lettered).
  */
 import type { DataSource } from 'typeorm';
-import type { Logger } from '@payments/platform';
-import { sqlQuery } from '@payments/platform';
+import { sqlQuery, type Logger } from '@payments/platform';
 
 export interface UnservedChannel {
   channel: string;

@@ -1,5 +1,4 @@
-import type { HandlerResult } from '@payments/platform';
-import type { Logger } from '@payments/platform';
+import type { HandlerResult, Logger } from '@payments/platform';
 
 /**
  * A poll, close or refund for a channel this process has no provider for (issue 27.3): its money is

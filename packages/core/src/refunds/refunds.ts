@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventType, RefundReason, RefundStatus } from '../contracts';
 import { affectedRows } from '@payments/platform';
-import { appendToOutbox, newEvent } from '../outbox/outbox';
+import { appendToOutbox, newEvent } from '../outbox/append';
 
 export interface RefundRow {
   id: number;

@@ -1,10 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventEnvelope } from '../contracts';
 import { decideSettlement, type ProviderOutcome, type Settlement } from '../domain/settle';
-import { TransientError } from '@payments/platform';
-import { batchedTransaction, type Statement } from '@payments/platform';
-import { affectedRows } from '@payments/platform';
-import { newEvent, outboxInsert } from '../outbox/outbox';
+import { affectedRows, batchedTransaction, TransientError, type Statement } from '@payments/platform';
+import { newEvent, outboxInsert } from '../outbox/append';
 import { attemptState, type AttemptRow } from './attempt-row';
 
 export type { AttemptRow } from './attempt-row';

@@ -14,7 +14,7 @@ import {
 } from '@payments/core';
 import { decideApply, refuseIfFinal } from '../domain/apply-decision';
 import { orderLock, orderLockName, type GatewayDeps } from '../deps';
-import type { NewAttempt } from '../adapters/payment-repository';
+import type { NewAttempt } from '../adapters/attempt-insert';
 import { applyBody } from './payment-view';
 
 const DEFAULT_VALIDITY_MS = 15 * 60_000;

@@ -15,7 +15,7 @@ import {
 } from '@payments/core';
 import type { GatewayDeps } from '../deps';
 import type { UnverifiedBudget } from '../domain/unverified-budget';
-import { callbackInsert } from '../adapters/payment-repository';
+import { callbackInsert } from '../adapters/callback-log';
 import { isDependencyDown } from '../http/errors';
 
 /** The generic answer for a route no provider owns (no provider to speak for). */

@@ -1,79 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
-import type { Broker } from '@payments/platform';
-import type { EventData, EventEnvelope, EventType } from '../contracts';
-import { errorMessage } from '@payments/platform';
-import type { Logger } from '@payments/platform';
-import type { Statement } from '@payments/platform';
-import { affectedRows } from '@payments/platform';
-import { Periodic } from '@payments/platform';
-import { sqlQuery } from '@payments/platform';
-
-export function newEvent<T extends EventType>(
-  type: T,
-  data: EventData<T>,
-  occurredAt = new Date(),
-): EventEnvelope<T> {
-  return { eventId: randomUUID(), type, occurredAt: occurredAt.toISOString(), data };
-}
-
-/**
- * How long rows that their writer publishes itself (`OutboxRelay.publishCommitted`) are held from
- * the claiming relays: past it, a writer that died or could not publish is replaced by them.
- */
-export const WRITER_PUBLISH_HOLD_MS = 5000;
-
-export interface AppendOptions {
-  /** The writer will publish these events itself right after its commit (the fast path). */
-  publishAfterCommit?: boolean;
-}
-
-/** One event's outbox values: held from the claiming relays when its writer publishes it. */
-function outboxValues(event: EventEnvelope, options: AppendOptions): { sql: string; params: unknown[] } {
-  const held = options.publishAfterCommit === true;
-  return {
-    sql: held ? '?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND' : '?, ?, ?, NULL',
-    params: [
-      event.eventId,
-      event.type,
-      JSON.stringify(event),
-      ...(held ? [WRITER_PUBLISH_HOLD_MS * 1000] : []),
-    ],
-  };
-}
-
-/** The INSERT of `events` into the outbox (for a batch of `batchedTransaction`); see `appendToOutbox`. */
-export function outboxInsert(events: readonly EventEnvelope[], options: AppendOptions = {}): Statement {
-  const rows = events.map((event) => outboxValues(event, options));
-  return {
-    sql: `INSERT INTO outbox (event_id, event_type, payload, claimed_until) VALUES ${rows.map((row) => `(${row.sql})`).join(', ')}`,
-    params: rows.flatMap((row) => row.params),
-  };
-}
-
-/**
- * The INSERT of one event, written only if the statement before it in the batch changed exactly
- * one row (`ROW_COUNT()`): a conditional update and its event in one round trip.
- */
-export function outboxInsertIfOneRowChanged(event: EventEnvelope, options: AppendOptions = {}): Statement {
-  const row = outboxValues(event, options);
-  return {
-    sql: `INSERT INTO outbox (event_id, event_type, payload, claimed_until)
-          SELECT ${row.sql} FROM DUAL WHERE ROW_COUNT() = 1`,
-    params: row.params,
-  };
-}
-
-/** Writes events in the caller's transaction: no state change without its event. */
-export async function appendToOutbox(
-  manager: EntityManager,
-  events: EventEnvelope[],
-  options: AppendOptions = {},
-): Promise<void> {
-  if (events.length === 0) return;
-  const insert = outboxInsert(events, options);
-  await manager.query(insert.sql, insert.params as unknown[]);
-}
+import type { DataSource } from 'typeorm';
+import { errorMessage, Periodic, sqlQuery, type Broker, type Logger } from '@payments/platform';
+import type { EventEnvelope } from '../contracts';
 
 export interface OutboxRelayOptions {
   batchSize?: number;
@@ -324,17 +252,4 @@ function isDeadlock(error: unknown): boolean {
 export async function countUnpublished(dataSource: DataSource): Promise<number> {
   const [row] = await dataSource.query('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL');
   return Number(row.n);
-}
-
-/** Records that `consumer` handled `eventId`; false if it already had. Call inside the handler's transaction. */
-export async function rememberEvent(
-  manager: EntityManager,
-  consumer: string,
-  eventId: string,
-): Promise<boolean> {
-  const result = await manager.query('INSERT IGNORE INTO inbox (consumer, event_id) VALUES (?, ?)', [
-    consumer,
-    eventId,
-  ]);
-  return affectedRows(result) === 1;
 }
