@@ -2,12 +2,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { SANDBOXES } from '../../sandbox/registry';
 
+/** Every provider's sandbox (`sandbox/registry.ts`), the example order service, then the services. */
 export const PARTS = [
-  'sandbox/psp',
-  'sandbox/alipay',
-  'sandbox/wechatpay',
-  'sandbox/stripe',
+  ...Object.values(SANDBOXES).map((sandbox) => sandbox.part),
   'sandbox/order-service',
   'services/payment-gateway',
   'services/poller',

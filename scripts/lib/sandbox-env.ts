@@ -3,46 +3,35 @@
  * TEST-ONLY keys: how `npm run up`, the demo, the bench and the test stacks start things. The
  * configuration itself has no such defaults (issue 27.1), so a deployment that forgets a setting
  * stops at start instead of verifying notifications with a key whose private half is public.
+ * Each sandbox's settings come from its entry in `sandbox/registry.ts`.
  */
-import { sandboxAlipayEnv } from '../../sandbox/alipay/src/keys';
-import { sandboxPspEnv } from '../../sandbox/psp/src/keys';
-import { sandboxStripeEnv } from '../../sandbox/stripe/src/keys';
-import { sandboxWechatpayEnv } from '../../sandbox/wechatpay/src/keys';
+import { SANDBOX_KINDS, SANDBOXES, type SandboxKind } from '../../sandbox/registry';
 
-export interface SandboxUrls {
-  psp: string;
-  alipay: string;
-  wechatpay: string;
-  stripe: string;
-}
+export type SandboxUrls = Record<SandboxKind, string>;
+
+const urlsOf = (url: (kind: SandboxKind) => string): SandboxUrls =>
+  Object.fromEntries(SANDBOX_KINDS.map((kind) => [kind, url(kind)])) as SandboxUrls;
 
 /** The sandboxes on this machine at their default ports (CONTRACT 9). */
-export const LOCAL_SANDBOX_URLS: SandboxUrls = {
-  psp: 'http://127.0.0.1:8090',
-  alipay: 'http://127.0.0.1:8091',
-  wechatpay: 'http://127.0.0.1:8092/',
-  stripe: 'http://127.0.0.1:8093',
-};
+export const LOCAL_SANDBOX_URLS: SandboxUrls = urlsOf(
+  (kind) => `http://127.0.0.1:${SANDBOXES[kind].defaultPort}`,
+);
 
 /** The sandboxes on this machine at the ports `env` gives them (SANDBOX_*_PORT), else the defaults. */
 export function localSandboxUrls(env: Record<string, string | undefined>): SandboxUrls {
-  const at = (variable: string, fallback: string) =>
-    env[variable] ? `http://127.0.0.1:${env[variable]}` : fallback;
-  return {
-    psp: at('SANDBOX_PSP_PORT', LOCAL_SANDBOX_URLS.psp),
-    alipay: at('SANDBOX_ALIPAY_PORT', LOCAL_SANDBOX_URLS.alipay),
-    wechatpay: at('SANDBOX_WECHATPAY_PORT', LOCAL_SANDBOX_URLS.wechatpay),
-    stripe: at('SANDBOX_STRIPE_PORT', LOCAL_SANDBOX_URLS.stripe),
-  };
+  return urlsOf((kind) => {
+    const port = env[SANDBOXES[kind].portVariable];
+    return port ? `http://127.0.0.1:${port}` : LOCAL_SANDBOX_URLS[kind];
+  });
+}
+
+/** Each sandbox's settings for the gateway, at these URLs. */
+function sections(urls: SandboxUrls): Record<string, string>[] {
+  return SANDBOX_KINDS.map((kind) => SANDBOXES[kind].gatewayEnv(urls[kind]));
 }
 
 export function sandboxProvidersEnv(urls: SandboxUrls = LOCAL_SANDBOX_URLS): Record<string, string> {
-  return {
-    ...sandboxPspEnv(urls.psp),
-    ...sandboxAlipayEnv(urls.alipay),
-    ...sandboxWechatpayEnv(urls.wechatpay),
-    ...sandboxStripeEnv(urls.stripe),
-  };
+  return Object.assign({}, ...sections(urls));
 }
 
 /**
@@ -54,13 +43,7 @@ export function withSandboxDefaults(
   env: Record<string, string | undefined>,
   urls: SandboxUrls = LOCAL_SANDBOX_URLS,
 ): Record<string, string | undefined> {
-  const sections = [
-    sandboxPspEnv(urls.psp),
-    sandboxAlipayEnv(urls.alipay),
-    sandboxWechatpayEnv(urls.wechatpay),
-    sandboxStripeEnv(urls.stripe),
-  ];
-  const added = sections.filter(
+  const added = sections(urls).filter(
     (section) => !Object.keys(section).some((name) => env[name] || env[`${name}_FILE`]),
   );
   return { ...Object.assign({}, ...added), ...env };

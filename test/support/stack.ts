@@ -2,28 +2,10 @@ import { createServer } from 'node:net';
 import type amqplib from 'amqplib';
 import { connectInUtc, connectToAnyNode, databaseOptions, type Config } from '@payments/platform';
 import { createLogger, loadConfig } from '@payments/providers';
-import {
-  SANDBOX_ALIPAY_APP_ID,
-  SANDBOX_ALIPAY_PRIVATE_KEY,
-  SANDBOX_APP_PUBLIC_KEY,
-} from '../../sandbox/alipay/src/keys';
-import { SANDBOX_PSP_SECRET } from '../../sandbox/psp/src/keys';
-import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from '../../sandbox/stripe/src/keys';
-import {
-  SANDBOX_WECHATPAY_APIV3_KEY,
-  SANDBOX_WECHATPAY_APPID,
-  SANDBOX_WECHATPAY_MCHID,
-  SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
-  SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
-  SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
-  SANDBOX_WECHATPAY_SERIAL,
-} from '../../sandbox/wechatpay/src/keys';
-import { sandboxProvidersEnv } from '../../scripts/lib/sandbox-env';
+import type { FastifyInstance } from 'fastify';
+import { SANDBOX_KINDS, SANDBOXES, type SandboxKind } from '../../sandbox/registry';
+import { sandboxProvidersEnv, type SandboxUrls } from '../../scripts/lib/sandbox-env';
 import { createTestEnv, type TestEnv } from '@payments/testkit';
-import { buildPspServer } from '../../sandbox/psp/src/server';
-import { buildAlipaySandbox } from '../../sandbox/alipay/src/server';
-import { buildWechatpaySandbox } from '../../sandbox/wechatpay/src/server';
-import { buildStripeSandbox } from '../../sandbox/stripe/src/server';
 import { createGateway, type Gateway } from '../../services/payment-gateway/src/app';
 import { createPoller, type Poller } from '../../services/poller/src/app';
 import { createNotifier, type Notifier } from '../../services/notifier/src/app';
@@ -36,8 +18,8 @@ import { openSync } from 'node:fs';
 
 export const API_KEY = 'sk_test_local';
 
-/** The sandbox providers a stack runs: the PSP (sandbox channels), Alipay, WeChat Pay, Stripe. */
-export type SandboxKind = 'psp' | 'alipay' | 'wechatpay' | 'stripe';
+/** The sandbox providers a stack runs (`sandbox/registry.ts`): the PSP (sandbox channels), Alipay, WeChat Pay, Stripe. */
+export type { SandboxKind } from '../../sandbox/registry';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,14 +37,9 @@ export async function freePort(): Promise<number> {
 export class GatewayStack {
   env!: TestEnv;
   config!: Config;
-  psp!: ReturnType<typeof buildPspServer>;
-  pspUrl!: string;
-  alipay!: ReturnType<typeof buildAlipaySandbox>;
-  alipayUrl!: string;
-  wechatpay!: ReturnType<typeof buildWechatpaySandbox>;
-  wechatpayUrl!: string;
-  stripe!: ReturnType<typeof buildStripeSandbox>;
-  stripeUrl!: string;
+  /** Every sandbox of the registry, in-process, and where each listens. */
+  sandboxes: Partial<Record<SandboxKind, FastifyInstance>> = {};
+  sandboxUrls!: SandboxUrls;
   gateways: Gateway[] = [];
   /** The first gateway's URL: where providers notify refunds the refunder sends (GATEWAY_PUBLIC_URL). */
   notifyBaseUrl?: string;
@@ -76,53 +53,21 @@ export class GatewayStack {
   events: { type: string; body: { eventId: string; type: string; data: Record<string, unknown> } }[] = [];
 
   async start(overrides: Record<string, string> = {}): Promise<void> {
-    this.psp = buildPspServer({ secret: SANDBOX_PSP_SECRET, log: createLogger('psp', 'silent') });
-    await this.psp.listen({ port: 0, host: '127.0.0.1' });
-    const address = this.psp.server.address();
-    this.pspUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    // Alipay's retry schedule compressed a thousandfold: 240 ms, 600 ms, 600 ms, 3.6 s, ...
-    this.alipay = buildAlipaySandbox({
-      appId: SANDBOX_ALIPAY_APP_ID,
-      appPublicKey: SANDBOX_APP_PUBLIC_KEY,
-      alipayPrivateKey: SANDBOX_ALIPAY_PRIVATE_KEY,
-      notifyTimeScale: 0.001,
-    });
-    await this.alipay.listen({ port: 0, host: '127.0.0.1' });
-    this.alipayUrl = `http://127.0.0.1:${(this.alipay.server.address() as { port: number }).port}`;
-    // WeChat Pay's retry schedule compressed a thousandfold: 15 ms, 15 ms, 30 ms, 180 ms, ...
-    this.wechatpay = buildWechatpaySandbox({
-      mchid: SANDBOX_WECHATPAY_MCHID,
-      appid: SANDBOX_WECHATPAY_APPID,
-      merchantSerial: SANDBOX_WECHATPAY_SERIAL,
-      merchantPublicKey: SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
-      publicKeyId: SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
-      platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
-      apiV3Key: SANDBOX_WECHATPAY_APIV3_KEY,
-      notifyTimeScale: 0.001,
-    });
-    await this.wechatpay.listen({ port: 0, host: '127.0.0.1' });
-    this.wechatpayUrl = `http://127.0.0.1:${(this.wechatpay.server.address() as { port: number }).port}`;
-    // Stripe's webhooks go to the account's endpoint: the stack's first gateway, once it runs.
-    this.stripe = buildStripeSandbox({
-      secretKey: SANDBOX_STRIPE_SECRET_KEY,
-      webhookSecret: SANDBOX_STRIPE_WEBHOOK_SECRET,
-      webhookUrl: () => this.notifyBaseUrl && `${this.notifyBaseUrl}/v1/notify/stripe`,
-      notifyTimeScale: 0.001,
-    });
-    await this.stripe.listen({ port: 0, host: '127.0.0.1' });
-    this.stripeUrl = `http://127.0.0.1:${(this.stripe.server.address() as { port: number }).port}`;
+    const urls: Partial<SandboxUrls> = {};
+    for (const kind of SANDBOX_KINDS) {
+      const sandbox = SANDBOXES[kind].build({ gatewayUrl: () => this.notifyBaseUrl });
+      this.sandboxes[kind] = sandbox;
+      await sandbox.listen({ port: 0, host: '127.0.0.1' });
+      urls[kind] = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
+    }
+    this.sandboxUrls = urls as SandboxUrls;
     this.orderService = buildOrderService({ secret: 'order_test_secret' });
     await this.orderService.listen({ port: 0, host: '127.0.0.1' });
     const orderAddress = this.orderService.server.address();
     this.orderServiceUrl = `http://127.0.0.1:${typeof orderAddress === 'object' && orderAddress ? orderAddress.port : 0}`;
     this.env = await createTestEnv({
       // Every provider at its sandbox, with the sandboxes' own keys: the configuration has no defaults.
-      ...sandboxProvidersEnv({
-        psp: this.pspUrl,
-        alipay: this.alipayUrl,
-        wechatpay: this.wechatpayUrl,
-        stripe: this.stripeUrl,
-      }),
+      ...sandboxProvidersEnv(this.sandboxUrls),
       ORDER_SERVICE_URL: this.orderServiceUrl,
       BREAKER_TIMEOUT: '2s',
       ...overrides,
@@ -211,7 +156,7 @@ export class GatewayStack {
   }
 
   async setOrderServiceFaults(faults: Record<string, unknown> | undefined): Promise<void> {
-    await replaceFaults(this.orderServiceUrl, faults);
+    await replaceFaults(`${this.orderServiceUrl}/sandbox/faults`, faults);
   }
 
   async merchantOrder(
@@ -235,9 +180,23 @@ export class GatewayStack {
   }
 
   sandboxUrl(sandbox: SandboxKind): string {
-    return { psp: this.pspUrl, alipay: this.alipayUrl, wechatpay: this.wechatpayUrl, stripe: this.stripeUrl }[
-      sandbox
-    ];
+    return this.sandboxUrls[sandbox];
+  }
+
+  get pspUrl(): string {
+    return this.sandboxUrl('psp');
+  }
+
+  get alipayUrl(): string {
+    return this.sandboxUrl('alipay');
+  }
+
+  get wechatpayUrl(): string {
+    return this.sandboxUrl('wechatpay');
+  }
+
+  get stripeUrl(): string {
+    return this.sandboxUrl('stripe');
   }
 
   /** The shopper pays at a sandbox (the PSP unless told). */
@@ -249,7 +208,7 @@ export class GatewayStack {
 
   /** Replaces a sandbox's faults with exactly these (none when undefined). */
   async setFaults(sandbox: SandboxKind, faults: Record<string, unknown> | undefined): Promise<void> {
-    await replaceFaults(this.sandboxUrl(sandbox), faults);
+    await replaceFaults(`${this.sandboxUrl(sandbox)}${SANDBOXES[sandbox].faultsPath}`, faults);
   }
 
   async setPspFaults(faults: Record<string, unknown> | undefined): Promise<void> {
@@ -316,10 +275,7 @@ export class GatewayStack {
     for (const poller of this.pollers) await poller.stop().catch(() => undefined);
     for (const gateway of this.gateways) await gateway.stop().catch(() => undefined);
     await this.amqp?.close().catch(() => undefined);
-    await this.psp?.close();
-    await this.alipay?.close();
-    await this.wechatpay?.close();
-    await this.stripe?.close();
+    for (const kind of SANDBOX_KINDS) await this.sandboxes[kind]?.close();
     await this.orderService?.close();
     await this.env?.cleanup();
   }
@@ -331,11 +287,11 @@ async function ledgerAt(sandboxUrl: string, merchantOrderNo: string): Promise<ne
   ).json() as never;
 }
 
-/** Replaces a sandbox's faults (CONTRACT 6 control API) with exactly these (none when undefined). */
-async function replaceFaults(sandboxUrl: string, faults: Record<string, unknown> | undefined): Promise<void> {
-  await fetch(`${sandboxUrl}/sandbox/faults`, { method: 'DELETE' });
+/** Replaces a sandbox's faults (CONTRACT 6 control API, at `faultsUrl`) with exactly these (none when undefined). */
+async function replaceFaults(faultsUrl: string, faults: Record<string, unknown> | undefined): Promise<void> {
+  await fetch(faultsUrl, { method: 'DELETE' });
   if (faults) {
-    await fetch(`${sandboxUrl}/sandbox/faults`, {
+    await fetch(faultsUrl, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(faults),

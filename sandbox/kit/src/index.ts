@@ -2,6 +2,7 @@
 export * from './faults';
 export * from './notify-sender';
 export * from './control-api';
+export * from './entry';
 export * from './ledger';
 export * from './pages';
 export * from './setup';
