@@ -184,7 +184,7 @@ describe('the cashier page in Chromium', () => {
     },
   );
 
-  it('Boleto: the voucher is shown; the order is paid by card meanwhile; the voucher paid later is owed back and the page keeps saying paid', async () => {
+  it('Boleto: the voucher is shown; the order is paid by card meanwhile; the voucher paid later is kept, the card refunded, and the page keeps saying paid', async () => {
     const no = orderNo('cash-boleto');
     const { url: cashier } = await checkout(no, {
       amount: 15000,
@@ -209,12 +209,20 @@ describe('the cashier page in Chromium', () => {
     // Market day: the voucher is paid too.
     await page.goto(voucherUrl);
     await page.click('button[type="submit"]');
-    await eventually(
-      'owed back by hand',
-      async () =>
-        (await payment(no)).refunds.some((refund: { status: string }) => refund.status === 'MANUAL_REQUIRED'),
+    // Stripe cannot refund the voucher; it can the card: the voucher is kept, the card refunded.
+    const refunded = await eventually(
+      'the card refunded',
+      async () => {
+        const view = await payment(no);
+        return view.refunds.some((refund: { status: string }) => refund.status === 'SUCCESS') && view;
+      },
       20_000,
     );
+    const voucher = refunded.attempts.find(
+      (attempt: { channel: string }) => attempt.channel === 'stripe-boleto',
+    );
+    expect(refunded.paidChannelOrderNo).toBe(voucher.channelOrderNo);
+    expect(refunded.refunds.map((refund: { status: string }) => refund.status)).toEqual(['SUCCESS']);
     await page.goto(cashier);
     expect(await statusOf(page)).toBe('PAID');
     expect(await page.isVisible('text=already paid')).toBe(true);

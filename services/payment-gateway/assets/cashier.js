@@ -30,12 +30,9 @@
     location.replace(cashierPath + '/return');
     return;
   }
-  var statusText = {
-    UNPAID: 'Choose how to pay.',
-    PAYING: 'Waiting for your payment…',
-    PAID: 'Paid. Thank you.',
-    CLOSED: 'This order is closed or has expired. Nothing can be paid.',
-  };
+  // The page's language, as the gateway chose it: its texts come with the page (issue 31.3).
+  var strings = JSON.parse(document.getElementById('cashier-strings').textContent);
+  var statusText = strings.status;
   var state = null;
   var applying = false;
   // Seen unpaid by this page: a payment it then sees is one to take the shopper back from.
@@ -54,9 +51,11 @@
     var status = el('status');
     status.setAttribute('data-status', next.status);
     status.textContent = applying
-      ? 'Contacting the payment provider…'
+      ? strings.applying
       : statusText[tokenless && next.status === 'UNPAID' ? 'PAYING' : next.status];
     el('paid').hidden = next.status !== 'PAID';
+    var timeLeft = el('time-left');
+    if (timeLeft) timeLeft.hidden = !open;
     var buttons = document.querySelectorAll('button[data-channel]');
     for (var i = 0; i < buttons.length; i += 1) {
       var button = buttons[i];
@@ -138,7 +137,7 @@
         },
         function () {
           applying = false;
-          showError('The payment could not be started. Please try again.');
+          showError(strings.startFailed);
           refresh();
         },
       );
@@ -151,6 +150,30 @@
 
   function poll(everyMs) {
     if (!polling) polling = setInterval(refresh, everyMs || 2000);
+  }
+
+  // The time left to pay, counted down each second in the page's language (hours only when there are any).
+  function two(value) {
+    return (value < 10 ? '0' : '') + value;
+  }
+  function showTimeLeft() {
+    var timeLeft = el('time-left');
+    if (!timeLeft || timeLeft.hidden) return;
+    var seconds = Math.max(
+      0,
+      Math.floor((new Date(timeLeft.getAttribute('data-expires-at')).getTime() - Date.now()) / 1000),
+    );
+    var hours = Math.floor(seconds / 3600);
+    var text =
+      (hours > 0 ? hours + ':' + two(Math.floor(seconds / 60) % 60) : Math.floor(seconds / 60)) +
+      ':' +
+      two(seconds % 60);
+    timeLeft.textContent = strings.timeLeft.replace('{time}', text);
+    timeLeft.setAttribute('data-seconds-left', String(seconds));
+  }
+  if (el('time-left')) {
+    showTimeLeft();
+    setInterval(showTimeLeft, 1000);
   }
 
   // An order's expiry shows at once, however the page follows it.

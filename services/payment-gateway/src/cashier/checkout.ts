@@ -4,10 +4,11 @@
  * same code and rules as `POST /v1/payments`.
  */
 import { z } from 'zod';
-import { ApiError, applyRequestSchema, describeZodError, type PayAction } from '@payments/common';
+import { ApiError, applyRequestSchema, describeZodError, type PayAction } from '@payments/core';
 import type { GatewayDeps } from '../deps';
 import { refuseIfOtherMoney } from '../domain/apply-decision';
 import type { CheckoutAnswerBody } from '../http/api-schemas';
+import { CASHIER_LOCALES } from './locales';
 import { applyPayment, orderExpiry } from '../operations/apply-payment';
 import { cashierViewsOf } from './order-views';
 import { Remembered, SharedReads } from './shared-reads';
@@ -17,6 +18,8 @@ import { findReturn, findToken, mintToken, storeToken, type CheckoutRow, type Re
 export const checkoutRequestSchema = applyRequestSchema.omit({ channel: true, returnUrl: true }).extend({
   returnUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(512),
   channels: z.array(z.string().min(1).max(32)).min(1).max(16).optional(),
+  /** The page's language; without it, the shopper's browser (Accept-Language), then the currency, choose. */
+  locale: z.enum(CASHIER_LOCALES).optional(),
 });
 export type CheckoutRequest = z.infer<typeof checkoutRequestSchema>;
 
@@ -76,7 +79,7 @@ export async function startCheckout(deps: GatewayDeps, body: unknown) {
   // Its first apply from the cashier page then reads it rather than trying to create it.
   deps.finalStatus.rememberExists(order.merchant_order_no);
   const token = mintToken();
-  await storeToken(deps.dataSource, token, order.id, offered, request.returnUrl);
+  await storeToken(deps.dataSource, token, order.id, offered, request.returnUrl, request.locale ?? null);
   return {
     status: created ? 201 : 200,
     body: {

@@ -3,13 +3,14 @@
  * with the merchant routes); everything under `/cashier/` takes the token in its path and nothing
  * else, answers with a restrictive Content-Security-Policy, and is never framed or cached.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '@payments/common';
+import { ApiError } from '@payments/core';
 import { CASHIER_ASSETS } from '../assets';
 import type { GatewayDeps } from '../deps';
 import { toApiError } from '../http/errors';
 import { cashierReads, lookUpCashier, lookUpReturn, payAtCashier, type CashierLookup } from './checkout';
+import { pickLocale } from './locales';
 import { cashierPage, goneCashierPage, returnPage } from './page';
 import { cashierState } from './view';
 import { tokenHint } from './tokens';
@@ -58,8 +59,13 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
     cashier.get<{ Params: { payOrderNo: string } }>('/cashier/return/:payOrderNo', async (request, reply) => {
       const lookup = await lookUpReturn(reads, request.params.payOrderNo);
       reply.type('text/html; charset=utf-8');
-      if (!lookup.found) return reply.code(lookup.status).send(goneCashierPage(lookup.status));
-      return reply.send(returnPage(lookup.state, `/cashier/return/${lookup.state.payOrderNo}`));
+      const acceptLanguage = request.headers['accept-language'];
+      if (!lookup.found)
+        return reply
+          .code(lookup.status)
+          .send(goneCashierPage(lookup.status, pickLocale({ acceptLanguage, currency: '' })));
+      const locale = pickLocale({ requested: lookup.returnRow.locale, acceptLanguage, currency: '' });
+      return reply.send(returnPage(lookup.state, `/cashier/return/${lookup.state.payOrderNo}`, locale));
     });
     cashier.get<{ Params: { payOrderNo: string } }>(
       '/cashier/return/:payOrderNo/state',
@@ -75,19 +81,28 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
       },
     );
 
-    const page = async (token: string, reply: FastifyReply, isReturn: boolean) => {
+    const page = async (request: FastifyRequest, token: string, reply: FastifyReply, isReturn: boolean) => {
       const lookup = await lookUpCashier(deps, reads, token);
       reply.type('text/html; charset=utf-8');
-      if (!lookup.found) return reply.code(lookup.status).send(goneCashierPage(lookup.status));
-      return reply.send(cashierPage(lookup.state, `/cashier/${token}`, isReturn));
+      const acceptLanguage = request.headers['accept-language'];
+      if (!lookup.found)
+        return reply
+          .code(lookup.status)
+          .send(goneCashierPage(lookup.status, pickLocale({ acceptLanguage, currency: '' })));
+      const locale = pickLocale({
+        requested: lookup.checkout.locale,
+        acceptLanguage,
+        currency: lookup.state.currency,
+      });
+      return reply.send(cashierPage(lookup.state, `/cashier/${token}`, isReturn, locale));
     };
     cashier.get<{ Params: { token: string } }>('/cashier/:token', async (request, reply) =>
-      page(request.params.token, reply, false),
+      page(request, request.params.token, reply, false),
     );
     // The return page of this tab's own cashier (the token-free one sends the shopper on here when
     // this tab came from the cashier), and of attempts made before return addresses named the order.
     cashier.get<{ Params: { token: string } }>('/cashier/:token/return', async (request, reply) =>
-      page(request.params.token, reply, true),
+      page(request, request.params.token, reply, true),
     );
 
     const found = async (

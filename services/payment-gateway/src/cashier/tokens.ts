@@ -3,7 +3,7 @@
  * credential a shopper's browser holds. Only their SHA-256 is stored; logs show a prefix.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { DataSource } from '@payments/common';
+import type { DataSource } from '@payments/platform';
 
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -27,6 +27,8 @@ export interface CheckoutRow {
   pay_order_id: number;
   channels: string[];
   return_url: string;
+  /** The language the merchant asked the page in (`locale` of the checkout), if any. */
+  locale: string | null;
 }
 
 export async function storeToken(
@@ -35,10 +37,11 @@ export async function storeToken(
   payOrderId: number,
   channels: readonly string[],
   returnUrl: string,
+  locale: string | null = null,
 ): Promise<void> {
   await dataSource.query(
-    'INSERT INTO checkout_token (token_hash, pay_order_id, channels, return_url) VALUES (?, ?, ?, ?)',
-    [hashOf(token), payOrderId, channels.join(','), returnUrl],
+    'INSERT INTO checkout_token (token_hash, pay_order_id, channels, return_url, locale) VALUES (?, ?, ?, ?, ?)',
+    [hashOf(token), payOrderId, channels.join(','), returnUrl, locale],
   );
 }
 
@@ -49,6 +52,7 @@ export interface ReturnRow {
   pay_order_id: number;
   /** The merchant's, of the order's latest checkout. */
   return_url: string;
+  locale: string | null;
 }
 
 /**
@@ -58,7 +62,7 @@ export interface ReturnRow {
 export async function findReturn(dataSource: DataSource, payOrderNo: string): Promise<ReturnRow | undefined> {
   if (!PAY_ORDER_NO_PATTERN.test(payOrderNo)) return undefined;
   const [row] = (await dataSource.query(
-    `SELECT c.pay_order_id, c.return_url FROM pay_order p JOIN checkout_token c ON c.pay_order_id = p.id
+    `SELECT c.pay_order_id, c.return_url, c.locale FROM pay_order p JOIN checkout_token c ON c.pay_order_id = p.id
       WHERE p.pay_order_no = ? ORDER BY c.created_at DESC LIMIT 1`,
     [payOrderNo],
   )) as ReturnRow[];
@@ -69,8 +73,8 @@ export async function findReturn(dataSource: DataSource, payOrderNo: string): Pr
 export async function findToken(dataSource: DataSource, token: string): Promise<CheckoutRow | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const [row] = (await dataSource.query(
-    'SELECT pay_order_id, channels, return_url FROM checkout_token WHERE token_hash = ?',
+    'SELECT pay_order_id, channels, return_url, locale FROM checkout_token WHERE token_hash = ?',
     [hashOf(token)],
-  )) as { pay_order_id: number; channels: string; return_url: string }[];
+  )) as { pay_order_id: number; channels: string; return_url: string; locale: string | null }[];
   return row && { ...row, channels: row.channels.split(',').filter(Boolean) };
 }

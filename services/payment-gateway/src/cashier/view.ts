@@ -1,6 +1,6 @@
 /** What the cashier page shows of a pay order: its state now, as the page and its live stream read it. */
 import qrcode from 'qrcode-generator';
-import { currencyExponent, toDecimalString } from '@payments/common';
+import { currencyExponent, toDecimalString } from '@payments/core';
 import type { CashierOrderView } from './order-views';
 import type { GatewayDeps } from '../deps';
 import type { CheckoutRow } from './tokens';
@@ -25,13 +25,13 @@ export interface CashierState {
 }
 
 /**
- * Exact minor units, formatted for the currency by the platform's own rules (the string keeps it
- * exact), in the currency's ISO 4217 digits: CLDR shows fewer for some (IDR, HUF, COP, MGA: none;
+ * Exact minor units, formatted for the currency and the shopper's language by the platform's own
+ * rules (the string keeps it exact), in the currency's ISO 4217 digits: CLDR shows fewer for some (IDR, HUF, COP, MGA: none;
  * IQD: none of its 3) and would round what the shopper is charged (issue 27.11).
  */
-export function amountText(amount: number, currency: string): string {
+export function amountText(amount: number, currency: string, locale = 'en'): string {
   const digits = currencyExponent(currency);
-  return new Intl.NumberFormat('en', {
+  return new Intl.NumberFormat(locale, {
     style: 'currency',
     currency,
     minimumFractionDigits: digits,

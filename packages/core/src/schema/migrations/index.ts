@@ -6,6 +6,7 @@ import { ProviderReference1732700000000 } from './1732700000000-provider-referen
 import { ManualRefunds1732800000000 } from './1732800000000-manual-refunds';
 import { CheckoutTokens1732900000000 } from './1732900000000-checkout-tokens';
 import { ProviderTruth1733000000000 } from './1733000000000-provider-truth';
+import { CashierLocale1733100000000 } from './1733100000000-cashier-locale';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ManualRefunds1732800000000,
   CheckoutTokens1732900000000,
   ProviderTruth1733000000000,
+  CashierLocale1733100000000,
 ];
