@@ -1,7 +1,8 @@
 import { errorMessage, exitOnSignals } from '@payments/platform';
 import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { SANDBOX_ALIPAY_APP_ID, SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY } from './keys';
-import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
+import { notifyTimeScaleFromEnv, sandboxPortFromEnv } from '@payments/sandbox-kit';
+import { alipaySandbox } from './entry';
 import { buildAlipaySandbox } from './server';
 
 async function main(): Promise<void> {
@@ -19,8 +20,9 @@ async function main(): Promise<void> {
   });
   exitOnSignals(log, () => app.close());
   // All interfaces, so the sandbox is reachable from containers too (docker-compose).
-  await app.listen({ port: config.SANDBOX_ALIPAY_PORT, host: '0.0.0.0' });
-  log.info({ port: config.SANDBOX_ALIPAY_PORT }, 'sandbox alipay listening');
+  const port = sandboxPortFromEnv(alipaySandbox);
+  await app.listen({ port, host: '0.0.0.0' });
+  log.info({ port }, 'sandbox alipay listening');
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,8 @@
 import { errorMessage, exitOnSignals } from '@payments/platform';
 import { createLogger, loadConfigOrExit } from '@payments/providers';
 import { SANDBOX_PSP_SECRET } from './keys';
+import { sandboxPortFromEnv } from '@payments/sandbox-kit';
+import { pspSandbox } from './entry';
 import { buildPspServer } from './server';
 
 async function main(): Promise<void> {
@@ -13,8 +15,9 @@ async function main(): Promise<void> {
   });
   exitOnSignals(log, () => app.close());
   // All interfaces, so the PSP is reachable from containers too (docker-compose).
-  await app.listen({ port: config.SANDBOX_PSP_PORT, host: '0.0.0.0' });
-  log.info({ port: config.SANDBOX_PSP_PORT }, 'sandbox psp listening');
+  const port = sandboxPortFromEnv(pspSandbox);
+  await app.listen({ port, host: '0.0.0.0' });
+  log.info({ port }, 'sandbox psp listening');
 }
 
 main().catch((error: unknown) => {

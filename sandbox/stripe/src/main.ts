@@ -1,7 +1,8 @@
 import { errorMessage, exitOnSignals } from '@payments/platform';
 import { createLogger, loadConfigOrExit } from '@payments/providers';
-import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
+import { notifyTimeScaleFromEnv, sandboxPortFromEnv } from '@payments/sandbox-kit';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from './keys';
+import { stripeSandbox } from './entry';
 import { buildStripeSandbox } from './server';
 
 async function main(): Promise<void> {
@@ -23,8 +24,9 @@ async function main(): Promise<void> {
   });
   exitOnSignals(log, () => app.close());
   // All interfaces, so the sandbox is reachable from containers too (docker-compose).
-  await app.listen({ port: config.SANDBOX_STRIPE_PORT, host: '0.0.0.0' });
-  log.info({ port: config.SANDBOX_STRIPE_PORT, webhookUrl }, 'sandbox stripe listening');
+  const port = sandboxPortFromEnv(stripeSandbox);
+  await app.listen({ port, host: '0.0.0.0' });
+  log.info({ port, webhookUrl }, 'sandbox stripe listening');
 }
 
 main().catch((error: unknown) => {

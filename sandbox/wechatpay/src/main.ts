@@ -9,7 +9,8 @@ import {
   SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
   SANDBOX_WECHATPAY_SERIAL,
 } from './keys';
-import { notifyTimeScaleFromEnv } from '@payments/sandbox-kit';
+import { notifyTimeScaleFromEnv, sandboxPortFromEnv } from '@payments/sandbox-kit';
+import { wechatpaySandbox } from './entry';
 import { buildWechatpaySandbox } from './server';
 
 async function main(): Promise<void> {
@@ -31,8 +32,9 @@ async function main(): Promise<void> {
   });
   exitOnSignals(log, () => app.close());
   // All interfaces, so the sandbox is reachable from containers too (docker-compose).
-  await app.listen({ port: config.SANDBOX_WECHATPAY_PORT, host: '0.0.0.0' });
-  log.info({ port: config.SANDBOX_WECHATPAY_PORT }, 'sandbox wechatpay listening');
+  const port = sandboxPortFromEnv(wechatpaySandbox);
+  await app.listen({ port, host: '0.0.0.0' });
+  log.info({ port }, 'sandbox wechatpay listening');
 }
 
 main().catch((error: unknown) => {

@@ -75,7 +75,6 @@ export const configSchema = z.object({
    * are accepted (docker-compose's sandbox containers). Nowhere else.
    */
   SANDBOX_HOSTS: commaList('', '').optional(),
-  SANDBOX_PSP_PORT: port(8090),
   ORDER_SERVICE_URL: url('http://127.0.0.1:8070'),
   ORDER_SERVICE_SECRET: secret('order_test_secret'),
   EXAMPLE_ORDER_SERVICE_PORT: port(8070),

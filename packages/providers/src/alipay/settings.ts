@@ -3,7 +3,7 @@
  * the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/alipay).
  */
 import { z } from 'zod';
-import { keyText, port, type ProviderSection, type SettingsOf } from '@payments/platform';
+import { keyText, type ProviderSection, type SettingsOf } from '@payments/platform';
 
 export const ALIPAY_CHANNELS = ['alipay-qr', 'alipay-page'] as const;
 
@@ -20,7 +20,6 @@ export const alipaySettings = {
   ALIPAY_ENDPOINT: z.url().optional(),
   /** Page pay's gateway; default `${ALIPAY_ENDPOINT}/gateway.do`. */
   ALIPAY_GATEWAY: z.url().optional(),
-  SANDBOX_ALIPAY_PORT: port(8091),
 };
 
 /** What alipay is given: only its own section, never the rest of the configuration. */

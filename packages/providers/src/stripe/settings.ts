@@ -3,7 +3,7 @@
  * the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/stripe).
  */
 import { z } from 'zod';
-import { fieldMeta, port, type ProviderSection, type SettingsOf } from '@payments/platform';
+import { fieldMeta, type ProviderSection, type SettingsOf } from '@payments/platform';
 
 export const STRIPE_CHANNELS = ['stripe-card', 'stripe-boleto'] as const;
 
@@ -22,7 +22,6 @@ export const stripeSettings = {
     .register(fieldMeta, { secret: true }),
   /** Where the API is: production `https://api.stripe.com`. */
   STRIPE_API_BASE: z.url().optional(),
-  SANDBOX_STRIPE_PORT: port(8093),
 };
 
 /** What stripe is given: only its own section, never the rest of the configuration. */

@@ -3,7 +3,7 @@
  * and the local sandbox's are given by whoever starts it (`npm run up`, the tests: sandbox/wechatpay).
  */
 import { z } from 'zod';
-import { fieldMeta, keyText, port, type ProviderSection, type SettingsOf } from '@payments/platform';
+import { fieldMeta, keyText, type ProviderSection, type SettingsOf } from '@payments/platform';
 
 export const WECHATPAY_CHANNELS = ['wechat-native'] as const;
 
@@ -41,7 +41,6 @@ export const wechatpaySettings = {
     .register(fieldMeta, { secret: true }),
   /** Base of the v3 API: production `https://api.mch.weixin.qq.com/`. */
   WECHATPAY_BASE_URL: z.url().optional(),
-  SANDBOX_WECHATPAY_PORT: port(8092),
 };
 
 /** What wechatpay is given: only its own section, never the rest of the configuration. */
