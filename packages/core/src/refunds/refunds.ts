@@ -109,6 +109,48 @@ export async function findRefund(dataSource: DataSource, refundNo: string): Prom
   return row;
 }
 
+/** Who an operator command names (`--by`), trimmed; refused if empty or longer than 64. */
+function operatorName(by: string, what: string): string {
+  const who = by.trim();
+  if (who.length === 0 || who.length > 64) throw new Error(`${what} (--by) must be 1-64 characters`);
+  return who;
+}
+
+/**
+ * An operator's move of one refund from `from` (locked, then compared-and-set) with the columns
+ * `set` writes, and its event, in one transaction. Throws when the refund is unknown or not `from`.
+ */
+async function moveRefund(
+  dataSource: DataSource,
+  refundNo: string,
+  change: {
+    from: RefundStatus;
+    to: RefundStatus;
+    set: string;
+    params: unknown[];
+    doing: string;
+    event: 'refund.requested' | 'refund.succeeded';
+    row: Partial<RefundRow>;
+  },
+): Promise<RefundRow> {
+  return dataSource.transaction(async (manager) => {
+    const [refund] = (await manager.query('SELECT * FROM refund_order WHERE refund_no = ? FOR UPDATE', [
+      refundNo,
+    ])) as RefundRow[];
+    if (!refund) throw new Error(`no refund ${refundNo}`);
+    if (refund.status !== change.from)
+      throw new Error(`refund ${refundNo} is ${refund.status}, not ${change.from}`);
+    const updated = await manager.query(
+      `UPDATE refund_order SET status = ?, ${change.set} WHERE id = ? AND status = ?`,
+      [change.to, ...change.params, refund.id, change.from],
+    );
+    if (affectedRows(updated) !== 1) throw new Error(`refund ${refundNo} changed while ${change.doing}`);
+    const moved = { ...refund, ...change.row, status: change.to };
+    await appendRefundEvent(manager, change.event, moved);
+    return moved;
+  });
+}
+
 /**
  * `payctl refund approve`: a refund waiting for approval goes out (PROCESSING, with a
  * `refund.requested` event the refunder acts on). Throws if it is not waiting.
@@ -118,23 +160,15 @@ export async function approveRefund(
   refundNo: string,
   approvedBy: string,
 ): Promise<RefundRow> {
-  const by = approvedBy.trim();
-  if (by.length === 0 || by.length > 64) throw new Error('the approver (--by) must be 1-64 characters');
-  return dataSource.transaction(async (manager) => {
-    const [refund] = (await manager.query('SELECT * FROM refund_order WHERE refund_no = ? FOR UPDATE', [
-      refundNo,
-    ])) as RefundRow[];
-    if (!refund) throw new Error(`no refund ${refundNo}`);
-    if (refund.status !== 'PENDING_APPROVAL')
-      throw new Error(`refund ${refundNo} is ${refund.status}, not PENDING_APPROVAL`);
-    const updated = await manager.query(
-      "UPDATE refund_order SET status = 'PROCESSING', approved_at = NOW(3), approved_by = ? WHERE id = ? AND status = 'PENDING_APPROVAL'",
-      [by, refund.id],
-    );
-    if (affectedRows(updated) !== 1) throw new Error(`refund ${refundNo} changed while approving`);
-    const approved = { ...refund, status: 'PROCESSING' as const, approved_by: by };
-    await appendRefundEvent(manager, 'refund.requested', approved);
-    return approved;
+  const by = operatorName(approvedBy, 'the approver');
+  return moveRefund(dataSource, refundNo, {
+    from: 'PENDING_APPROVAL',
+    to: 'PROCESSING',
+    set: 'approved_at = NOW(3), approved_by = ?',
+    params: [by],
+    doing: 'approving',
+    event: 'refund.requested',
+    row: { approved_by: by },
   });
 }
 
@@ -177,23 +211,15 @@ export async function retryManualRefund(
   refundNo: string,
   by: string,
 ): Promise<RefundRow> {
-  const who = by.trim();
-  if (who.length === 0 || who.length > 64) throw new Error('who retries it (--by) must be 1-64 characters');
-  return dataSource.transaction(async (manager) => {
-    const [refund] = (await manager.query('SELECT * FROM refund_order WHERE refund_no = ? FOR UPDATE', [
-      refundNo,
-    ])) as RefundRow[];
-    if (!refund) throw new Error(`no refund ${refundNo}`);
-    if (refund.status !== 'MANUAL_REQUIRED')
-      throw new Error(`refund ${refundNo} is ${refund.status}, not MANUAL_REQUIRED`);
-    const updated = await manager.query(
-      "UPDATE refund_order SET status = 'PROCESSING', last_error = ? WHERE id = ? AND status = 'MANUAL_REQUIRED'",
-      [`sent again by ${who}`, refund.id],
-    );
-    if (affectedRows(updated) !== 1) throw new Error(`refund ${refundNo} changed while retrying`);
-    const retried = { ...refund, status: 'PROCESSING' as const };
-    await appendRefundEvent(manager, 'refund.requested', retried);
-    return retried;
+  const who = operatorName(by, 'who retries it');
+  return moveRefund(dataSource, refundNo, {
+    from: 'MANUAL_REQUIRED',
+    to: 'PROCESSING',
+    set: 'last_error = ?',
+    params: [`sent again by ${who}`],
+    doing: 'retrying',
+    event: 'refund.requested',
+    row: {},
   });
 }
 
@@ -208,27 +234,17 @@ export async function settleRefundManually(
   settledBy: string,
   reference: string,
 ): Promise<RefundRow> {
-  const by = settledBy.trim();
+  const by = operatorName(settledBy, 'who settled it');
   const ref = reference.trim();
-  if (by.length === 0 || by.length > 64) throw new Error('who settled it (--by) must be 1-64 characters');
   if (ref.length === 0 || ref.length > 255)
     throw new Error('the reference (--reference) must be 1-255 characters');
-  return dataSource.transaction(async (manager) => {
-    const [refund] = (await manager.query('SELECT * FROM refund_order WHERE refund_no = ? FOR UPDATE', [
-      refundNo,
-    ])) as RefundRow[];
-    if (!refund) throw new Error(`no refund ${refundNo}`);
-    if (refund.status !== 'MANUAL_REQUIRED')
-      throw new Error(`refund ${refundNo} is ${refund.status}, not MANUAL_REQUIRED`);
-    const updated = await manager.query(
-      `UPDATE refund_order SET status = 'SUCCESS', settled_manually_by = ?, settled_manually_at = NOW(3),
-         manual_reference = ?, finished_at = NOW(3), last_error = NULL
-       WHERE id = ? AND status = 'MANUAL_REQUIRED'`,
-      [by, ref, refund.id],
-    );
-    if (affectedRows(updated) !== 1) throw new Error(`refund ${refundNo} changed while settling`);
-    const settled = { ...refund, status: 'SUCCESS' as const, settled_manually_by: by, manual_reference: ref };
-    await appendRefundEvent(manager, 'refund.succeeded', settled);
-    return settled;
+  return moveRefund(dataSource, refundNo, {
+    from: 'MANUAL_REQUIRED',
+    to: 'SUCCESS',
+    set: 'settled_manually_by = ?, settled_manually_at = NOW(3), manual_reference = ?, finished_at = NOW(3), last_error = NULL',
+    params: [by, ref],
+    doing: 'settling',
+    event: 'refund.succeeded',
+    row: { settled_manually_by: by, manual_reference: ref },
   });
 }
