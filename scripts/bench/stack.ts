@@ -5,18 +5,18 @@
  * them. Everything it made is removed by `cleanup()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import amqplib from 'amqplib';
 import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '@payments/testkit';
 import { sandboxProvidersEnv } from '../lib/sandbox-env';
-import { buildOrderService } from '../../sandbox/order-service/src/server';
 import { partArgs } from '../lib/processes';
 import { httpJson } from './http';
 import { sleep, withDeadline } from './pool';
+import { startTimedOrderService } from './order-service';
+import { freePort, peakRssMiB, stopChild } from './processes';
+import { forwardServiceLogs } from './service-logs';
 
 export type ServiceKind = 'payment-gateway' | 'poller' | 'notifier' | 'refunder';
 export const SERVICE_KINDS: readonly ServiceKind[] = ['payment-gateway', 'poller', 'notifier', 'refunder'];
@@ -28,18 +28,6 @@ const ROOT = join(__dirname, '..', '..');
 
 export const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface RunningService {
   kind: ServiceKind;
   child: ChildProcess;
@@ -47,21 +35,6 @@ export interface RunningService {
   port: number;
   url: string;
 }
-
-function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Peak resident set (VmHWM) of a live process in MiB, or undefined once it is gone. */
-export const peakRssMiB = (pid: number) => statusField(pid, 'VmHWM');
-/** Resident set now (VmRSS) in MiB. */
-export const rssMiB = (pid: number) => statusField(pid, 'VmRSS');
 
 export class BenchStack {
   env!: TestEnv;
@@ -110,9 +83,11 @@ export class BenchStack {
     // The provider is another party: its own process, as `npm run start -w sandbox/psp` runs it, so
     // its work (queries from the poller, notifies) never stalls the load generator or the order
     // service's clock here.
-    ({ pid: this.pspPid, url: this.pspUrl } = await this.startSandbox('psp', 'SANDBOX_PSP_PORT', {
+    // Its settings whole (its secret and its own address), as the providers' configuration asks.
+    ({ pid: this.pspPid, url: this.pspUrl } = await this.startSandbox('psp', 'SANDBOX_PSP_PORT', (url) => ({
       PSP_SECRET,
-    }));
+      PSP_BASE_URL: url,
+    })));
     // Alipay's sandbox likewise: it verifies each request's RSA2 signature and signs each answer.
     ({ pid: this.alipayPid, url: this.alipayUrl } = await this.startSandbox('alipay', 'SANDBOX_ALIPAY_PORT'));
     // Stripe's: its API keys and idempotency keys, webhooks to the first gateway (HMAC-signed).
@@ -126,17 +101,10 @@ export class BenchStack {
       'SANDBOX_WECHATPAY_PORT',
     ));
 
-    this.orderService = buildOrderService({ secret: ORDER_SERVICE_SECRET });
-    const route = /^\/orders\/([^/?]+)\/payment-result/;
-    this.orderService.addHook('onResponse', async (request, reply) => {
-      if (request.method !== 'POST' || reply.statusCode >= 300) return;
-      const match = route.exec(request.url);
-      if (!match) return;
-      const merchantOrderNo = decodeURIComponent(match[1]!);
-      if (!this.notifiedAt.has(merchantOrderNo)) this.notifiedAt.set(merchantOrderNo, performance.now());
-    });
-    await this.orderService.listen({ port: 0, host: '127.0.0.1' });
-    this.orderServiceUrl = `http://127.0.0.1:${portOf(this.orderService)}`;
+    ({ app: this.orderService, url: this.orderServiceUrl } = await startTimedOrderService(
+      ORDER_SERVICE_SECRET,
+      this.notifiedAt,
+    ));
 
     this.env = await createTestEnv({
       // Every provider at its sandbox, with the sandboxes' own keys: the configuration has no defaults.
@@ -158,17 +126,22 @@ export class BenchStack {
   private async startSandbox(
     name: string,
     portVariable: string,
-    env: Record<string, string> = {},
+    env: Record<string, string> | ((url: string) => Record<string, string>) = {},
   ): Promise<{ pid: number; url: string }> {
     const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
     const dir = join(ROOT, 'sandbox', name);
     const child = spawn(process.execPath, partArgs(dir), {
       cwd: dir,
-      env: { ...process.env, [portVariable]: String(port), LOG_LEVEL: 'warn', ...env },
+      env: {
+        ...process.env,
+        [portVariable]: String(port),
+        LOG_LEVEL: 'warn',
+        ...(typeof env === 'function' ? env(url) : env),
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.children.push(child);
-    const url = `http://127.0.0.1:${port}`;
     await this.waitReady(`sandbox ${name}`, child, `${url}/healthz`);
     return { pid: child.pid!, url };
   }
@@ -223,16 +196,7 @@ export class BenchStack {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.children.push(child);
-    // Their logs (LOG_LEVEL=warn) go to our stderr: stdout carries only the JSON result.
-    const forward = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line.trim()) continue;
-        process.stderr.write(`[${kind}] ${line.slice(0, 600)}\n`);
-        this.tallyLogLine(kind, line);
-      }
-    };
-    child.stdout?.on('data', forward);
-    child.stderr?.on('data', forward);
+    forwardServiceLogs(kind, child, this.logTally);
     const url = `http://127.0.0.1:${port}`;
     await this.waitReady(kind, child, `${url}/readyz`);
     const running: RunningService = { kind, child, pid: child.pid!, port, url };
@@ -265,18 +229,6 @@ export class BenchStack {
     const index = this.running.indexOf(service);
     if (index >= 0) this.running.splice(index, 1);
     await stopChild(service.child, graceMs);
-  }
-
-  private tallyLogLine(kind: ServiceKind, line: string): void {
-    let key: string;
-    try {
-      const entry = JSON.parse(line) as { msg?: string; err?: unknown };
-      const err = typeof entry.err === 'string' ? entry.err : undefined;
-      key = `${kind}: ${entry.msg ?? '?'}${err ? ` (${err.slice(0, 80)})` : ''}`;
-    } catch {
-      key = `${kind}: ${line.slice(0, 120)}`;
-    }
-    this.logTally[key] = (this.logTally[key] ?? 0) + 1;
   }
 
   /** Waits until every order in `merchantOrderNos` was notified, or `timeoutMs` passes. */
@@ -339,18 +291,4 @@ export class BenchStack {
   private async closeSandboxes(): Promise<void> {
     await this.orderService?.close();
   }
-}
-
-function portOf(app: FastifyInstance): number {
-  const address = app.server.address();
-  return typeof address === 'object' && address ? address.port : 0;
-}
-
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }

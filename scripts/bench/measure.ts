@@ -1,0 +1,103 @@
+import { performance } from 'node:perf_hooks';
+import { CpuMeter, serverPids, type CpuReport } from './cpu';
+import { withDeadline } from './pool';
+import { BenchStack, log, SERVICE_KINDS } from './stack';
+import { round } from './stats';
+
+export type CpuPerOperation = Record<string, { operations: number; msPerOperation: Record<string, number> }>;
+
+/** `a / b`, or null when either is unknown or b is 0. */
+export function ratioOf(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : round(a / b, 2);
+}
+
+/** CPU ms of `group` per operation in a phase, or null when it counted none. */
+export const msPer = (cpu: CpuReport, group: string, count: number) =>
+  count > 0 ? round((cpu.cpuMs[group] ?? 0) / count, 3) : null;
+
+/**
+ * How the bench runs a phase: with a deadline and a log line (`phase`), or also with the CPU each
+ * process used during it (`measured`); `perOperation` keeps each phase's CPU per operation.
+ */
+export class Measure {
+  /** CPU per operation of every process, per phase (ms): each change is judged on the process it touches. */
+  readonly cpuPerOperation: CpuPerOperation = {};
+  /** The floor gateway, once started: its processes join the CPU groups. */
+  floor: Awaited<ReturnType<BenchStack['startFloor']>> | undefined;
+  private readonly servers = serverPids();
+
+  constructor(private readonly stack: BenchStack) {}
+
+  async phase<T>(name: string, limitMs: number, run: () => Promise<T>): Promise<T> {
+    log(`${name} …`);
+    const started = performance.now();
+    const value = await withDeadline(name, limitMs, run());
+    log(`${name} done in ${round((performance.now() - started) / 1000, 1)} s`);
+    return value;
+  }
+
+  perOperation(phaseName: string, cpu: CpuReport, operations: number): void {
+    if (operations <= 0) return;
+    this.cpuPerOperation[phaseName] = {
+      operations,
+      msPerOperation: Object.fromEntries(
+        Object.entries(cpu.cpuMs)
+          .filter(([, ms]) => ms > 0)
+          .map(([group, ms]) => [group, round(ms / operations, 3)]),
+      ),
+    };
+  }
+
+  readonly cpuGroups = (): Record<string, number[]> => ({
+    ...Object.fromEntries(
+      SERVICE_KINDS.map((kind) => [
+        kind,
+        this.stack.running.filter((service) => service.kind === kind).map((service) => service.pid),
+      ]),
+    ),
+    benchProcess: [process.pid],
+    sandboxPsp: [this.stack.pspPid],
+    sandboxAlipay: [this.stack.alipayPid],
+    sandboxWechatpay: [this.stack.wechatpayPid],
+    sandboxStripe: [this.stack.stripePid],
+    floorGateway: this.floor ? [this.floor.gatewayPid] : [],
+    floorStub: this.floor ? [this.floor.stubPid] : [],
+    ...this.servers,
+  });
+
+  /** A phase with the CPU each process used during it. */
+  async measured<T>(
+    name: string,
+    limitMs: number,
+    run: () => Promise<T>,
+  ): Promise<{ value: T; cpu: CpuReport }> {
+    const meter = new CpuMeter(this.cpuGroups()).start();
+    const value = await this.phase(name, limitMs, run);
+    return { value, cpu: meter.stop() };
+  }
+}
+
+/** The per-operation CPU of each process, one line per phase, on stderr (the JSON has it too). */
+export function printCpuTable(table: CpuPerOperation) {
+  const columns = [
+    'payment-gateway',
+    'poller',
+    'notifier',
+    'refunder',
+    'mariadb',
+    'rabbitmq',
+    'redis',
+    'floorGateway',
+    'floorStub',
+    'sandboxPsp',
+    'sandboxAlipay',
+    'sandboxWechatpay',
+    'sandboxStripe',
+  ];
+  const lines = [`CPU ms per operation | ${columns.join(' | ')}`];
+  for (const [phaseName, row] of Object.entries(table))
+    lines.push(
+      `${phaseName} (${row.operations}) | ${columns.map((column) => row.msPerOperation[column] ?? '-').join(' | ')}`,
+    );
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
