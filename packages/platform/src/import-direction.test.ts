@@ -18,7 +18,9 @@ function productionFiles(dir: string): string[] {
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from\s+|import\s*\(\s*|require\(\s*|^import\s+)'([^']+)'/gm)].map((m) => m[1]!);
+  return [...text.matchAll(/(?:from\s+|import\s*\(\s*|require\(\s*|^import\s+)'([^']+)'/gm)].map(
+    (m) => m[1]!,
+  );
 }
 
 const allowed: Record<string, string[]> = {
