@@ -13,4 +13,5 @@ export * from './settlement';
 export * from './refunds';
 export * from './outbox';
 export * from './provider-seam';
+export * from './reconciliation';
 export * from './metrics';

@@ -1,3 +1,4 @@
+import type { StatementSource } from '../reconciliation/statement';
 import type { ProviderOutcome } from '../domain/settle';
 import type { PaymentChannel, ProviderRefundStatus } from './payment-channel';
 
@@ -57,4 +58,6 @@ export interface PaymentProvider {
   };
   /** The provider's own answer; sent only after the result is durable. */
   acknowledge(verdict: NotificationVerdict): NotificationAnswer;
+  /** Its statement of a day, for reconciliation (CONTRACT 11); absent while a provider has none. */
+  readonly statements?: StatementSource;
 }
