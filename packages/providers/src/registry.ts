@@ -26,10 +26,10 @@ export const PROVIDER_SECTIONS = providers.sections;
 /** The platform's variables and every provider's (CONTRACT 2, CONTRACT 9). */
 export const configSchema = providers.configSchema;
 export const SECRET_CONFIG_NAMES = providers.secretConfigNames;
-/** `loadConfig` of `@payments/common` with every provider's section. */
+/** `loadConfig` of `@payments/platform` with every provider's section. */
 export const loadConfig = providers.loadConfig;
 export const loadConfigOrExit = providers.loadConfigOrExit;
-/** `createLogger` of `@payments/common`, redacting every provider's signature headers and secrets. */
+/** `createLogger` of `@payments/platform`, redacting every provider's signature headers and secrets. */
 export const createLogger = providers.createLogger;
 export const createProviders = providers.createProviders;
 export const createChannels = providers.createChannels;

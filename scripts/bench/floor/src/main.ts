@@ -44,7 +44,7 @@ async function gateway(): Promise<void> {
     connectionLimit: 16,
     timezone: 'Z',
   });
-  // As the gateway's pools (UTC_SESSION_SQL in @payments/common, which the floor does not import):
+  // As the gateway's pools (UTC_SESSION_SQL in @payments/platform, which the floor does not import):
   // its NOW(3) and our Dates in one time zone, whatever the server's.
   pool.on('connection', (connection) => connection.query("SET time_zone = '+00:00'"));
   const stubUrl = new URL('/trades', process.env.FLOOR_STUB_URL);

@@ -1,7 +1,7 @@
 /**
  * The merchant API's answers (CONTRACT 3 and 10) as zod schemas: the one source of the OpenAPI
  * document (`openapi.ts`) and of the types the operations build their bodies to, so the document
- * and the answers cannot drift. Requests are validated with the schemas in `@payments/common`
+ * and the answers cannot drift. Requests are validated with the schemas in `@payments/core`
  * (`applyRequestSchema`) and the cashier's (`checkoutRequestSchema`).
  */
 import { z } from 'zod';
