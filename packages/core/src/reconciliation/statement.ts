@@ -26,13 +26,34 @@ export interface StatementLine {
   at: Date;
   /** Where in the raw statement it came from (line number or id), for the report. */
   source: string;
+  /**
+   * The line's status is a snapshot of the statement's day, not an end (a WeChat Pay refund row
+   * still PROCESSING): confirm it with the provider's query later, never flag it as a difference.
+   * Absent: the line is final.
+   */
+  provisional?: boolean;
+  /**
+   * The fee as the statement wrote it, when it is not a whole number of minor units (WeChat Pay
+   * writes fees with five decimals, `0.11994` yuan): `fee` is then rounded half away from zero.
+   * Absent: `fee` is exact.
+   */
+  exactFee?: string;
 }
 
 /** What the statement says of itself (its summary rows): the engine checks the parsed lines add up to it. */
 export interface StatementSummary {
   lines: number;
   /** Per currency: payments, refunds and fees, in minor units. */
-  totals: Record<string, { payments: number; refunds: number; fees: number }>;
+  totals: Record<
+    string,
+    {
+      payments: number;
+      refunds: number;
+      fees: number;
+      /** The fee total as written when it is not whole minor units (`fees` rounded as a line's fee is). */
+      exactFees?: string;
+    }
+  >;
 }
 
 /** A day's statement as fetched: its raw bytes kept with their SHA-256, its lines read from them. */
