@@ -117,7 +117,9 @@ export async function settleAttempt(
   return batchedTransaction(dataSource, async (send) => {
     // The pay order row first (every writer's lock order), found through the attempt; the
     // subquery itself takes no lock. Then the attempt's row, in the same round trip.
-    // Beside them, the payment the order keeps (whether it can be refunded decides which to keep).
+    // Beside them, the payment the order keeps (whether it can be refunded decides which to keep),
+    // by a locking read too: a plain read would see the snapshot the subquery above took before
+    // the order's lock was granted, without a payment another settlement kept meanwhile.
     const [[payOrder], [attempt], [keptBefore]] = (await send([
       {
         sql: `SELECT * FROM pay_order
@@ -128,7 +130,7 @@ export async function settleAttempt(
       {
         sql: `SELECT k.channel_order_no, k.channel, k.amount, k.currency, k.refundable
                 FROM pay_order p JOIN channel_order k ON k.channel_order_no = p.paid_channel_order_no
-               WHERE p.id = (SELECT pay_order_id FROM channel_order WHERE channel_order_no = ?)`,
+               WHERE p.id = (SELECT pay_order_id FROM channel_order WHERE channel_order_no = ?) FOR UPDATE`,
         params: [channelOrderNo],
       },
     ])) as [PayOrderRow[], AttemptRow[], KeptRow[]];
