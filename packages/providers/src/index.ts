@@ -11,6 +11,13 @@ export { alipaySection, type AlipaySettings } from './alipay/settings';
 export * from './wechatpay/status';
 export * from './wechatpay/channel';
 export * from './wechatpay/provider';
+export * from './wechatpay/statement';
+export {
+  checkedWechatBill,
+  wechatBillLines,
+  WECHAT_BILL_COLUMNS,
+  WECHAT_BILL_SUMMARY_COLUMNS,
+} from './wechatpay/bill-file';
 export { wechatpaySection, type WechatpaySettings } from './wechatpay/settings';
 export * from './stripe/status';
 export * from './stripe/channel';

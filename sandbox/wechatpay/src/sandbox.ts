@@ -12,6 +12,7 @@ import {
   SANDBOX_WECHATPAY_PLATFORM_CERT_SERIAL,
 } from './platform-certificate';
 import { WechatpayState, type Refund, type Trade } from './state';
+import { BillDownloads } from './statement';
 import { refundChannel, transaction } from './views';
 import { NO_WECHATPAY_FAULTS, type WechatpayFaults } from './wechatpay-faults';
 
@@ -50,6 +51,8 @@ export class WechatpaySandbox {
   readonly now: () => number;
   readonly state = new WechatpayState();
   readonly faults = new FaultBox();
+  /** Bills handed out for download (`GET /v3/bill/tradebill`'s tokens). */
+  readonly billDownloads = new BillDownloads();
   wechatpayFaults: WechatpayFaults = { ...NO_WECHATPAY_FAULTS };
   /** The platform certificate answers (and, under the fault, notifications) are signed with. */
   readonly certificate: { serial: string; privateKey: string };

@@ -21,6 +21,12 @@ export const wechatpayFaultsSchema = z
      * the merchant platform yet: WeChat Pay then answers with the certificate).
      */
     answerSignWith: z.enum(['as-requested', 'platform-cert']),
+    /** `GET /v3/bill/tradebill` answers `400 STATEMENT_CREATING` (账单生成中: asked before the bill is made). */
+    statementNotReady: z.boolean(),
+    /** The bill download stops halfway (its bytes cut short, the answer otherwise normal). */
+    statementTruncated: z.boolean(),
+    /** The bill answer's `hash_value` is not the bill's SHA-1. */
+    statementWrongHash: z.boolean(),
   })
   .partial()
   .strict();
@@ -30,6 +36,9 @@ export const NO_WECHATPAY_FAULTS: Readonly<WechatpayFaults> = {
   refundAbnormalRate: 0,
   notifySignWith: 'public-key',
   answerSignWith: 'as-requested',
+  statementNotReady: false,
+  statementTruncated: false,
+  statementWrongHash: false,
 };
 /** HTTP statuses of the close errors the `closeErrorCode` fault answers with. */
 export const CLOSE_ERROR_STATUS: Record<WechatpayFaults['closeErrorCode'], number> = {

@@ -32,6 +32,8 @@ export interface WechatCall {
   pathParams?: Record<string, string>;
   query?: Record<string, string>;
   body?: object;
+  /** The answer is a file (`v3/billdownload/file`): its bytes, as sent (the plugin verifies no signature on it). */
+  binary?: boolean;
 }
 
 export type WechatpayClientSettings = Pick<
@@ -263,18 +265,22 @@ export class WechatpayClient {
       // Public-key mode: WeChat Pay signs the answer with the key this names (else a platform certificate).
       headers: { 'Wechatpay-Serial': this.publicKeyId },
       ...(call.query ? { params: call.query } : {}),
+      ...(call.binary ? { responseType: 'arraybuffer' as const } : {}),
     };
     try {
       const response =
         call.method === 'GET' ? await endpoint.get(config) : await endpoint.post(call.body ?? {}, config);
-      return { ok: true, status: response.status, data: response.data };
+      const data: unknown = call.binary ? Buffer.from(response.data as ArrayBuffer) : response.data;
+      return { ok: true, status: response.status, data };
     } catch (error) {
       const failure = error as AxiosFailure;
       const status = failure.response?.status ?? 0;
       // The plugin's own refusals of a 2xx answer: headers missing, clock off, unknown serial, bad signature.
       if (failure.code?.startsWith('EV3_'))
         throw new ChannelUnavailableError(`WeChat Pay ${call.path}: answer not believed (${failure.code})`);
-      const data = failure.response?.data as { code?: unknown; message?: unknown } | undefined;
+      const answered = failure.response?.data;
+      const data = (call.binary && answered instanceof ArrayBuffer ? errorBody(answered) : answered) as
+        { code?: unknown; message?: unknown } | undefined;
       if (status >= 400 && status < 500 && typeof data?.code === 'string') {
         if (meaningOfWechatError(data.code) !== 'TRY_LATER')
           return { ok: false, status, code: data.code, message: String(data.message ?? '').slice(0, 200) };
@@ -283,5 +289,14 @@ export class WechatpayClient {
         `WeChat Pay ${call.path} failed: ${typeof data?.code === 'string' ? data.code : status ? `HTTP ${status}` : (failure.code ?? 'no answer')}`,
       );
     }
+  }
+}
+
+/** A file download's error answer arrives as bytes: its JSON, if it is JSON. */
+function errorBody(bytes: ArrayBuffer): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return undefined;
   }
 }

@@ -16,6 +16,7 @@ import {
 import { WECHATPAY_CHANNELS, WechatNativeChannel } from './channel';
 import { WechatpayClient, type WechatpayClientSettings } from './client';
 import { wechatpaySection } from './settings';
+import { WechatpayStatements } from './statement';
 import {
   WECHAT_REFUND_EVENTS,
   wechatRefundOutcome,
@@ -59,11 +60,13 @@ export class WechatpayProvider implements PaymentProvider {
   readonly name = 'wechatpay';
   readonly notifyRoutes = ['wechatpay'] as const;
   readonly channels: WechatNativeChannel[];
+  readonly statements: WechatpayStatements;
   private readonly client: WechatpayClient;
 
   constructor(config: WechatpayClientSettings, kit: ProviderKit) {
     this.client = new WechatpayClient(config, kit);
     this.channels = [new WechatNativeChannel(this.client)];
+    this.statements = new WechatpayStatements(this.client);
   }
 
   async verifyNotification(request: NotificationRequest): Promise<ProviderNotification> {

@@ -1,0 +1,218 @@
+/**
+ * WeChat Pay's trade bill file (`GET /v3/bill/tradebill`, `bill_type=ALL`), read as a stream: a
+ * header row, one detail row per payment or refund whose every value starts with a backtick (so
+ * spreadsheets keep long numbers as text), then a summary header and its one row. Values are split
+ * on comma-backtick, not on comma: the merchant's attach (商户数据包) may hold commas. Amounts are
+ * in yuan; fees (手续费) carry five decimals. The file is UTF-8, plain or gzip.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { StatementUnavailableError, type StatementLine, type StatementSummary } from '@payments/core';
+import { parseChinaDateTime } from '../china-time';
+import { roundedMinorUnits, signedMinorUnits } from '../statement-files/amounts';
+import { chunksOf, splitLines } from '../statement-files/lines';
+
+/** The detail columns of an ALL bill, in WeChat Pay's order. */
+export const WECHAT_BILL_COLUMNS = [
+  '交易时间',
+  '公众账号ID',
+  '商户号',
+  '特约商户号',
+  '设备号',
+  '微信订单号',
+  '商户订单号',
+  '用户标识',
+  '交易类型',
+  '交易状态',
+  '付款银行',
+  '货币种类',
+  '应结订单金额',
+  '代金券金额',
+  '微信退款单号',
+  '商户退款单号',
+  '退款金额',
+  '充值券退款金额',
+  '退款类型',
+  '退款状态',
+  '商品名称',
+  '商户数据包',
+  '手续费',
+  '费率',
+  '订单金额',
+  '申请退款金额',
+  '费率备注',
+] as const;
+export const WECHAT_BILL_SUMMARY_COLUMNS = [
+  '总交易单数',
+  '应结订单总金额',
+  '退款总金额',
+  '充值券退款总金额',
+  '手续费总金额',
+  '订单总金额',
+  '申请退款总金额',
+] as const;
+
+type Row = (name: string) => string;
+
+const unreadable = (message: string) =>
+  new StatementUnavailableError(`WeChat Pay bill: ${message}`, 'UNREADABLE');
+
+/** The bill's bytes as text chunks: gunzipped when gzip (its magic bytes), as sent otherwise. */
+function decompressed(raw: Buffer): Readable {
+  const plain = chunksOf(raw);
+  return raw[0] === 0x1f && raw[1] === 0x8b ? plain.pipe(createGunzip()) : plain;
+}
+
+async function* tapped(source: Readable, tap: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    tap(chunk);
+    yield chunk;
+  }
+}
+
+/** A row's values: the backtick before each value dropped. */
+function backtickValues(line: string, lineNo: number): string[] {
+  if (!line.startsWith('`')) throw unreadable(`line ${lineNo}: a value without its backtick`);
+  return line.slice(1).split(',`');
+}
+
+type Columns = ReadonlyMap<string, number>;
+const columnsOf = (names: string[]): Columns => new Map(names.map((name, at) => [name, at]));
+
+function rowOf(index: Columns, values: string[], lineNo: number): Row {
+  if (values.length !== index.size)
+    throw unreadable(`line ${lineNo}: ${values.length} values under ${index.size} columns`);
+  return (name) => {
+    const at = index.get(name);
+    if (at === undefined) throw unreadable(`no column ${name}`);
+    return values[at]!;
+  };
+}
+
+type Record_ = { type: 'detail'; lineNo: number; row: Row } | { type: 'summary'; row: Row };
+
+/**
+ * The rows of the bill in order, the summary last; throws UNREADABLE when the file does not have
+ * this shape (a truncated file has no summary). `tap` sees every decompressed byte.
+ */
+async function* billRecords(raw: Buffer, tap: (chunk: Buffer) => void = () => {}): AsyncGenerator<Record_> {
+  let header: Columns | null = null;
+  let summaryHeader: Columns | null = null;
+  let summarySeen = false;
+  let lineNo = 0;
+  const source = decompressed(raw);
+  try {
+    for await (const bytes of splitLines(tapped(source, tap))) {
+      lineNo += 1;
+      const line = bytes.toString('utf8');
+      if (line.trim() === '') continue;
+      if (summarySeen) throw unreadable(`line ${lineNo}: text after the summary row`);
+      if (header === null) {
+        header = columnsOf(line.replace(/^\uFEFF/, '').split(','));
+        for (const name of WECHAT_BILL_COLUMNS)
+          if (!header.has(name)) throw unreadable(`the header has no column ${name}`);
+      } else if (summaryHeader === null && line.startsWith('总交易单数')) {
+        summaryHeader = columnsOf(line.split(','));
+      } else if (summaryHeader === null) {
+        yield { type: 'detail', lineNo, row: rowOf(header, backtickValues(line, lineNo), lineNo) };
+      } else {
+        summarySeen = true;
+        yield { type: 'summary', row: rowOf(summaryHeader, backtickValues(line, lineNo), lineNo) };
+      }
+    }
+  } catch (error) {
+    source.destroy();
+    if (error instanceof StatementUnavailableError) throw error;
+    throw unreadable(`line ${lineNo + 1}: ${(error as Error).message}`);
+  }
+  if (!summarySeen) throw unreadable('no summary row (the file is cut short)');
+}
+
+/** A detail row as a statement line: SUCCESS is a payment, REFUND a refund (its status a snapshot of the day). */
+function lineOf(row: Row, lineNo: number): StatementLine {
+  const currency = row('货币种类');
+  const fee = roundedMinorUnits(row('手续费'), currency);
+  const common = {
+    providerTradeNo: row('微信订单号') || null,
+    channelOrderNo: row('商户订单号') || null,
+    currency,
+    fee: fee.value,
+    ...(fee.exact ? {} : { exactFee: row('手续费') }),
+    at: parseChinaDateTime(row('交易时间')),
+    source: `line ${lineNo}`,
+  };
+  const status = row('交易状态');
+  switch (status) {
+    case 'SUCCESS':
+      return {
+        kind: 'PAYMENT',
+        ...common,
+        refundNo: null,
+        providerRefundNo: null,
+        amount: signedMinorUnits(row('订单金额'), currency),
+      };
+    case 'REFUND':
+      return {
+        kind: 'REFUND',
+        ...common,
+        refundNo: row('商户退款单号') || null,
+        providerRefundNo: row('微信退款单号') || null,
+        amount: signedMinorUnits(row('申请退款金额'), currency),
+        // The bill is a picture of its day: a refund PROCESSING then may have ended since.
+        ...(row('退款状态') === 'SUCCESS' ? {} : { provisional: true }),
+      };
+    default:
+      throw unreadable(`line ${lineNo}: 交易状态 ${status}`);
+  }
+}
+
+/** The statement's lines, streamed from the raw bill (never all held). */
+export async function* wechatBillLines(raw: Buffer): AsyncGenerator<StatementLine> {
+  for await (const record of billRecords(raw)) {
+    if (record.type !== 'detail') continue;
+    try {
+      yield lineOf(record.row, record.lineNo);
+    } catch (error) {
+      if (error instanceof StatementUnavailableError) throw error;
+      throw unreadable(`line ${record.lineNo}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * One streamed pass over the bill before anything trusts it: its SHA-1 (of the uncompressed
+ * bill, as WeChat Pay's hash_value is) against `sha1`, its shape, and its own summary. Throws
+ * UNREADABLE for a file cut short or malformed, HASH_MISMATCH for other bytes than announced.
+ */
+export async function checkedWechatBill(raw: Buffer, sha1: string): Promise<StatementSummary> {
+  const hash = createHash('sha1');
+  let summary: Row | null = null;
+  for await (const record of billRecords(raw, (chunk) => hash.update(chunk)))
+    if (record.type === 'summary') summary = record.row;
+  const actual = hash.digest('hex');
+  if (actual !== sha1.toLowerCase())
+    throw new StatementUnavailableError(
+      `WeChat Pay bill: SHA-1 ${actual}, the bill answer said ${sha1}`,
+      'HASH_MISMATCH',
+    );
+  const row = summary!;
+  try {
+    const fees = roundedMinorUnits(row('手续费总金额'), 'CNY');
+    return {
+      lines: Number(row('总交易单数')),
+      // A domestic merchant's bill is in CNY only (货币种类).
+      totals: {
+        CNY: {
+          payments: signedMinorUnits(row('订单总金额'), 'CNY'),
+          refunds: signedMinorUnits(row('申请退款总金额'), 'CNY'),
+          fees: fees.value,
+          ...(fees.exact ? {} : { exactFees: row('手续费总金额') }),
+        },
+      },
+    };
+  } catch (error) {
+    if (error instanceof StatementUnavailableError) throw error;
+    throw unreadable(`summary row: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * WeChat Pay's statement through our provider and the official wechatpay-axios-plugin against the
+ * sandbox: the day's bill applied for (signed), downloaded (gzip, unsigned), its SHA-1 checked,
+ * read line by line into exact fen (fees of five decimals rounded, their text kept), refunds still
+ * PROCESSING marked provisional; and each of the sandbox's statement faults refused with its reason.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import { createRegistry } from '@payments/platform';
+import {
+  providerKit,
+  StatementUnavailableError,
+  type CreateTradeRequest,
+  type StatementLine,
+} from '@payments/core';
+import { chinaDateTime, createLogger, loadConfig, WechatpayProvider } from '@payments/providers';
+import { eventually, sandboxControl } from '@payments/testkit';
+import {
+  SANDBOX_WECHATPAY_APIV3_KEY,
+  SANDBOX_WECHATPAY_APPID,
+  SANDBOX_WECHATPAY_MCHID,
+  SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
+  SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
+  SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
+  SANDBOX_WECHATPAY_SERIAL,
+  sandboxWechatpayEnv,
+} from '../../src/keys';
+import { buildWechatpaySandbox } from '../../src/server';
+
+describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin against the sandbox', () => {
+  let sandbox: FastifyInstance;
+  let base: string;
+  let provider: WechatpayProvider;
+  const { control } = sandboxControl(() => base);
+  const today = () => chinaDateTime(new Date()).slice(0, 10);
+  const wechatpayFaults = async (value: Record<string, unknown>) =>
+    expect((await control('PUT', '/sandbox/wechatpay-faults', value)).status).toBe(200);
+  let sequence = 0;
+  const trade = (amount: number, merchantOrderNo: string): CreateTradeRequest => ({
+    channelOrderNo: `co_wxs_${Date.now().toString(36)}_${(sequence += 1)}`,
+    merchantOrderNo,
+    money: { amount, currency: 'CNY' },
+    subject: 'Blue teapot',
+    expireAt: new Date(Date.now() + 15 * 60_000),
+    // Nobody listens: the sandbox's retries are cancelled when it closes.
+    notifyUrl: 'http://127.0.0.1:9/notify',
+    requestedAt: new Date(),
+  });
+  const paid: CreateTradeRequest[] = [];
+
+  beforeAll(async () => {
+    sandbox = buildWechatpaySandbox({
+      mchid: SANDBOX_WECHATPAY_MCHID,
+      appid: SANDBOX_WECHATPAY_APPID,
+      merchantSerial: SANDBOX_WECHATPAY_SERIAL,
+      merchantPublicKey: SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
+      publicKeyId: SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
+      platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
+      apiV3Key: SANDBOX_WECHATPAY_APIV3_KEY,
+      // WeChat Pay's own pace: a refund stays PROCESSING for 3 s.
+      notifyTimeScale: 1,
+    });
+    await sandbox.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
+    const config = loadConfig({ ...sandboxWechatpayEnv(`${base}/`), BREAKER_TIMEOUT: '5s' });
+    provider = new WechatpayProvider(
+      config,
+      providerKit(config, createRegistry('wechat-statement'), createLogger('wechat-statement', 'silent')),
+    );
+    const native = provider.channels[0]!;
+    // 19.99 yuan; 1 fen (its fee, 0.00006 yuan, rounds to nothing); an attach holding commas.
+    for (const request of [trade(1999, 'mo-wxs-1'), trade(1, 'mo-wxs-2'), trade(12345, 'mo,with,commas')]) {
+      await native.createTrade(request);
+      expect((await control('POST', `/sandbox/trades/${request.channelOrderNo}/pay`)).status).toBe(200);
+      paid.push(request);
+    }
+    const refundOf = (request: CreateTradeRequest, refundNo: string, amount: number) => ({
+      refundNo,
+      attempt: { channelOrderNo: request.channelOrderNo, providerTradeNo: null },
+      money: { amount, currency: 'CNY' },
+      paid: request.money,
+      notifyUrl: 'http://127.0.0.1:9/notify',
+    });
+    expect(await native.refund(refundOf(paid[0]!, 'rf_wxs_done', 500))).toBe('PROCESSING');
+    await eventually(
+      'the first refund settled',
+      async () => (await native.queryRefund('rf_wxs_done')) === 'SUCCESS',
+      8000,
+    );
+    // Still PROCESSING when the bill is made.
+    expect(await native.refund(refundOf(paid[2]!, 'rf_wxs_open', 12345))).toBe('PROCESSING');
+  });
+  afterEach(async () => {
+    await control('DELETE', '/sandbox/wechatpay-faults');
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  const linesOf = async (lines: AsyncIterable<StatementLine>) => {
+    const read: StatementLine[] = [];
+    for await (const line of lines) read.push(line);
+    return read;
+  };
+
+  it("reads the day's payments and refunds in exact fen, fees rounded with their text kept, the summary agreeing", async () => {
+    const statement = await provider.statements.fetchStatement(today());
+    expect(statement).toMatchObject({ provider: 'wechatpay', date: today() });
+    // Downloaded gzip, kept as downloaded, with its SHA-256.
+    expect(statement.raw.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(statement.sha256).toBe(createHash('sha256').update(statement.raw).digest('hex'));
+    const lines = await linesOf(statement.lines());
+    const payment = (request: CreateTradeRequest) =>
+      lines.find((line) => line.kind === 'PAYMENT' && line.channelOrderNo === request.channelOrderNo);
+    expect(payment(paid[0]!)).toMatchObject({
+      amount: 1999,
+      currency: 'CNY',
+      fee: 12,
+      exactFee: '0.11994',
+      refundNo: null,
+      providerTradeNo: expect.stringMatching(/^4200\d{24}$/),
+    });
+    expect(payment(paid[1]!)).toMatchObject({ amount: 1, fee: 0, exactFee: '0.00006' });
+    expect(payment(paid[2]!)).toMatchObject({ amount: 12345, fee: 74, exactFee: '0.74070' });
+    const refunds = lines.filter((line) => line.kind === 'REFUND');
+    expect(refunds).toHaveLength(2);
+    const done = refunds.find((line) => line.refundNo === 'rf_wxs_done')!;
+    // 0.03000 yuan returned: exact, so no text kept; final, so not provisional.
+    expect(done).toMatchObject({ channelOrderNo: paid[0]!.channelOrderNo, amount: 500, fee: -3 });
+    expect(done.exactFee).toBeUndefined();
+    expect(done.provisional).toBeUndefined();
+    expect(done.providerRefundNo).toMatch(/^5030\d{26}$/);
+    expect(refunds.find((line) => line.refundNo === 'rf_wxs_open')).toMatchObject({
+      channelOrderNo: paid[2]!.channelOrderNo,
+      amount: 12345,
+      fee: -74,
+      exactFee: '-0.74070',
+      provisional: true,
+    });
+    expect(lines).toHaveLength(5);
+    for (const line of lines) expect(Math.abs(line.at.getTime() - Date.now())).toBeLessThan(120_000);
+    expect(statement.summary).toEqual({
+      lines: 5,
+      totals: {
+        // 0.11994 + 0.00006 + 0.74070 - 0.03000 - 0.74070 = 0.09000 yuan: whole fen.
+        CNY: { payments: 1999 + 1 + 12345, refunds: 500 + 12345, fees: 9 },
+      },
+    });
+  });
+
+  it('a day without trades is an empty statement (NO_STATEMENT_EXIST)', async () => {
+    const statement = await provider.statements.fetchStatement('2026-01-01');
+    expect(statement.summary).toEqual({ lines: 0, totals: {} });
+    expect(await linesOf(statement.lines())).toEqual([]);
+  });
+
+  const refusal = async (date: string) => {
+    const error = await provider.statements.fetchStatement(date).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StatementUnavailableError);
+    return (error as StatementUnavailableError).reason;
+  };
+
+  it('asked before the bill is made (STATEMENT_CREATING): NOT_READY', async () => {
+    await wechatpayFaults({ statementNotReady: true });
+    expect(await refusal(today())).toBe('NOT_READY');
+  });
+
+  it('a download cut short: UNREADABLE', async () => {
+    await wechatpayFaults({ statementTruncated: true });
+    expect(await refusal(today())).toBe('UNREADABLE');
+  });
+
+  it('a bill whose SHA-1 is not the announced one: HASH_MISMATCH', async () => {
+    await wechatpayFaults({ statementWrongHash: true });
+    expect(await refusal(today())).toBe('HASH_MISMATCH');
+  });
+
+  it('a date that is not a day is refused before any call', async () => {
+    await expect(provider.statements.fetchStatement('2026-02-30')).rejects.toThrow(/not a date/);
+  });
+});
