@@ -7,6 +7,7 @@ import { draw, FaultBox } from '@payments/sandbox-kit';
 import { tradeView } from './answers';
 import { NotifySender } from './notify-sender';
 import { PaidNotifications } from './notifications';
+import { NO_STATEMENT_FAULTS, type StatementFaults } from './statement';
 import { PspState, type Trade } from './state';
 
 export interface PspServerOptions {
@@ -26,6 +27,8 @@ export class PspSandbox {
   readonly secret: string;
   readonly state = new PspState();
   readonly faults = new FaultBox();
+  /** Faults of its statement download only (statement-api.ts). */
+  statementFaults: StatementFaults = { ...NO_STATEMENT_FAULTS };
   /** Status queries received per trade, answered or not: the ledger shows them, so a test can see a poll step made twice. */
   readonly queries = new Map<string, number>();
   /** Where a shopper's browser reaches this sandbox: told, or the Host its API was first called on. */

@@ -10,6 +10,7 @@ import { registerApi } from './api';
 import { registerControl } from './control';
 import { PspSandbox, type PspServerOptions } from './sandbox';
 import { registerShopperPages } from './shopper-pages';
+import { registerStatements } from './statement-api';
 
 export type { PspServerOptions } from './sandbox';
 
@@ -54,5 +55,6 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
   registerApi(app, sandbox);
   registerShopperPages(app, sandbox);
   registerControl(app, sandbox);
+  registerStatements(app, sandbox);
   return app;
 }

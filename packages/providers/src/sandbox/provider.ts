@@ -8,9 +8,11 @@ import {
   type PaymentProvider,
   type ProviderNotification,
   type ProviderKit,
+  type StatementSource,
 } from '@payments/core';
 import { SandboxChannel, sandboxNotifySchema, sandboxOutcome, sandboxProviderCall } from './channel';
 
+import { SandboxStatements } from './statement';
 import { pspSection, SANDBOX_CHANNELS, type PspSettings } from './settings';
 
 export { SANDBOX_CHANNELS };
@@ -25,6 +27,7 @@ export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox';
   readonly channels: SandboxChannel[];
   readonly notifyRoutes: readonly string[];
+  readonly statements: StatementSource;
   private readonly config: Given<PspSettings, 'PSP_BASE_URL' | 'PSP_SECRET'>;
 
   constructor(given: PspSettings, kit: ProviderKit, channelNames: readonly string[]) {
@@ -38,6 +41,7 @@ export class SandboxProvider implements PaymentProvider {
     );
     this.channels = channelNames.map((name) => new SandboxChannel(name, breaker));
     this.notifyRoutes = channelNames;
+    this.statements = new SandboxStatements(config.PSP_BASE_URL, config.PSP_SECRET, kit.callTimeoutMs);
   }
 
   async verifyNotification(request: NotificationRequest): Promise<ProviderNotification> {

@@ -7,6 +7,7 @@ import { ManualRefunds1732800000000 } from './1732800000000-manual-refunds';
 import { CheckoutTokens1732900000000 } from './1732900000000-checkout-tokens';
 import { ProviderTruth1733000000000 } from './1733000000000-provider-truth';
 import { CashierLocale1733100000000 } from './1733100000000-cashier-locale';
+import { Reconciliation1733200000000 } from './1733200000000-reconciliation';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   CheckoutTokens1732900000000,
   ProviderTruth1733000000000,
   CashierLocale1733100000000,
+  Reconciliation1733200000000,
 ];

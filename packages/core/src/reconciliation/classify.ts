@@ -1,0 +1,314 @@
+/**
+ * Reconciliation's decisions, pure (CONTRACT 11): what one statement line is beside our record of
+ * it, whether a statement adds up to its own summary, the stable id of a difference, the verdict
+ * of a run and its bridge. No I/O: ./run.ts reads, asks the providers and acts.
+ */
+import { createHash } from 'node:crypto';
+import type { RefundStatus } from '../contracts';
+import type { StatementLine, StatementSummary } from './statement';
+
+/** An attempt of ours as a statement line is matched with it. */
+export interface OurAttempt {
+  channelOrderNo: string;
+  channel: string;
+  status: 'PAYING' | 'SUCCESS' | 'FAILED' | 'CLOSED';
+  amount: number;
+  currency: string;
+  providerTradeNo: string | null;
+}
+
+/** A refund of ours as a statement's refund line is matched with it. */
+export interface OurRefund {
+  refundNo: string;
+  channelOrderNo: string;
+  status: RefundStatus;
+  amount: number;
+  currency: string;
+}
+
+/**
+ * What a difference is, and so what is done about it:
+ * - PAID_THERE_NOT_HERE: confirmed by the provider's query, then settled (kept, or refunded if extra);
+ * - REFUND_NOT_SUCCESS_HERE: our refund, confirmed by its query, then finished as SUCCESS;
+ * - REFUND_MADE_OUTSIDE: a refund we never asked for (the provider's portal), confirmed, then recorded;
+ * - the rest are anomalies for a person, never acted on automatically.
+ */
+export const DIFFERENCE_KINDS = [
+  'PAID_THERE_NOT_HERE',
+  'REFUND_NOT_SUCCESS_HERE',
+  'REFUND_MADE_OUTSIDE',
+  'AMOUNT_MISMATCH',
+  'CURRENCY_MISMATCH',
+  'UNKNOWN_TRADE',
+  'REFUND_MISMATCH',
+  'MISSING_THERE',
+  'REFUND_MISSING_THERE',
+] as const;
+export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];
+
+/** Kinds a run acts on (after the provider's query confirms the line); every other kind is for a person. */
+export const ACTED_KINDS: readonly DifferenceKind[] = [
+  'PAID_THERE_NOT_HERE',
+  'REFUND_NOT_SUCCESS_HERE',
+  'REFUND_MADE_OUTSIDE',
+];
+
+export type LineVerdict = { kind: 'MATCHED' } | { kind: DifferenceKind; reference: string; detail: string };
+
+/** A payment line beside the attempt it names (by our number, else by the provider's). */
+export function classifyPaymentLine(line: StatementLine, attempt: OurAttempt | undefined): LineVerdict {
+  const reference = line.channelOrderNo ?? line.providerTradeNo ?? line.source;
+  if (!attempt)
+    return {
+      kind: 'UNKNOWN_TRADE',
+      reference,
+      detail: `paid ${line.amount} ${line.currency}: no attempt of ours`,
+    };
+  if (attempt.currency !== line.currency)
+    return {
+      kind: 'CURRENCY_MISMATCH',
+      reference: attempt.channelOrderNo,
+      detail: `statement ${line.amount} ${line.currency}, ours ${attempt.amount} ${attempt.currency}`,
+    };
+  if (attempt.amount !== line.amount)
+    return {
+      kind: 'AMOUNT_MISMATCH',
+      reference: attempt.channelOrderNo,
+      detail: `statement ${line.amount} ${line.currency}, ours ${attempt.amount} ${attempt.currency}`,
+    };
+  if (attempt.status === 'SUCCESS') return { kind: 'MATCHED' };
+  return {
+    kind: 'PAID_THERE_NOT_HERE',
+    reference: attempt.channelOrderNo,
+    detail: `paid ${line.amount} ${line.currency} there, ${attempt.status} here`,
+  };
+}
+
+/** A refund line beside our refund of that number and the attempt it returns money of. */
+export function classifyRefundLine(
+  line: StatementLine,
+  refund: OurRefund | undefined,
+  attempt: OurAttempt | undefined,
+): LineVerdict {
+  const reference = line.refundNo ?? line.providerRefundNo ?? line.source;
+  if (refund) {
+    if (refund.currency !== line.currency || refund.amount !== line.amount)
+      return {
+        kind: 'REFUND_MISMATCH',
+        reference,
+        detail: `statement ${line.amount} ${line.currency}, ours ${refund.amount} ${refund.currency}`,
+      };
+    if (refund.status === 'SUCCESS') return { kind: 'MATCHED' };
+    return {
+      kind: 'REFUND_NOT_SUCCESS_HERE',
+      reference,
+      detail: `refunded ${line.amount} ${line.currency} there, ${refund.status} here`,
+    };
+  }
+  if (!attempt)
+    return {
+      kind: 'UNKNOWN_TRADE',
+      reference,
+      detail: `refund of ${line.amount} ${line.currency} on a trade we never created`,
+    };
+  return {
+    kind: 'REFUND_MADE_OUTSIDE',
+    reference,
+    detail: `refunded ${line.amount} ${line.currency} of ${attempt.channelOrderNo}, never asked by us`,
+  };
+}
+
+/** A difference keeps its id across runs and days: the same provider, kind and reference. */
+export function differenceId(provider: string, kind: DifferenceKind, reference: string): string {
+  return `rd_${createHash('sha256').update(`${provider}\n${kind}\n${reference}`).digest('hex').slice(0, 23)}`;
+}
+
+/** A decimal as written (`0.11994`), scaled to 10^-10 as a bigint, so exact sums are exact. */
+function scaledDecimal(text: string): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d{1,10}))?$/.exec(text.trim());
+  if (!match) throw new Error(`not a decimal: ${text}`);
+  const value = BigInt(match[2]!) * 10n ** 10n + BigInt((match[3] ?? '').padEnd(10, '0'));
+  return match[1] === '-' ? -value : value;
+}
+
+/** What the lines add up to, per currency, as a statement's summary states it. */
+export class StatementTally {
+  lines = 0;
+  readonly totals: Record<string, { payments: number; refunds: number; fees: number }> = {};
+  /** Per currency, the exact fees as written (when every line of it gave one), at 10^-10. */
+  private readonly exactFees = new Map<string, bigint | null>();
+
+  add(line: StatementLine): void {
+    this.lines += 1;
+    const total = (this.totals[line.currency] ??= { payments: 0, refunds: 0, fees: 0 });
+    if (line.kind === 'PAYMENT') total.payments += line.amount;
+    else total.refunds += line.amount;
+    total.fees += line.fee;
+    const exact = this.exactFees.has(line.currency) ? this.exactFees.get(line.currency)! : 0n;
+    this.exactFees.set(
+      line.currency,
+      exact === null || line.exactFee === undefined ? null : exact + scaledDecimal(line.exactFee),
+    );
+  }
+
+  /** The exact fee total of a currency, when every line of it wrote one. */
+  exactFeesOf(currency: string): bigint | null {
+    return this.exactFees.get(currency) ?? null;
+  }
+}
+
+/**
+ * Where parsed lines and a statement's own summary disagree (empty: they agree). Fees written with
+ * more decimals than minor units (WeChat Pay) are compared exactly, as written, when the summary
+ * and every line give them: their rounded sum may differ from the summary's rounded total.
+ */
+export function summaryDisagreements(summary: StatementSummary | null, tally: StatementTally): string[] {
+  if (!summary) return [];
+  const problems: string[] = [];
+  if (summary.lines !== tally.lines)
+    problems.push(`summary says ${summary.lines} lines, ${tally.lines} read`);
+  const currencies = new Set([...Object.keys(summary.totals), ...Object.keys(tally.totals)]);
+  for (const currency of [...currencies].sort()) {
+    const said = summary.totals[currency] ?? { payments: 0, refunds: 0, fees: 0 };
+    const read = tally.totals[currency] ?? { payments: 0, refunds: 0, fees: 0 };
+    for (const field of ['payments', 'refunds'] as const)
+      if (said[field] !== read[field])
+        problems.push(`${currency} ${field}: summary says ${said[field]}, ${read[field]} read`);
+    const exactRead = tally.exactFeesOf(currency);
+    if (said.exactFees !== undefined && exactRead !== null) {
+      if (scaledDecimal(said.exactFees) !== exactRead)
+        problems.push(
+          `${currency} fees: summary says ${said.exactFees} exactly, the lines add up to another`,
+        );
+    } else if (said.fees !== read.fees)
+      problems.push(`${currency} fees: summary says ${said.fees}, ${read.fees} read`);
+  }
+  return problems;
+}
+
+export type Verdict = 'INCOMPLETE' | 'BREAKS' | 'RECONCILED_WITH_PENDING' | 'RECONCILED';
+
+/** A run's verdict from what it left open: breaks first, then items inside their grace. */
+export function verdictOf(open: { breaks: number; pending: number }): Exclude<Verdict, 'INCOMPLETE'> {
+  if (open.breaks > 0) return 'BREAKS';
+  if (open.pending > 0) return 'RECONCILED_WITH_PENDING';
+  return 'RECONCILED';
+}
+
+/**
+ * The bridge of one currency: the statement's net (payments less refunds) through every line's
+ * explanation (matched, or each kind of difference) to a residual, which is 0 when every line was
+ * explained exactly once. Fees are their own line, never netted into the amounts.
+ */
+export interface Bridge {
+  currency: string;
+  statementPayments: number;
+  statementRefunds: number;
+  statementNet: number;
+  fees: number;
+  matched: number;
+  explained: Partial<Record<DifferenceKind, number>>;
+  residual: number;
+}
+
+export class BridgeBuilder {
+  private readonly bridges = new Map<string, Bridge>();
+
+  constructor(private readonly summary: StatementSummary | null) {}
+
+  private of(currency: string): Bridge {
+    let bridge = this.bridges.get(currency);
+    if (!bridge) {
+      const said = this.summary?.totals[currency];
+      bridge = {
+        currency,
+        statementPayments: said?.payments ?? 0,
+        statementRefunds: said?.refunds ?? 0,
+        statementNet: (said?.payments ?? 0) - (said?.refunds ?? 0),
+        fees: said?.fees ?? 0,
+        matched: 0,
+        explained: {},
+        residual: 0,
+      };
+      this.bridges.set(currency, bridge);
+    }
+    return bridge;
+  }
+
+  /** One line and what it was found to be: its signed amount goes to that explanation. */
+  add(line: StatementLine, verdict: LineVerdict['kind']): void {
+    const bridge = this.of(line.currency);
+    const signed = line.kind === 'PAYMENT' ? line.amount : -line.amount;
+    if (verdict === 'MATCHED') bridge.matched += signed;
+    else bridge.explained[verdict] = (bridge.explained[verdict] ?? 0) + signed;
+  }
+
+  result(): Bridge[] {
+    for (const currency of Object.keys(this.summary?.totals ?? {})) this.of(currency);
+    return [...this.bridges.values()]
+      .map((bridge) => {
+        const explained = Object.values(bridge.explained).reduce((sum, value) => sum + (value ?? 0), 0);
+        return { ...bridge, residual: bridge.statementNet - bridge.matched - explained };
+      })
+      .sort((a, b) => (a.currency < b.currency ? -1 : 1));
+  }
+}
+
+/**
+ * The instants a bill date spans in a time zone: [start, end). Computed from the zone's offset at
+ * that day's midnight (and checked again at the start, for a day a DST change begins).
+ */
+export function dayBounds(date: string, timeZone: string): { start: Date; end: Date } {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const startOf = (y: number, m: number, d: number) => {
+    const guess = Date.UTC(y, m - 1, d);
+    let start = guess - offsetMs(guess, timeZone);
+    start = guess - offsetMs(start, timeZone);
+    return new Date(start);
+  };
+  const next = new Date(Date.UTC(year, month - 1, day + 1));
+  return {
+    start: startOf(year, month, day),
+    end: startOf(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()),
+  };
+}
+
+/** The zone's offset from UTC at an instant, in ms (Asia/Shanghai: +8 h). */
+function offsetMs(at: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(at));
+  const get = (type: string) => Number(parts.find((part) => part.type === type)?.value);
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return asUtc - Math.floor(at / 1000) * 1000;
+}
+
+/** The bill date (YYYY-MM-DD) an instant falls in, in a time zone. */
+export function billDateOf(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+/** The day before a bill date. */
+export function previousDay(date: string): string {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day - 1)).toISOString().slice(0, 10);
+}
