@@ -9,6 +9,7 @@ import {
   type Config,
 } from '@payments/platform';
 import { countUnpublished, openDataSource } from '@payments/core';
+import { ReconExit, registerRecon } from './recon';
 import { approveRefund, listRefunds, retryRefund, settleRefundManually } from './refunds';
 import { paymentTimeline } from './timeline';
 
@@ -121,6 +122,7 @@ export function buildCli(config: Config): Command {
     });
     print(status);
   });
+  registerRecon(program, config);
   return program;
 }
 
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
       process.exit(commanderError.exitCode === 0 ? 0 : 2);
     }
     process.stderr.write(`payctl: ${commanderError.message}\n`);
-    process.exit(1);
+    process.exit(error instanceof ReconExit ? error.exitCode : 1);
   }
 }
 

@@ -161,7 +161,11 @@ class Run {
   /** Records a difference under its stable id: new, or persisting (an ACTED or RESOLVED one keeps its status). */
   async record(input: DifferenceInput): Promise<void> {
     const id = differenceId(this.provider, input.kind, input.reference);
-    const result = await this.deps.dataSource.query(
+    // Whether it is new is read first: an upsert's affected rows do not tell (found rows count as one).
+    const [before] = (await this.deps.dataSource.query('SELECT id FROM recon_difference WHERE id = ?', [
+      id,
+    ])) as { id: string }[];
+    await this.deps.dataSource.query(
       `INSERT INTO recon_difference (id, provider, kind, reference, channel_order_no, first_bill_date, last_bill_date,
                                      status, action, amount, currency, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -185,7 +189,7 @@ class Run {
         input.detail.slice(0, 512),
       ],
     );
-    const inserted = affectedRows(result) === 1;
+    const inserted = before === undefined;
     if (inserted) this.deps.observe?.item?.(this.provider, input.kind);
     const [row] = (await this.deps.dataSource.query(
       'SELECT status, action, detail FROM recon_difference WHERE id = ?',

@@ -1,0 +1,249 @@
+import { createLogger, createProviders } from '@payments/providers';
+import { createRegistry, type DataSource } from '@payments/platform';
+import { openDataSource, runReconciliation, type PaymentProvider, type RunReport } from '@payments/core';
+import { eventually } from '@payments/testkit';
+import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
+import { payctl } from '../../../../test/support/payctl';
+
+/**
+ * Reconciliation against the sandbox PSP's statement (CONTRACT 11, issue 29), through the real
+ * gateway stack: no poller runs, so a payment whose every notification is dropped is lost until
+ * the statement finds it.
+ */
+describe('reconciliation: the statement finds what every answer lost (real servers)', () => {
+  const stack = new GatewayStack();
+  let url: string;
+  let dataSource: DataSource;
+  let provider: PaymentProvider;
+  const today = new Date().toISOString().slice(0, 10);
+
+  beforeAll(async () => {
+    await stack.start({ REFUND_POLL_SCHEDULE: '200ms,500ms,1s', SWEEP_INTERVAL: '1s' });
+    url = (await stack.startGateway()).url;
+    await stack.startNotifier();
+    await stack.startRefunder();
+    await stack.listenToEvents();
+    const config = stack.serviceConfig();
+    const log = createLogger('recon-test', 'silent');
+    provider = createProviders(config, createRegistry('recon-test'), log).providers.find(
+      (candidate) => candidate.name === 'sandbox',
+    )!;
+    dataSource = await openDataSource(config.DATABASE_URL, { poolSize: 2 });
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await stack.stop();
+  });
+  afterEach(async () => {
+    await stack.setPspFaults(undefined);
+    await statementFaults(undefined);
+  });
+
+  const statementFaults = async (faults: Record<string, boolean> | undefined) => {
+    await fetch(`${stack.pspUrl}/sandbox/statement-faults`, { method: 'DELETE' });
+    if (faults)
+      await fetch(`${stack.pspUrl}/sandbox/statement-faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+  };
+  const run = async (): Promise<RunReport> =>
+    (await runReconciliation({ dataSource, provider, log: createLogger('recon-test', 'silent') }, today))!;
+  const payment = async (no: string) => (await api(url, 'GET', `/v1/payments/${no}`)).body;
+  const differenceOf = (report: RunReport, reference: string) =>
+    report.differences.filter((difference) => difference.reference === reference);
+
+  /** Applied and paid at the PSP with every notification dropped, and no poller: lost to us. */
+  const lostPayment = async (label: string, overrides: Record<string, unknown> = {}) => {
+    const no = orderNo(label);
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no, overrides));
+    const channelOrderNo = applied.body.attempt.channelOrderNo as string;
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    expect(await stack.pay(channelOrderNo)).toBe(200);
+    return { no, channelOrderNo };
+  };
+
+  const paidNormally = async (label: string) => {
+    const no = orderNo(label);
+    const applied = await api(url, 'POST', '/v1/payments', applyBody(no));
+    const channelOrderNo = applied.body.attempt.channelOrderNo as string;
+    expect(await stack.pay(channelOrderNo)).toBe(200);
+    await eventually('PAID', async () => (await payment(no)).status === 'PAID');
+    return { no, channelOrderNo };
+  };
+
+  it('a payment whose every notification and poll were lost is found, settled and notified', async () => {
+    const { no, channelOrderNo } = await lostPayment('lost');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await payment(no)).status).toBe('PAYING');
+
+    const report = await run();
+    expect(differenceOf(report, channelOrderNo)).toEqual([
+      expect.objectContaining({
+        kind: 'PAID_THERE_NOT_HERE',
+        status: 'ACTED',
+        action: 'SETTLED_KEPT',
+        change: 'NEW',
+      }),
+    ]);
+    expect((await payment(no)).status).toBe('PAID');
+    await eventually(
+      'the order service told',
+      async () => (await stack.merchantOrder(no))?.status === 'PAID',
+    );
+    expect((await stack.merchantOrder(no))!.distinctEvents).toBe(1);
+    // Found by reconciliation: counted as such, and the bridge explains every line.
+    for (const bridge of report.bridges) expect(bridge.residual).toBe(0);
+    expect(
+      report.bridges.find((bridge) => bridge.currency === 'CNY')!.explained.PAID_THERE_NOT_HERE,
+    ).toBeGreaterThan(0);
+  });
+
+  it('an extra payment found by the statement is refunded, never the one kept', async () => {
+    const no = orderNo('extra');
+    const voucher = (await api(url, 'POST', '/v1/payments', applyBody(no, { channel: 'sandbox-voucher' })))
+      .body.attempt.channelOrderNo as string;
+    const wallet = (await api(url, 'POST', '/v1/payments', applyBody(no))).body.attempt
+      .channelOrderNo as string;
+    expect(await stack.pay(wallet)).toBe(200);
+    await eventually('PAID', async () => (await payment(no)).status === 'PAID');
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    expect(await stack.pay(voucher)).toBe(200);
+
+    const report = await run();
+    expect(differenceOf(report, voucher)).toEqual([
+      expect.objectContaining({
+        kind: 'PAID_THERE_NOT_HERE',
+        status: 'ACTED',
+        action: 'SETTLED_EXTRA_REFUNDING',
+      }),
+    ]);
+    await eventually(
+      'the voucher refunded at the PSP',
+      async () =>
+        (await stack.ledger(no)).refunds.some((r) => r.channelOrderNo === voucher && r.status === 'SUCCESS'),
+      15_000,
+    );
+    const ledger = await stack.ledger(no);
+    expect(ledger.refunds.filter((r) => r.channelOrderNo === wallet)).toEqual([]);
+    expect((await payment(no)).status).toBe('PAID');
+  });
+
+  it("a refund made at the PSP's portal is recorded as made outside, once", async () => {
+    const { channelOrderNo } = await paidNormally('portal');
+    const made = await fetch(`${stack.pspUrl}/sandbox/trades/${channelOrderNo}/portal-refund`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: 250 }),
+    });
+    expect(made.status).toBe(200);
+    const refundNo = ((await made.json()) as { refundNo: string }).refundNo;
+
+    const report = await run();
+    expect(differenceOf(report, refundNo)).toEqual([
+      expect.objectContaining({
+        kind: 'REFUND_MADE_OUTSIDE',
+        status: 'ACTED',
+        action: 'RECORDED_OUTSIDE',
+        amount: 250,
+        channelOrderNo,
+      }),
+    ]);
+    // Recorded, not asked for: no refund of ours was made for it.
+    expect(
+      await stack.query('SELECT * FROM refund_order WHERE channel_order_no = ?', [channelOrderNo]),
+    ).toEqual([]);
+  });
+
+  it('a SUCCESS we hold that the statement lacks is an anomaly, pending first, never refunded', async () => {
+    // Two attempts SUCCESS here that the PSP never took: one settled yesterday, one today.
+    const yesterday = (await api(url, 'POST', '/v1/payments', applyBody(orderNo('ghost1')))).body.attempt
+      .channelOrderNo as string;
+    const todays = (await api(url, 'POST', '/v1/payments', applyBody(orderNo('ghost2')))).body.attempt
+      .channelOrderNo as string;
+    await stack.query(
+      "UPDATE channel_order SET status = 'SUCCESS', inflight_key = NULL, settled_at = NOW(3) - INTERVAL 1 DAY WHERE channel_order_no = ?",
+      [yesterday],
+    );
+    await stack.query(
+      "UPDATE channel_order SET status = 'SUCCESS', inflight_key = NULL, settled_at = NOW(3) WHERE channel_order_no = ?",
+      [todays],
+    );
+
+    const report = await run();
+    expect(differenceOf(report, yesterday)).toEqual([
+      expect.objectContaining({ kind: 'MISSING_THERE', status: 'OPEN', action: 'ANOMALY' }),
+    ]);
+    expect(differenceOf(report, todays)).toEqual([
+      expect.objectContaining({ kind: 'MISSING_THERE', status: 'PENDING', action: 'WAIT_NEXT_STATEMENT' }),
+    ]);
+    expect(report.verdict).toBe('BREAKS');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(
+      await stack.query('SELECT * FROM refund_order WHERE channel_order_no IN (?, ?)', [yesterday, todays]),
+    ).toEqual([]);
+  });
+
+  it('running twice acts once: nothing new, no second notification or refund', async () => {
+    const { no, channelOrderNo } = await lostPayment('twice');
+    const first = await run();
+    expect(differenceOf(first, channelOrderNo)[0]).toMatchObject({ action: 'SETTLED_KEPT', change: 'NEW' });
+    const refundsBefore = await stack.query('SELECT refund_no FROM refund_order');
+    const eventsBefore = (await stack.query('SELECT COUNT(*) AS n FROM outbox')) as { n: number }[];
+
+    const second = await run();
+    expect(second.differences.filter((difference) => difference.change === 'NEW')).toEqual([]);
+    expect(second.matched).toBeGreaterThan(first.matched - 1);
+    expect(await stack.query('SELECT refund_no FROM refund_order')).toEqual(refundsBefore);
+    expect(await stack.query('SELECT COUNT(*) AS n FROM outbox')).toEqual(eventsBefore);
+    await eventually('told', async () => (await stack.merchantOrder(no))?.status === 'PAID');
+    expect((await stack.merchantOrder(no))!.distinctEvents).toBe(1);
+    const [row] = (await stack.query(
+      'SELECT runs, verdict FROM recon_run WHERE provider = ? AND bill_date = ?',
+      ['sandbox', today],
+    )) as { runs: number; verdict: string }[];
+    expect(row!.runs).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each<Record<string, boolean>>([{ wrongHash: true }, { truncate: true }, { notReady: true }])(
+    'a statement it cannot trust (%j) is INCOMPLETE and changes nothing',
+    async (faults) => {
+      const { no } = await lostPayment('untrusted');
+      await statementFaults(faults);
+      const before = await stack.query('SELECT id, status FROM recon_difference ORDER BY id');
+      const report = await run();
+      expect(report.verdict).toBe('INCOMPLETE');
+      expect(report.differences).toEqual([]);
+      expect((await payment(no)).status).toBe('PAYING');
+      expect(await stack.query('SELECT id, status FROM recon_difference ORDER BY id')).toEqual(before);
+    },
+  );
+
+  it('payctl recon run and report, through its bin: INCOMPLETE exits 1; then found, reported', async () => {
+    const env = stack.serviceEnv();
+    const { no, channelOrderNo } = await lostPayment('payctl');
+    await statementFaults({ truncate: true });
+    const failed = await payctl(env, 'recon', 'run', '--provider', 'sandbox', '--date', today);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/INCOMPLETE/);
+    expect((await payment(no)).status).toBe('PAYING');
+
+    await statementFaults(undefined);
+    const done = await payctl(env, 'recon', 'run', '--provider', 'sandbox', '--date', today);
+    // BREAKS (3): the anomaly of the test above is still open.
+    expect(done.code).toBe(3);
+    expect(done.stdout).toMatch(/sandbox \d{4}-\d{2}-\d{2}: BREAKS/);
+    expect(done.stdout).toMatch(/PAID_THERE_NOT_HERE: .*ACTED SETTLED_KEPT/);
+    expect((await payment(no)).status).toBe('PAID');
+
+    const report = await payctl(env, 'recon', 'report', '--date', today);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/lines read \d+, matched \d+/);
+    expect(report.stdout).toMatch(/fees CNY \d+/);
+    expect(report.stdout).toMatch(/residual 0/);
+    expect(report.stdout).toContain(`ACTED`);
+    expect(report.stdout).toMatch(/ANOMALY rd_[0-9a-f]+ MISSING_THERE/);
+    expect(report.stdout).toContain(channelOrderNo);
+  });
+});
