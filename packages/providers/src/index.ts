@@ -7,6 +7,13 @@ export { pspSection, type PspSettings } from './sandbox/settings';
 export * from './alipay/status';
 export * from './alipay/channel';
 export * from './alipay/provider';
+export * from './alipay/statement';
+export {
+  alipayBillLines,
+  checkedAlipayBill,
+  ALIPAY_BILL_COLUMNS,
+  ALIPAY_SUMMARY_COLUMNS,
+} from './alipay/bill-file';
 export { alipaySection, type AlipaySettings } from './alipay/settings';
 export * from './wechatpay/status';
 export * from './wechatpay/channel';

@@ -1,7 +1,8 @@
 /**
- * Alipay's v3 OpenAPI (`POST /v3/alipay/trade/{precreate,query,close,refund,fastpay/refund/query}`):
- * the app's `authorization` signature verified on every request, every answer signed
- * (`alipay-signature`), Alipay's error codes with 4xx.
+ * Alipay's v3 OpenAPI (`POST /v3/alipay/trade/{precreate,query,close,refund,fastpay/refund/query}`,
+ * `GET /v3/alipay/data/dataservice/bill/downloadurl/query`): the app's `authorization` signature
+ * verified on every request, every answer signed (`alipay-signature`), Alipay's error codes with
+ * 4xx; and the bill link itself (`GET /downloadBillFile.resource`, unsigned, 30 s).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +13,7 @@ import { draw, issuesOf } from '@payments/sandbox-kit';
 import { byTrade, CNY, newTrade, precreateBody, refundBody, refundQueryBody } from './requests';
 import type { AlipaySandbox } from './sandbox';
 import { signV3Response, verifyV3Request } from './signing';
+import { billOf } from './statement';
 
 export function registerApi(app: FastifyInstance, sandbox: AlipaySandbox): void {
   const { state, faults, log, now, options, notifications } = sandbox;
@@ -29,6 +31,21 @@ export function registerApi(app: FastifyInstance, sandbox: AlipaySandbox): void 
     log.info({ outcome: 'fault', what }, 'sandbox fault injected');
     return answer(reply, 500, { code: 'ACQ.SYSTEM_ERROR', message: `sandbox fault: ${what}` });
   };
+
+  // The bill link (dwbillcenter.alipay.com's stand-in): its token is its only credential.
+  app.get<{ Querystring: { token?: string } }>('/downloadBillFile.resource', async (request, reply) => {
+    let zip = sandbox.billLinks.take(request.query.token ?? '', now());
+    if (!zip) return reply.code(404).type('text/plain').send('链接已失效');
+    if (sandbox.alipayFaults.statementTruncated) zip = zip.subarray(0, Math.floor(zip.length / 2));
+    if (sandbox.alipayFaults.statementWrongHash) {
+      zip = Buffer.from(zip);
+      // The detail's CRC-32 in the central directory no longer matches its bytes: the archive
+      // opens and inflates, and its check fails at the entry's end.
+      const directoryAt = zip.readUInt32LE(zip.length - 22 + 16);
+      zip.writeUInt32LE(zip.readUInt32LE(directoryAt + 16) ^ 0x01, directoryAt + 16);
+    }
+    return reply.code(200).type('application/zip').send(zip);
+  });
 
   // v3 OpenAPI: the app's signature on every request, Alipay's on every answer.
   app.register(async (v3) => {
@@ -67,6 +84,26 @@ export function registerApi(app: FastifyInstance, sandbox: AlipaySandbox): void 
       }
       return parsed.data;
     }
+
+    // 查询对账单下载地址: the day's trade bill (China time) from the ledger, behind a 30 s link.
+    v3.get<{ Querystring: { bill_type?: string; bill_date?: string } }>(
+      '/v3/alipay/data/dataservice/bill/downloadurl/query',
+      async (request, reply) => {
+        const { bill_type: type, bill_date: date } = request.query;
+        if (type !== 'trade' || !date || !/^\d{4}-\d{2}-\d{2}$/.test(date))
+          return refuse(reply, {
+            code: 'INVALID_PARAMETER',
+            message: 'sandbox: bill_type=trade and a daily bill_date (yyyy-MM-dd)',
+          });
+        if (sandbox.alipayFaults.statementNotReady)
+          return refuse(reply, { code: 'isp.bill_not_exist', message: '账单不存在' });
+        const token = sandbox.billLinks.issue(await billOf(state, date), now());
+        const day = date.replaceAll('-', '');
+        return answer(reply, 200, {
+          bill_download_url: `http://${request.headers.host}/downloadBillFile.resource?bizType=trade&fileType=csv.zip&bizDates=${day}&downloadFileName=${day}.csv.zip&token=${token}`,
+        });
+      },
+    );
 
     v3.post('/v3/alipay/trade/precreate', async (request, reply) => {
       if (faults.current.createLatencyMs > 0) await sleep(faults.current.createLatencyMs);

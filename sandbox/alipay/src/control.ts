@@ -1,12 +1,43 @@
-/** Alipay's control API: the kit's (pay, faults, ledger, state), no auth; it stands for the shopper and the test harness. */
+/**
+ * Alipay's control API: the kit's (pay, faults, ledger, state) and its own faults
+ * (`PUT /sandbox/alipay-faults`: the bill's; reset by `DELETE /sandbox/faults` too), no auth; it
+ * stands for the shopper and the test harness.
+ */
 import type { FastifyInstance } from 'fastify';
-import { controlError, projectLedger, registerControlApi, type LedgerTrade } from '@payments/sandbox-kit';
+import {
+  controlError,
+  issuesOf,
+  projectLedger,
+  registerControlApi,
+  type LedgerTrade,
+} from '@payments/sandbox-kit';
+import { alipayFaultsSchema, NO_ALIPAY_FAULTS } from './alipay-faults';
 import { CNY } from './requests';
 import type { AlipaySandbox } from './sandbox';
 import type { Product, Trade } from './state';
 
 export function registerControl(app: FastifyInstance, sandbox: AlipaySandbox): void {
   const { state, now } = sandbox;
+  app.get('/sandbox/alipay-faults', async () => sandbox.alipayFaults);
+  app.put('/sandbox/alipay-faults', async (request, reply) => {
+    let body: unknown;
+    try {
+      body = typeof request.body === 'string' && request.body.trim() !== '' ? JSON.parse(request.body) : {};
+    } catch {
+      return reply.code(400).send(controlError('INVALID_REQUEST', 'body is not JSON'));
+    }
+    const parsed = alipayFaultsSchema.safeParse(body);
+    if (!parsed.success) return reply.code(400).send(controlError('INVALID_REQUEST', issuesOf(parsed.error)));
+    sandbox.alipayFaults = { ...sandbox.alipayFaults, ...parsed.data };
+    sandbox.log.info({ alipayFaults: sandbox.alipayFaults }, 'alipay faults set');
+    return sandbox.alipayFaults;
+  });
+  app.delete('/sandbox/alipay-faults', async () => (sandbox.alipayFaults = { ...NO_ALIPAY_FAULTS }));
+  // Resetting the kit's faults resets Alipay's own too, so a test's cleanup needs one call.
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'DELETE' && request.url.split('?')[0] === '/sandbox/faults')
+      sandbox.alipayFaults = { ...NO_ALIPAY_FAULTS };
+  });
   const ledgerStatus = (trade: Trade): LedgerTrade['status'] => {
     const status = state.statusOf(trade, now());
     if (status === 'TRADE_SUCCESS') return 'PAID';

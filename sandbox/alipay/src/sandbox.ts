@@ -6,9 +6,11 @@ import { createLogger, type Logger } from '@payments/platform';
 import { toDecimalString } from '@payments/core';
 import { chinaDateTime } from '@payments/providers';
 import { FaultBox, strangerKey } from '@payments/sandbox-kit';
+import { NO_ALIPAY_FAULTS, type AlipayFaults } from './alipay-faults';
 import { AlipayNotifications } from './notifications';
 import { CNY } from './requests';
 import { AlipayState, type Trade } from './state';
+import { BillLinks } from './statement';
 
 export interface AlipaySandboxOptions {
   appId: string;
@@ -29,6 +31,9 @@ export class AlipaySandbox {
   readonly now: () => number;
   readonly state = new AlipayState();
   readonly faults = new FaultBox();
+  alipayFaults: AlipayFaults = { ...NO_ALIPAY_FAULTS };
+  /** Bill links handed out by the bill query, each valid 30 s. */
+  readonly billLinks = new BillLinks();
   readonly notifications: AlipayNotifications;
   /** Signs answers while the badResponseSignature fault is on: valid RSA2, but not Alipay's key. */
   readonly stranger = strangerKey();

@@ -52,7 +52,7 @@ function checkPublicKey(pem: string): void {
 export class AlipayClient {
   readonly appId: string;
   private readonly sdk: AlipaySdk;
-  private readonly breaker: CircuitBreaker<[string, object], AlipayAnswer>;
+  private readonly breaker: CircuitBreaker<[string, object, ('GET' | 'POST')?], AlipayAnswer>;
 
   constructor(given: Settings, kit: ProviderKit) {
     const settings = requireSettings(
@@ -74,13 +74,24 @@ export class AlipayClient {
       gateway: settings.ALIPAY_GATEWAY ?? `${endpoint}/gateway.do`,
       timeout: kit.callTimeoutMs,
     });
-    this.breaker = kit.breaker('alipay', (path: string, body: object) => this.curl(path, body));
+    this.breaker = kit.breaker('alipay', (path: string, body: object, method: 'GET' | 'POST' = 'POST') =>
+      this.curl(path, body, method),
+    );
   }
 
   /** One v3 call (`POST`, JSON body). Throws `ChannelUnavailableError` for every provider failure. */
   async post(path: string, body: object): Promise<AlipayAnswer> {
     try {
       return await this.breaker.fire(path, body);
+    } catch (error) {
+      throw breakerFailure(error);
+    }
+  }
+
+  /** One v3 query (`GET`, its parameters in the URL, signed with it). Throws `ChannelUnavailableError` as `post`. */
+  async get(path: string, query: Record<string, string>): Promise<AlipayAnswer> {
+    try {
+      return await this.breaker.fire(path, query, 'GET');
     } catch (error) {
       throw breakerFailure(error);
     }
@@ -107,9 +118,13 @@ export class AlipayClient {
   }
 
   /** Inside the breaker: business errors are answers; failures (and Alipay's own "try later") count against it. */
-  private async curl(path: string, body: object): Promise<AlipayAnswer> {
+  private async curl(path: string, body: object, method: 'GET' | 'POST'): Promise<AlipayAnswer> {
     try {
-      const { data } = await this.sdk.curl<Record<string, unknown>>('POST', path, { body });
+      const { data } = await this.sdk.curl<Record<string, unknown>>(
+        method,
+        path,
+        method === 'GET' ? { query: body as Record<string, string> } : { body },
+      );
       return { ok: true, data };
     } catch (error) {
       if (error instanceof AlipayRequestError) {

@@ -14,6 +14,7 @@ import {
 } from '@payments/core';
 import { AlipayChannel, ALIPAY_CHANNELS, type AlipayChannelName } from './channel';
 import { AlipayClient } from './client';
+import { AlipayStatements } from './statement';
 import { alipaySection, type AlipaySettings } from './settings';
 import { alipayTradeOutcome, alipayTradeStatus } from './status';
 
@@ -31,11 +32,13 @@ export class AlipayProvider implements PaymentProvider {
   readonly name = 'alipay';
   readonly notifyRoutes = ['alipay'] as const;
   readonly channels: AlipayChannel[];
+  readonly statements: AlipayStatements;
   private readonly client: AlipayClient;
 
   constructor(config: AlipaySettings, kit: ProviderKit, channelNames: readonly string[]) {
     this.client = new AlipayClient(config, kit);
     this.channels = channelNames.map((name) => new AlipayChannel(name as AlipayChannelName, this.client));
+    this.statements = new AlipayStatements(this.client);
   }
 
   async verifyNotification(request: NotificationRequest): Promise<ProviderNotification> {

@@ -3,7 +3,7 @@
  * the central directory names them, each entry's data is inflated as it is read and its CRC-32
  * checked at its end. Stored (0) and deflated (8) entries only, as the bill uses; no zip64.
  */
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { crc32, createInflateRaw } from 'node:zlib';
 import { chunksOf } from './lines';
 
@@ -18,6 +18,8 @@ const DIRECTORY_ENTRY = 0x02014b50;
 const LOCAL_HEADER = 0x04034b50;
 
 export class ZipFormatError extends Error {}
+/** An entry's bytes are not the ones its directory's CRC-32 (or length) was made over. */
+export class ZipChecksumError extends ZipFormatError {}
 
 export function zipEntries(archive: Buffer): ZipEntry[] {
   // The end-of-directory record is in the last 22 + 65535 (comment) bytes.
@@ -57,9 +59,12 @@ export function zipEntries(archive: Buffer): ZipEntry[] {
     entries.push({
       name,
       open: () => {
-        const source = chunksOf(data);
-        const inflated = method === 8 ? source.pipe(createInflateRaw()) : source;
-        return inflated.pipe(checked(name, crc, size));
+        // pipeline, not pipe: an inflate error must reach the reader (pipe would leave it waiting).
+        const check = checked(name, crc, size);
+        const ignore = () => {};
+        return method === 8
+          ? pipeline(chunksOf(data), createInflateRaw(), check, ignore)
+          : pipeline(chunksOf(data), check, ignore);
       },
     });
   }
@@ -80,7 +85,7 @@ function checked(name: string, expectedCrc: number, expectedSize: number): Trans
       done(
         crc === expectedCrc && size === expectedSize
           ? null
-          : new ZipFormatError(`${name}: CRC-32 or length differs from the archive's directory`),
+          : new ZipChecksumError(`${name}: CRC-32 or length differs from the archive's directory`),
       );
     },
   });
