@@ -25,12 +25,16 @@ export function localSandboxUrls(env: Record<string, string | undefined>): Sandb
   });
 }
 
-/** Each sandbox's settings for the gateway, at these URLs. */
-function sections(urls: SandboxUrls): Record<string, string>[] {
-  return SANDBOX_KINDS.map((kind) => SANDBOXES[kind].gatewayEnv(urls[kind]));
+/** Each sandbox's settings for the gateway, at these URLs (only the sandboxes given a URL). */
+function sections(urls: Partial<SandboxUrls>): Record<string, string>[] {
+  return SANDBOX_KINDS.flatMap((kind) => {
+    const url = urls[kind];
+    return url === undefined ? [] : [SANDBOXES[kind].gatewayEnv(url)];
+  });
 }
 
-export function sandboxProvidersEnv(urls: SandboxUrls = LOCAL_SANDBOX_URLS): Record<string, string> {
+/** The settings of the providers whose sandbox `urls` names: a provider not named is not configured. */
+export function sandboxProvidersEnv(urls: Partial<SandboxUrls> = LOCAL_SANDBOX_URLS): Record<string, string> {
   return Object.assign({}, ...sections(urls));
 }
 

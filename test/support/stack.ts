@@ -33,13 +33,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface StackOptions {
+  /** The sandboxes the test needs (default: every one of the registry). */
+  sandboxes?: readonly SandboxKind[];
+}
+
 /** A test stack: its own prefix and database, a real sandbox PSP, and gateways started on demand. */
 export class GatewayStack {
   env!: TestEnv;
   config!: Config;
-  /** Every sandbox of the registry, in-process, and where each listens. */
+  /** The sandboxes of the registry this stack runs (every one unless told), in-process, and where each listens. */
   sandboxes: Partial<Record<SandboxKind, FastifyInstance>> = {};
-  sandboxUrls!: SandboxUrls;
+  sandboxUrls: Partial<SandboxUrls> = {};
   gateways: Gateway[] = [];
   /** The first gateway's URL: where providers notify refunds the refunder sends (GATEWAY_PUBLIC_URL). */
   notifyBaseUrl?: string;
@@ -52,21 +57,23 @@ export class GatewayStack {
   private amqp?: amqplib.ChannelModel;
   events: { type: string; body: { eventId: string; type: string; data: Record<string, unknown> } }[] = [];
 
-  async start(overrides: Record<string, string> = {}): Promise<void> {
-    const urls: Partial<SandboxUrls> = {};
-    for (const kind of SANDBOX_KINDS) {
+  /**
+   * Starts the stack with `options.sandboxes` (default: every sandbox of the registry). A provider
+   * whose sandbox is not started is not configured: its channels are not offered.
+   */
+  async start(overrides: Record<string, string> = {}, options: StackOptions = {}): Promise<void> {
+    for (const kind of options.sandboxes ?? SANDBOX_KINDS) {
       const sandbox = SANDBOXES[kind].build({ gatewayUrl: () => this.notifyBaseUrl });
       this.sandboxes[kind] = sandbox;
       await sandbox.listen({ port: 0, host: '127.0.0.1' });
-      urls[kind] = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
+      this.sandboxUrls[kind] = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
     }
-    this.sandboxUrls = urls as SandboxUrls;
     this.orderService = buildOrderService({ secret: 'order_test_secret' });
     await this.orderService.listen({ port: 0, host: '127.0.0.1' });
     const orderAddress = this.orderService.server.address();
     this.orderServiceUrl = `http://127.0.0.1:${typeof orderAddress === 'object' && orderAddress ? orderAddress.port : 0}`;
     this.env = await createTestEnv({
-      // Every provider at its sandbox, with the sandboxes' own keys: the configuration has no defaults.
+      // Every started provider at its sandbox, with the sandboxes' own keys: the configuration has no defaults.
       ...sandboxProvidersEnv(this.sandboxUrls),
       ORDER_SERVICE_URL: this.orderServiceUrl,
       BREAKER_TIMEOUT: '2s',
@@ -81,7 +88,7 @@ export class GatewayStack {
     const config = loadConfig({
       ...process.env,
       ...this.env.env,
-      PSP_BASE_URL: this.pspUrl,
+      ...(this.sandboxUrls.psp ? { PSP_BASE_URL: this.sandboxUrls.psp } : {}),
       BREAKER_TIMEOUT: '2s',
       GATEWAY_PORT: String(port),
       GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -102,7 +109,7 @@ export class GatewayStack {
   serviceEnv(overrides: Record<string, string> = {}): Record<string, string> {
     return {
       ...this.env.env,
-      PSP_BASE_URL: this.pspUrl,
+      ...(this.sandboxUrls.psp ? { PSP_BASE_URL: this.sandboxUrls.psp } : {}),
       ORDER_SERVICE_URL: this.orderServiceUrl,
       BREAKER_TIMEOUT: '2s',
       METRICS_PORT: '0',
@@ -180,7 +187,9 @@ export class GatewayStack {
   }
 
   sandboxUrl(sandbox: SandboxKind): string {
-    return this.sandboxUrls[sandbox];
+    const url = this.sandboxUrls[sandbox];
+    if (url === undefined) throw new Error(`the ${sandbox} sandbox is not started in this stack`);
+    return url;
   }
 
   get pspUrl(): string {

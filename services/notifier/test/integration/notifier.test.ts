@@ -10,7 +10,7 @@ describe('notifier: every payment reaches the order service (real servers)', () 
   let url: string;
 
   beforeAll(async () => {
-    await stack.start({ NOTIFY_SCHEDULE: '300ms,600ms,1s' });
+    await stack.start({ NOTIFY_SCHEDULE: '300ms,600ms,1s' }, { sandboxes: ['psp'] });
     url = (await stack.startGateway()).url;
     await stack.listenToEvents();
   });

@@ -11,7 +11,7 @@ describe('apply by message (real RabbitMQ, direct reply-to)', () => {
   const replies = new Map<string, { status: number; body: Record<string, any> }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
 
   beforeAll(async () => {
-    await stack.start();
+    await stack.start({}, { sandboxes: ['psp'] });
     await stack.startGateway();
     connection = await amqplib.connect(stack.config.AMQP_URL);
     channel = await connection.createChannel();

@@ -9,7 +9,7 @@ describe('apply for payment over HTTP (real MariaDB, Redis, RabbitMQ, sandbox PS
   let secondUrl: string;
 
   beforeAll(async () => {
-    await stack.start();
+    await stack.start({}, { sandboxes: ['psp'] });
     url = (await stack.startGateway()).url;
     await stack.listenToEvents();
     secondUrl = (await stack.startGateway()).url;

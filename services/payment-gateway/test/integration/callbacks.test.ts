@@ -9,7 +9,7 @@ describe('provider callbacks and settlement (real servers)', () => {
   let url: string;
 
   beforeAll(async () => {
-    await stack.start();
+    await stack.start({}, { sandboxes: ['psp'] });
     url = (await stack.startGateway()).url;
     await stack.listenToEvents();
   });

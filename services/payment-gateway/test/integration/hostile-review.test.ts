@@ -24,7 +24,7 @@ describe('hostile review: money-safety holes closed (real servers)', () => {
   };
 
   beforeAll(async () => {
-    await stack.start({ BREAKER_TIMEOUT: '1s' });
+    await stack.start({ BREAKER_TIMEOUT: '1s' }, { sandboxes: ['psp'] });
     url = (await stack.startGateway({ BREAKER_TIMEOUT: '1s' })).url;
     await stack.listenToEvents();
   });

@@ -34,7 +34,7 @@ describe('unverified notifications: rate-limited per source, a bounded sample, o
   };
 
   beforeAll(async () => {
-    await stack.start();
+    await stack.start({}, { sandboxes: ['psp'] });
     url = (await stack.startGateway()).url;
   });
   afterAll(() => stack.stop());

@@ -14,7 +14,7 @@ describe('poller: finds every payment whose callback never came (real servers)',
   let url: string;
 
   beforeAll(async () => {
-    await stack.start({ POLL_SCHEDULE: '300ms,600ms,1s', SWEEP_INTERVAL: '1s' });
+    await stack.start({ POLL_SCHEDULE: '300ms,600ms,1s', SWEEP_INTERVAL: '1s' }, { sandboxes: ['psp'] });
     url = (await stack.startGateway()).url;
     await stack.listenToEvents();
   });

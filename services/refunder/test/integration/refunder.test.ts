@@ -10,7 +10,7 @@ describe('refunder: gives back every extra charge, safely (real servers)', () =>
   let url: string;
 
   beforeAll(async () => {
-    await stack.start();
+    await stack.start({}, { sandboxes: ['psp'] });
     url = (await stack.startGateway()).url;
     await stack.listenToEvents();
     await stack.startNotifier();
