@@ -12,8 +12,6 @@ import { dashboardQueries, metricNames } from './promql';
 const root = join(__dirname, '..', '..');
 /** Series Prometheus makes itself for each target, not exported by any service. */
 const PROMETHEUS_OWN = ['up'];
-/** Waiting for issue 29: reconciliation does not exist yet (its rule names the metric it is to export). */
-const WAITING = ['ReconciliationNotRun'];
 
 describe('monitoring names exported metrics', () => {
   const stack = new GatewayStack();
@@ -85,14 +83,14 @@ describe('monitoring names exported metrics', () => {
     }
   });
 
-  it('every alert rule names only exported metrics (but the reconciliation one, waiting for issue 29)', () => {
+  it('every alert rule names only exported metrics', () => {
     const rules = (
       parse(readFileSync(join(root, 'ops/prometheus/alerts.yml'), 'utf8')) as {
         groups: { rules: { alert: string; expr: string }[] }[];
       }
     ).groups.flatMap((group) => group.rules);
     const names = new Set([...all(), ...PROMETHEUS_OWN]);
-    for (const rule of rules.filter((candidate) => !WAITING.includes(candidate.alert))) {
+    for (const rule of rules) {
       expect({
         alert: rule.alert,
         unknown: metricNames(rule.expr).filter((name) => !names.has(name)),
@@ -101,12 +99,6 @@ describe('monitoring names exported metrics', () => {
         unknown: [],
       });
     }
-    // The waiting rule's metric is not exported yet: once issue 29 exports it, drop it from WAITING.
-    const waiting = rules
-      .filter((rule) => WAITING.includes(rule.alert))
-      .flatMap((rule) => metricNames(rule.expr));
-    expect(waiting).toEqual(['recon_last_run_timestamp_seconds']);
-    expect(names.has('recon_last_run_timestamp_seconds')).toBe(false);
   });
 });
 

@@ -10,17 +10,26 @@ import {
   type Config,
   type Logger,
 } from '@payments/platform';
-import { openDataSource, OutboxRelay, parseEvent, reportUnservedChannels } from '@payments/core';
-import { createChannels } from '@payments/providers';
+import {
+  openDataSource,
+  OutboxRelay,
+  parseEvent,
+  reconMetrics,
+  reportUnservedChannels,
+} from '@payments/core';
+import { createProviders } from '@payments/providers';
 import { AttemptRepository } from './adapters/attempt-repository';
 import type { PollerDeps } from './deps';
 import { onChannelOrderCreated } from './handlers/on-channel-order-created';
 import { createPollerMetrics } from './metrics';
+import { DailyReconciliation } from './reconciliation';
 import { PollerSweeps } from './sweeps';
 
 export interface Poller {
   deps: PollerDeps;
   sweeps: PollerSweeps;
+  /** The daily reconciliation of every configured provider's statement (CONTRACT 11). */
+  reconciliation: DailyReconciliation;
   start(): Promise<{ metricsPort: number }>;
   /** The port serving /metrics, /healthz and /readyz once started. */
   metricsPort(): number;
@@ -33,7 +42,7 @@ export async function createPoller(
 ): Promise<Poller> {
   const registry = createRegistry('poller');
   // First: a channel or provider setting that is wrong stops the start before any connection opens.
-  const channels = createChannels(config, registry, log);
+  const { providers, served: channels } = createProviders(config, registry, log);
   const dataSource = await openDataSource(config.DATABASE_URL);
   // Money waiting on a channel no provider here serves: named at start, its messages delayed (issue 27.3).
   await reportUnservedChannels(dataSource, [...channels.keys()], log);
@@ -50,6 +59,18 @@ export async function createPoller(
     metrics: createPollerMetrics(registry, attempts),
   };
   const sweeps = new PollerSweeps(deps, broker);
+  const reconciliation = new DailyReconciliation({
+    dataSource,
+    providers,
+    log,
+    reconAt: config.RECON_AT,
+    everyMs: Math.min(config.SWEEP_INTERVAL, 60_000),
+    observe: reconMetrics(
+      registry,
+      dataSource,
+      providers.map((provider) => provider.name),
+    ),
+  });
   const lifecycle = serviceLifecycle({
     name: 'poller',
     log,
@@ -73,7 +94,7 @@ export async function createPoller(
         log,
       ),
     ],
-    periodic: [sweeps],
+    periodic: [sweeps, reconciliation],
     relay,
     broker,
     dataSource,
@@ -82,6 +103,7 @@ export async function createPoller(
   return {
     deps,
     sweeps,
+    reconciliation,
     metricsPort: lifecycle.opsPort,
     start: async () => ({ metricsPort: await lifecycle.start() }),
     stop: lifecycle.stop,

@@ -82,6 +82,14 @@ export const configSchema = z.object({
   NOTIFY_SCHEDULE: schedule('15s,15s,30s,3m,10m,20m,30m,1h,3h,6h'),
   REFUND_POLL_SCHEDULE: schedule('5s,30s,3m,30m,2h'),
   SWEEP_INTERVAL: duration('60s'),
+  /**
+   * Addition (CONTRACT 11): when the daily reconciliation of the previous day starts, HH:MM in each
+   * provider's own time zone (the one its bill dates are days of).
+   */
+  RECON_AT: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)')
+    .default('03:30'),
   /** Not in CONTRACT 2 (an addition): delays of a consumer's retries after a transient failure. */
   RETRY_SCHEDULE: schedule('1s,5s,30s,2m,10m'),
   REFUND_AUTO_MAX_AMOUNT: minorUnits(100000),

@@ -246,4 +246,36 @@ describe('reconciliation: the statement finds what every answer lost (real serve
     expect(report.stdout).toMatch(/ANOMALY rd_[0-9a-f]+ MISSING_THERE/);
     expect(report.stdout).toContain(channelOrderNo);
   });
+  // Last: pollers settle what the tests above lose on purpose.
+  it('the daily run: the previous day, once across two pollers, with its metrics', async () => {
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const pollers = [
+      await stack.startPoller({ RECON_AT: '00:00', SWEEP_INTERVAL: '500ms' }),
+      await stack.startPoller({ RECON_AT: '00:00', SWEEP_INTERVAL: '500ms' }),
+    ];
+    await eventually(
+      'yesterday reconciled',
+      async () =>
+        (
+          (await stack.query("SELECT status FROM recon_run WHERE provider = 'sandbox' AND bill_date = ?", [
+            yesterday,
+          ])) as { status: string }[]
+        )[0]?.status === 'DONE',
+      15_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const [row] = (await stack.query(
+      "SELECT runs, verdict FROM recon_run WHERE provider = 'sandbox' AND bill_date = ?",
+      [yesterday],
+    )) as { runs: number; verdict: string }[];
+    expect(row!.runs).toBe(1);
+    for (const poller of pollers) {
+      const metrics = await (await fetch(`http://127.0.0.1:${poller.metricsPort()}/metrics`)).text();
+      expect(metrics).toMatch(/recon_last_run_timestamp_seconds\{provider="sandbox"[^}]*\} \d{10}/);
+    }
+    const scraped = await Promise.all(
+      pollers.map(async (poller) => (await fetch(`http://127.0.0.1:${poller.metricsPort()}/metrics`)).text()),
+    );
+    expect(scraped.join('\n')).toMatch(/recon_runs_total\{provider="sandbox",verdict="[A-Z_]+"[^}]*\} 1\n/);
+  });
 });
