@@ -3,3 +3,4 @@ export * from './eventually';
 export * from './notification-receiver';
 export * from './sandbox-control';
 export * from './test-env';
+export * from './provider-harness';

@@ -2,26 +2,22 @@
  * The official alipay-sdk, through our Alipay provider, against the Alipay sandbox over real HTTP:
  * signatures both ways, error codes, yuan amounts, the page a shopper pays on, notifications.
  */
-import type { FastifyInstance } from 'fastify';
-import { createRegistry } from '@payments/platform';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
   NotifyRejectedError,
   payActionTarget,
-  providerKit,
-  type CreateTradeRequest,
 } from '@payments/core';
-import { AlipayProvider, createLogger, loadConfig } from '@payments/providers';
-import { SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY, sandboxAlipayEnv } from '../../src/keys';
+import { AlipayProvider } from '@payments/providers';
+import { SANDBOX_ALIPAY_PRIVATE_KEY } from '../../src/keys';
 import {
   eventually,
   sleep,
   NotificationReceiver,
-  sandboxControl,
+  providerHarness,
   type ReceiverAnswer,
 } from '@payments/testkit';
-import { buildAlipaySandbox } from '../../src/server';
+import { alipaySandbox } from '../../src/entry';
 import { signV2 } from '../../src/signing';
 
 /** A merchant endpoint for Alipay's form notifications: records them raw, answers as told. */
@@ -47,68 +43,29 @@ class FormReceiver extends NotificationReceiver<{ form: Record<string, string> }
 }
 
 describe('Alipay: alipay-sdk against the sandbox', () => {
-  let sandbox: FastifyInstance;
-  let base: string;
-  const receiver = new FormReceiver();
-  let provider: AlipayProvider;
-  let sequence = 0;
-
-  const makeProvider = (env: Record<string, string> = {}) => {
-    const config = loadConfig({ ...sandboxAlipayEnv(base), BREAKER_TIMEOUT: '2s', ...env });
-    return new AlipayProvider(
-      config,
-      providerKit(
-        config,
-        createRegistry(`alipay-test-${(sequence += 1)}`),
-        createLogger('alipay-test', 'silent'),
-      ),
-      ['alipay-qr', 'alipay-page'],
-    );
-  };
-  const qr = () => provider.channels.find((channel) => channel.name === 'alipay-qr')!;
-  const page = () => provider.channels.find((channel) => channel.name === 'alipay-page')!;
-  const ref = (channelOrderNo: string) => ({ channelOrderNo, providerTradeNo: null });
-  const trade = (overrides: Partial<CreateTradeRequest> = {}): CreateTradeRequest => {
-    sequence += 1;
-    return {
-      channelOrderNo: `co_ali_${Date.now().toString(36)}_${sequence}`,
-      merchantOrderNo: `mo-ali-${sequence}`,
-      money: { amount: 1999, currency: 'CNY' },
-      subject: 'Blue teapot',
-      expireAt: new Date(Date.now() + 15 * 60_000),
-      notifyUrl: receiver.url,
-      returnUrl: 'https://shop.example/return',
-      requestedAt: new Date(),
-      ...overrides,
-    };
-  };
-  const { control, faults, ledger } = sandboxControl(() => base);
-  const notification = (rawBody: string) => ({
-    rawBody: Buffer.from(rawBody),
+  const alipay = providerHarness({
+    entry: alipaySandbox,
+    name: 'alipay',
+    receiver: new FormReceiver(),
+    makeProvider: (config, kit) => new AlipayProvider(config, kit, ['alipay-qr', 'alipay-page']),
     contentType: 'application/x-www-form-urlencoded',
-    headers: {},
+    trade: {
+      tag: 'ali',
+      money: { amount: 1999, currency: 'CNY' },
+      expiresInMs: 15 * 60_000,
+      returnUrl: 'https://shop.example/return',
+    },
   });
+  const { receiver, makeProvider, trade, ref, control, faults, ledger, notification } = alipay;
+  const qr = () => alipay.channel('alipay-qr');
+  const page = () => alipay.channel('alipay-page');
 
-  beforeAll(async () => {
-    await receiver.start();
-    sandbox = buildAlipaySandbox({
-      appId: '2021000000000001',
-      appPublicKey: SANDBOX_APP_PUBLIC_KEY,
-      alipayPrivateKey: SANDBOX_ALIPAY_PRIVATE_KEY,
-      notifyTimeScale: 0.001,
-    });
-    await sandbox.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
-    provider = makeProvider();
-  });
+  beforeAll(() => alipay.start());
   afterEach(async () => {
     await faults(undefined);
     receiver.answers = [];
   });
-  afterAll(async () => {
-    await sandbox.close();
-    await receiver.stop();
-  });
+  afterAll(() => alipay.stop());
 
   it('QR: precreate, not found until scanned, paid, closed-when-paid, refunded once by out_request_no', async () => {
     const request = trade();
@@ -243,7 +200,7 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
     const created = await page().createTrade(request);
     expect(created.payAction.type).toBe('redirect');
     const url = payActionTarget(created.payAction);
-    expect(url.startsWith(`${base}/gateway.do?`)).toBe(true);
+    expect(url.startsWith(`${alipay.base}/gateway.do?`)).toBe(true);
     expect(await page().queryTrade(ref(request.channelOrderNo))).toBe('NOT_FOUND');
 
     const opened = await fetch(url);
@@ -251,7 +208,10 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
     expect(await opened.text()).toContain('<form method="post"');
     expect(await page().queryTrade(ref(request.channelOrderNo))).toMatchObject({ status: 'PAYING' });
 
-    const paid = await fetch(`${base}/pay/${request.channelOrderNo}`, { method: 'POST', redirect: 'manual' });
+    const paid = await fetch(`${alipay.base}/pay/${request.channelOrderNo}`, {
+      method: 'POST',
+      redirect: 'manual',
+    });
     expect(paid.status).toBe(303);
     const back = new URL(paid.headers.get('location')!);
     expect(back.origin + back.pathname).toBe('https://shop.example/return');
@@ -275,7 +235,7 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
       'notification',
       async () => receiver.for(request.channelOrderNo).length > 0 && receiver.for(request.channelOrderNo),
     );
-    expect(await provider.verifyNotification(notification(sent!.rawBody))).toMatchObject({
+    expect(await alipay.provider.verifyNotification(notification(sent!.rawBody))).toMatchObject({
       kind: 'payment',
       channelOrderNo: request.channelOrderNo,
       outcome: { status: 'SUCCESS', amount: 1999, currency: 'CNY' },
@@ -283,7 +243,7 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
 
     const form = new URLSearchParams(sent!.rawBody);
     form.set('total_amount', '0.01');
-    await expect(provider.verifyNotification(notification(form.toString()))).rejects.toMatchObject({
+    await expect(alipay.provider.verifyNotification(notification(form.toString()))).rejects.toMatchObject({
       status: 401,
     });
     // Signed by the right key, but for another app.
@@ -291,24 +251,24 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
     const foreign = new URLSearchParams(
       signV2({ ...fields, app_id: '2021999999999999' }, SANDBOX_ALIPAY_PRIVATE_KEY),
     );
-    await expect(provider.verifyNotification(notification(foreign.toString()))).rejects.toBeInstanceOf(
+    await expect(alipay.provider.verifyNotification(notification(foreign.toString()))).rejects.toBeInstanceOf(
       NotifyRejectedError,
     );
     // A genuine signature over another amount reads as that amount (settling refuses it: gateway tests).
     const other = new URLSearchParams(
       signV2({ ...fields, total_amount: '0.01' }, SANDBOX_ALIPAY_PRIVATE_KEY),
     );
-    expect(await provider.verifyNotification(notification(other.toString()))).toMatchObject({
+    expect(await alipay.provider.verifyNotification(notification(other.toString()))).toMatchObject({
       outcome: { amount: 1 },
     });
     // The answers Alipay reads.
-    expect(provider.acknowledge({ accepted: true })).toEqual({
+    expect(alipay.provider.acknowledge({ accepted: true })).toEqual({
       status: 200,
       contentType: 'text/plain',
       body: 'success',
     });
     expect(
-      provider.acknowledge({ accepted: false, status: 401, code: 'BAD_SIGNATURE', message: 'x' }).body,
+      alipay.provider.acknowledge({ accepted: false, status: 401, code: 'BAD_SIGNATURE', message: 'x' }).body,
     ).toBe('fail');
   });
 
@@ -317,7 +277,7 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
     await qr().createTrade(request);
     await control('POST', `/sandbox/trades/${request.channelOrderNo}/pay`);
     await qr().refund({
-      refundNo: `rf_n_${sequence}`,
+      refundNo: `rf_n_${alipay.sequence}`,
       attempt: ref(request.channelOrderNo),
       money: request.money,
       paid: request.money,
@@ -327,9 +287,9 @@ describe('Alipay: alipay-sdk against the sandbox', () => {
       receiver.for(request.channelOrderNo).find((entry) => entry.form.refund_fee),
     );
     expect(refunded.form.trade_status).toBe('TRADE_CLOSED');
-    expect(await provider.verifyNotification(notification(refunded.rawBody))).toEqual({
+    expect(await alipay.provider.verifyNotification(notification(refunded.rawBody))).toEqual({
       kind: 'refund',
-      refunds: [{ refundNo: `rf_n_${sequence}`, status: 'SUCCESS' }],
+      refunds: [{ refundNo: `rf_n_${alipay.sequence}`, status: 'SUCCESS' }],
     });
   });
 

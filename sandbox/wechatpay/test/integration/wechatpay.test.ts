@@ -6,17 +6,14 @@
  * migration from platform certificates.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { createRegistry } from '@payments/platform';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
   NotifyRejectedError,
   payActionTarget,
-  providerKit,
   type CreateTradeRequest,
 } from '@payments/core';
-import { chinaRfc3339, createLogger, loadConfig, WechatpayProvider } from '@payments/providers';
+import { chinaRfc3339, WechatpayProvider } from '@payments/providers';
 import {
   SANDBOX_WECHATPAY_APIV3_KEY,
   SANDBOX_WECHATPAY_APPID,
@@ -27,13 +24,12 @@ import {
   SANDBOX_WECHATPAY_PUBLIC_KEY,
   SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
   SANDBOX_WECHATPAY_SERIAL,
-  sandboxWechatpayEnv,
 } from '../../src/keys';
 import {
   eventually,
   sleep,
   NotificationReceiver,
-  sandboxControl,
+  providerHarness,
   type ReceiverAnswer,
 } from '@payments/testkit';
 import { Wechatpay } from 'wechatpay-axios-plugin';
@@ -42,6 +38,7 @@ import {
   SANDBOX_WECHATPAY_PLATFORM_CERT_SERIAL,
   SANDBOX_WECHATPAY_PLATFORM_CERTIFICATE,
 } from '../../src/platform-certificate';
+import { wechatpaySandbox } from '../../src/entry';
 import { buildWechatpaySandbox } from '../../src/server';
 import { encryptResource, signedHeaders } from '../../src/signing';
 
@@ -71,44 +68,38 @@ class JsonReceiver extends NotificationReceiver<{ event: Received['event'] }> {
 }
 
 describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
-  let sandbox: FastifyInstance;
-  let base: string;
-  const receiver = new JsonReceiver();
-  let provider: WechatpayProvider;
-  let sequence = 0;
   /** What the sandbox received, as sent: the bodies the plugin signed, the key it asked to be answered by. */
   const requests: { method: string; url: string; body: string; serial: unknown }[] = [];
+  const wechatpay = providerHarness({
+    entry: wechatpaySandbox,
+    name: 'wechat',
+    receiver: new JsonReceiver(),
+    makeProvider: (config, kit) => new WechatpayProvider(config, kit),
+    settingsUrl: (base) => `${base}/`,
+    onBuild: (sandbox) =>
+      sandbox.addHook('preHandler', async (request) => {
+        if (request.url.startsWith('/v3/'))
+          requests.push({
+            method: request.method,
+            url: request.url,
+            body: String(request.body ?? ''),
+            serial: request.headers['wechatpay-serial'],
+          });
+      }),
+    contentType: 'application/json',
+    trade: { tag: 'wx', money: { amount: 1999, currency: 'CNY' }, expiresInMs: 15 * 60_000 },
+  });
+  const { receiver, trade, ref, control, faults, ledger, notification } = wechatpay;
 
   /** A provider of the configuration `env` gives (and `platformCerts`: a merchant migrating from certificates). */
   const makeProvider = (env: Record<string, string> = {}, platformCerts?: Record<string, string>) => {
     const config = {
-      ...loadConfig({ ...sandboxWechatpayEnv(`${base}/`), BREAKER_TIMEOUT: '2s', ...env }),
+      ...wechatpay.config(env),
       ...(platformCerts ? { WECHATPAY_PLATFORM_CERTS: platformCerts } : {}),
     };
-    return new WechatpayProvider(
-      config,
-      providerKit(
-        config,
-        createRegistry(`wechat-test-${(sequence += 1)}`),
-        createLogger('wechat-test', 'silent'),
-      ),
-    );
+    return new WechatpayProvider(config, wechatpay.kit(config));
   };
-  const native = () => provider.channels[0]!;
-  const ref = (channelOrderNo: string) => ({ channelOrderNo, providerTradeNo: null });
-  const trade = (overrides: Partial<CreateTradeRequest> = {}): CreateTradeRequest => {
-    sequence += 1;
-    return {
-      channelOrderNo: `co_wx_${Date.now().toString(36)}_${sequence}`,
-      merchantOrderNo: `mo-wx-${sequence}`,
-      money: { amount: 1999, currency: 'CNY' },
-      subject: 'Blue teapot',
-      expireAt: new Date(Date.now() + 15 * 60_000),
-      notifyUrl: receiver.url,
-      requestedAt: new Date(),
-      ...overrides,
-    };
-  };
+  const native = () => wechatpay.provider.channels[0]!;
   const refundOf = (request: CreateTradeRequest, refundNo: string, amount = request.money.amount) => ({
     refundNo,
     attempt: ref(request.channelOrderNo),
@@ -116,7 +107,6 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     paid: request.money,
     notifyUrl: receiver.url,
   });
-  const { control, faults, ledger } = sandboxControl(() => base);
   const pay = (channelOrderNo: string) => control('POST', `/sandbox/trades/${channelOrderNo}/pay`);
   /** WeChat Pay's own faults, merged (`DELETE /sandbox/faults` resets them too). */
   const wechatpayFaults = async (value: Record<string, unknown>) => {
@@ -127,16 +117,11 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     generateKeyPairSync('rsa', { modulusLength: 2048 })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString();
-  const notification = (rawBody: string, headers: Record<string, string>) => ({
-    rawBody: Buffer.from(rawBody),
-    contentType: 'application/json',
-    headers,
-  });
   /** The notifications about one order, decrypted by the provider under test. */
   const notificationsOf = async (channelOrderNo: string) => {
     const mine = [];
     for (const entry of receiver.received) {
-      const read = await provider
+      const read = await wechatpay.provider
         .verifyNotification(notification(entry.rawBody, entry.headers))
         .catch(() => undefined);
       if (read?.kind === 'payment' && read.channelOrderNo === channelOrderNo) mine.push({ entry, read });
@@ -175,39 +160,12 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     ...overrides,
   });
 
-  beforeAll(async () => {
-    await receiver.start();
-    sandbox = buildWechatpaySandbox({
-      mchid: SANDBOX_WECHATPAY_MCHID,
-      appid: SANDBOX_WECHATPAY_APPID,
-      merchantSerial: SANDBOX_WECHATPAY_SERIAL,
-      merchantPublicKey: SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
-      publicKeyId: SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
-      platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
-      apiV3Key: SANDBOX_WECHATPAY_APIV3_KEY,
-      notifyTimeScale: 0.001,
-    });
-    sandbox.addHook('preHandler', async (request) => {
-      if (request.url.startsWith('/v3/'))
-        requests.push({
-          method: request.method,
-          url: request.url,
-          body: String(request.body ?? ''),
-          serial: request.headers['wechatpay-serial'],
-        });
-    });
-    await sandbox.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
-    provider = makeProvider();
-  });
+  beforeAll(() => wechatpay.start());
   afterEach(async () => {
     await faults(undefined);
     receiver.answers = [];
   });
-  afterAll(async () => {
-    await sandbox.close();
-    await receiver.stop();
-  });
+  afterAll(() => wechatpay.stop());
 
   it('native: code_url, idempotent create, scanned page, paid, closed-when-paid, REFUND still paid', async () => {
     const request = trade();
@@ -219,7 +177,9 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     // The same order again is the same code.
     expect(await native().createTrade(request)).toEqual(created);
     expect(await native().queryTrade(ref(request.channelOrderNo))).toMatchObject({ status: 'PAYING' });
-    const scanned = await fetch(`${base}/bizpayurl?${payActionTarget(created.payAction).split('?')[1]}`);
+    const scanned = await fetch(
+      `${wechatpay.base}/bizpayurl?${payActionTarget(created.payAction).split('?')[1]}`,
+    );
     expect(await scanned.text()).toContain('¥19.99');
 
     expect((await pay(request.channelOrderNo)).status).toBe(200);
@@ -259,7 +219,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     const told = await eventually('REFUND.SUCCESS', async () =>
       receiver.received.find((entry) => entry.event.event_type === 'REFUND.SUCCESS'),
     );
-    expect(await provider.verifyNotification(notification(told.rawBody, told.headers))).toEqual({
+    expect(await wechatpay.provider.verifyNotification(notification(told.rawBody, told.headers))).toEqual({
       kind: 'refund',
       refunds: [{ refundNo: refund.refundNo, status: 'SUCCESS' }],
     });
@@ -340,7 +300,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
       outcome: { status: 'SUCCESS', amount: 1999, currency: 'CNY' },
     });
     const rejected = (request: Parameters<WechatpayProvider['verifyNotification']>[0]) =>
-      provider.verifyNotification(request).then(
+      wechatpay.provider.verifyNotification(request).then(
         () => 'accepted',
         (error: unknown) => (error instanceof NotifyRejectedError ? error.status : 'other'),
       );
@@ -388,7 +348,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     ).toBe(401);
     // A genuine one for another amount reads as that amount (settling refuses it: system tests).
     expect(
-      await provider.verifyNotification(
+      await wechatpay.provider.verifyNotification(
         signed(
           transactionEvent(
             paidTransaction(request.channelOrderNo, { amount: { total: 1, currency: 'CNY' } }),
@@ -397,19 +357,19 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
       ),
     ).toMatchObject({ outcome: { amount: 1 } });
     // The replayed real one within the window reads the same (settling it again changes nothing).
-    expect(await provider.verifyNotification(notification(real!.entry.rawBody, real!.entry.headers))).toEqual(
-      real!.read,
-    );
+    expect(
+      await wechatpay.provider.verifyNotification(notification(real!.entry.rawBody, real!.entry.headers)),
+    ).toEqual(real!.read);
     // Other event types are taken and ignored.
     expect(
-      await provider.verifyNotification(
+      await wechatpay.provider.verifyNotification(
         signed({ ...transactionEvent({}), event_type: 'PROFITSHARING.SUCCESS' }),
       ),
     ).toMatchObject({ kind: 'ignored' });
     // The answers WeChat Pay reads.
-    expect(provider.acknowledge({ accepted: true })).toMatchObject({ status: 204, body: '' });
+    expect(wechatpay.provider.acknowledge({ accepted: true })).toMatchObject({ status: 204, body: '' });
     expect(
-      provider.acknowledge({ accepted: false, status: 401, code: 'BAD_SIGNATURE', message: 'bad' }),
+      wechatpay.provider.acknowledge({ accepted: false, status: 401, code: 'BAD_SIGNATURE', message: 'bad' }),
     ).toEqual({
       status: 401,
       contentType: 'application/json',
@@ -552,7 +512,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     // The notification says the same.
     const told = await eventually('REFUND.ABNORMAL', async () => {
       for (const entry of receiver.received.filter((one) => one.event.event_type === 'REFUND.ABNORMAL')) {
-        const read = await provider.verifyNotification(notification(entry.rawBody, entry.headers));
+        const read = await wechatpay.provider.verifyNotification(notification(entry.rawBody, entry.headers));
         if (read.kind === 'refund' && read.refunds[0]?.refundNo === refund.refundNo) return read;
       }
       return undefined;
@@ -718,7 +678,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
         serial: SANDBOX_WECHATPAY_SERIAL,
         privateKey: SANDBOX_WECHATPAY_MERCHANT_PRIVATE_KEY,
         certs,
-        baseURL: `${base}/`,
+        baseURL: `${wechatpay.base}/`,
       });
     const query = (client: Wechatpay, headers: Record<string, string> = {}) =>
       client.v3.pay.transactions.outTradeNo._out_trade_no_.get({
@@ -772,7 +732,9 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
         (error: unknown) => (error instanceof NotifyRejectedError ? error.status : 'other'),
       );
     // Configured with the public key only, the certificate's notification is refused (WeChat Pay sends it again).
-    expect(await rejected(provider, notification(told.entry.rawBody, told.entry.headers))).toBe(401);
+    expect(await rejected(wechatpay.provider, notification(told.entry.rawBody, told.entry.headers))).toBe(
+      401,
+    );
     // Signed by the certificate key: accepted; by the public key: accepted too (the migration's both).
     const event = transactionEvent(paidTransaction(request.channelOrderNo));
     const certificate = {
