@@ -5,29 +5,25 @@
  * expiry, Boleto vouchers payable until their own expiry, refunds (and Boleto's refusal), signed
  * webhooks and their retries, and events of another integration's sessions and refunds.
  */
-import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
-import { createRegistry } from '@payments/platform';
 import {
   ChannelRejectedError,
   ChannelUnavailableError,
   NotifyRejectedError,
   payActionTarget,
-  providerKit,
-  type CreateTradeRequest,
 } from '@payments/core';
-import { createLogger, loadConfig, sessionExpiresAt, StripeProvider } from '@payments/providers';
-import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
+import { sessionExpiresAt, StripeProvider } from '@payments/providers';
+import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET } from '../../src/keys';
 import {
   eventually,
   sleep,
   NotificationReceiver,
-  sandboxControl,
+  providerHarness,
   type ReceiverAnswer,
 } from '@payments/testkit';
 import { boletoVoucherExpiresAt } from '../../src/boleto-expiry';
 import { parseForm } from '../../src/form';
-import { buildStripeSandbox } from '../../src/server';
+import { stripeSandbox } from '../../src/entry';
 
 interface Received {
   headers: Record<string, string>;
@@ -35,13 +31,13 @@ interface Received {
   event: { id: string; type: string; data: { object: { id: string; client_reference_id?: string } } };
 }
 
-/** The account's webhook endpoint: records events raw, answers as told. */
+/** The account's webhook endpoint (where the sandbox's entry sends them: a gateway's /v1/notify/stripe): records events raw, answers as told. */
 class WebhookReceiver extends NotificationReceiver<{ event: Received['event'] }> {
   /** Statuses to answer for events of a type, in order; once used up, 200. */
   answers: Record<string, number[]> = {};
 
   constructor() {
-    super({ path: '/webhook', contentType: 'application/json' });
+    super({ path: '/v1/notify/stripe', contentType: 'application/json' });
   }
 
   protected read(rawBody: string) {
@@ -61,44 +57,47 @@ class WebhookReceiver extends NotificationReceiver<{ event: Received['event'] }>
 }
 
 describe('Stripe: the stripe SDK against the sandbox', () => {
-  let sandbox: FastifyInstance;
-  let base: string;
-  const receiver = new WebhookReceiver();
-  let provider: StripeProvider;
-  let sequence = 0;
   const requests: { method: string; url: string; body: string }[] = [];
   /** The sandbox's API answers: which were replays of a kept answer. */
   const replies: { url: string; status: number; replayed: boolean }[] = [];
-
-  const makeProvider = (env: Record<string, string> = {}) => {
-    const config = loadConfig({ ...sandboxStripeEnv(base), BREAKER_TIMEOUT: '2s', ...env });
-    return new StripeProvider(
-      config,
-      providerKit(
-        config,
-        createRegistry(`stripe-test-${(sequence += 1)}`),
-        createLogger('stripe-test', 'silent'),
-      ),
-      ['stripe-card', 'stripe-boleto'],
-    );
-  };
-  const card = () => provider.channels.find((channel) => channel.name === 'stripe-card')!;
-  const boleto = () => provider.channels.find((channel) => channel.name === 'stripe-boleto')!;
-  const trade = (overrides: Partial<CreateTradeRequest> = {}): CreateTradeRequest => {
-    sequence += 1;
-    return {
-      channelOrderNo: `co_st_${Date.now().toString(36)}_${sequence}`,
-      merchantOrderNo: `mo-st-${sequence}`,
+  const harness = providerHarness({
+    entry: stripeSandbox,
+    name: 'stripe',
+    receiver: new WebhookReceiver(),
+    makeProvider: (config, kit) => new StripeProvider(config, kit, ['stripe-card', 'stripe-boleto']),
+    // Stripe sends every event to the account's endpoint: the receiver stands for the gateway.
+    gatewayUrl: (receiver) => new URL(receiver.url).origin,
+    onBuild: (sandbox) => {
+      sandbox.addHook('preHandler', async (request) => {
+        if (request.url.startsWith('/v1/'))
+          requests.push({
+            method: request.method,
+            url: request.url.split('?')[0]!,
+            body: String(request.body ?? ''),
+          });
+      });
+      sandbox.addHook('onSend', async (request, reply, payload) => {
+        if (request.url.startsWith('/v1/'))
+          replies.push({
+            url: request.url.split('?')[0]!,
+            status: reply.statusCode,
+            replayed: reply.getHeader('idempotent-replayed') === 'true',
+          });
+        return payload;
+      });
+    },
+    contentType: 'application/json',
+    trade: {
+      tag: 'st',
       money: { amount: 1999, currency: 'USD' },
-      subject: 'Blue teapot',
-      expireAt: new Date(Date.now() + 2 * 3600_000),
+      expiresInMs: 2 * 3600_000,
       notifyUrl: 'http://127.0.0.1:1/v1/notify/stripe',
       returnUrl: 'https://shop.example/return',
-      requestedAt: new Date(),
-      ...overrides,
-    };
-  };
-  const { control, faults, ledger } = sandboxControl(() => base);
+    },
+  });
+  const { receiver, makeProvider, trade, ref, control, faults, ledger, notification } = harness;
+  const card = () => harness.channel('stripe-card');
+  const boleto = () => harness.channel('stripe-boleto');
   /** Moves the sandbox's clock on (reset after each test); its answer says the sandbox's time now. */
   const advanceClock = async (seconds: number) =>
     JSON.parse((await control('POST', '/sandbox/clock', { advanceS: seconds })).text) as { now: string };
@@ -108,7 +107,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
   const sdk = () =>
     new Stripe(SANDBOX_STRIPE_SECRET_KEY, {
       host: '127.0.0.1',
-      port: Number(new URL(base).port),
+      port: Number(new URL(harness.base).port),
       protocol: 'http',
       maxNetworkRetries: 0,
       telemetry: false,
@@ -121,11 +120,6 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       },
       (error: unknown) => error as Error & Record<string, unknown>,
     );
-  /** A reference as the gateway stores it: our number and the session's id. */
-  const ref = (channelOrderNo: string, sessionId: string | null) => ({
-    channelOrderNo,
-    providerTradeNo: sessionId,
-  });
   /* eslint-disable @typescript-eslint/no-explicit-any -- the last session create as Stripe read it: any shape */
   const lastCreate = () =>
     parseForm(requests.filter((entry) => entry.url === '/v1/checkout/sessions').at(-1)!.body) as Record<
@@ -133,11 +127,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       any
     >;
   /* eslint-enable @typescript-eslint/no-explicit-any */
-  const webhook = (payload: string, header: string) => ({
-    rawBody: Buffer.from(payload),
-    contentType: 'application/json',
-    headers: { 'stripe-signature': header },
-  });
+  const webhook = (payload: string, header: string) => notification(payload, { 'stripe-signature': header });
   const signed = (payload: string, options: { secret?: string; timestamp?: number } = {}) =>
     webhook(
       payload,
@@ -148,44 +138,13 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       }),
     );
 
-  beforeAll(async () => {
-    await receiver.start();
-    sandbox = buildStripeSandbox({
-      secretKey: SANDBOX_STRIPE_SECRET_KEY,
-      webhookSecret: SANDBOX_STRIPE_WEBHOOK_SECRET,
-      webhookUrl: () => receiver.url,
-      notifyTimeScale: 0.001,
-    });
-    sandbox.addHook('preHandler', async (request) => {
-      if (request.url.startsWith('/v1/'))
-        requests.push({
-          method: request.method,
-          url: request.url.split('?')[0]!,
-          body: String(request.body ?? ''),
-        });
-    });
-    sandbox.addHook('onSend', async (request, reply, payload) => {
-      if (request.url.startsWith('/v1/'))
-        replies.push({
-          url: request.url.split('?')[0]!,
-          status: reply.statusCode,
-          replayed: reply.getHeader('idempotent-replayed') === 'true',
-        });
-      return payload;
-    });
-    await sandbox.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
-    provider = makeProvider();
-  });
+  beforeAll(() => harness.start());
   afterEach(async () => {
     await faults(undefined); // the kit's faults and Stripe's own (stripe-faults)
     await control('DELETE', '/sandbox/clock');
     receiver.answers = {};
   });
-  afterAll(async () => {
-    await sandbox.close();
-    await receiver.stop();
-  });
+  afterAll(() => harness.stop());
 
   it('card: a Checkout Session, the same one again, paid on its page, back to returnUrl, refunded once', async () => {
     const request = trade();
@@ -317,7 +276,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       redirect: 'manual',
     });
     expect(issued.status).toBe(303);
-    const voucherPage = await (await fetch(`${base}${issued.headers.get('location')}`)).text();
+    const voucherPage = await (await fetch(`${harness.base}${issued.headers.get('location')}`)).text();
     expect(voucherPage).toContain('BRL 150.00');
     expect(await boleto().queryTrade(reference)).toMatchObject({ status: 'PAYING' });
     expect(await boleto().closeTrade(reference)).toEqual({ result: 'NOT_SUPPORTED' });
@@ -340,7 +299,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
     // And Stripe itself refuses it, had anyone asked.
     const sdk = new Stripe(SANDBOX_STRIPE_SECRET_KEY, {
       host: '127.0.0.1',
-      port: Number(new URL(base).port),
+      port: Number(new URL(harness.base).port),
       protocol: 'http',
       maxNetworkRetries: 0,
     });
@@ -376,14 +335,14 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       return found.length > 0 && found;
     });
     const real = webhook(completed!.rawBody, completed!.headers['stripe-signature']!);
-    expect(await provider.verifyNotification(real)).toEqual({
+    expect(await harness.provider.verifyNotification(real)).toEqual({
       kind: 'payment',
       channelOrderNo: request.channelOrderNo,
       providerTradeNo: created.providerTradeNo,
       outcome: expect.objectContaining({ status: 'SUCCESS', amount: 1999, currency: 'USD' }),
     });
     const status = (notification: ReturnType<typeof webhook>) =>
-      provider.verifyNotification(notification).then(
+      harness.provider.verifyNotification(notification).then(
         () => 'accepted',
         (error: unknown) => (error instanceof NotifyRejectedError ? error.status : String(error)),
       );
@@ -415,7 +374,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
     expect(await status(webhook(completed!.rawBody, `${old},${good.split(',')[1]}`))).toBe('accepted');
     // Types we do not act on are taken and ignored.
     expect(
-      await provider.verifyNotification(
+      await harness.provider.verifyNotification(
         signed(
           JSON.stringify({
             id: 'evt_x',
@@ -429,10 +388,10 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
     // An event's body is only a hint: what it settles is the session as Stripe has it now.
     const stale = JSON.parse(completed!.rawBody);
     stale.type = 'checkout.session.expired';
-    expect(await provider.verifyNotification(signed(JSON.stringify(stale)))).toMatchObject({
+    expect(await harness.provider.verifyNotification(signed(JSON.stringify(stale)))).toMatchObject({
       outcome: { status: 'SUCCESS' },
     });
-    expect(provider.acknowledge({ accepted: true })).toMatchObject({ status: 200 });
+    expect(harness.provider.acknowledge({ accepted: true })).toMatchObject({ status: 200 });
   });
 
   it('refund webhooks report our refunds by refundNo; retried until answered 2xx, the same event each time', async () => {
@@ -458,7 +417,9 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       return found.length > 0 && found;
     });
     expect(
-      await provider.verifyNotification(webhook(updated!.rawBody, updated!.headers['stripe-signature']!)),
+      await harness.provider.verifyNotification(
+        webhook(updated!.rawBody, updated!.headers['stripe-signature']!),
+      ),
     ).toEqual({
       kind: 'refund',
       refunds: [{ refundNo: 'rf_hook', status: 'SUCCESS' }],
@@ -468,7 +429,9 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       return found.length > 0 && found;
     });
     expect(
-      await provider.verifyNotification(webhook(refunded!.rawBody, refunded!.headers['stripe-signature']!)),
+      await harness.provider.verifyNotification(
+        webhook(refunded!.rawBody, refunded!.headers['stripe-signature']!),
+      ),
     ).toEqual({
       kind: 'refund',
       refunds: [{ refundNo: 'rf_hook', status: 'SUCCESS' }],
@@ -698,7 +661,9 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
       return found.length > 0 && found;
     });
     expect(
-      await provider.verifyNotification(webhook(failed!.rawBody, failed!.headers['stripe-signature']!)),
+      await harness.provider.verifyNotification(
+        webhook(failed!.rawBody, failed!.headers['stripe-signature']!),
+      ),
     ).toMatchObject({
       kind: 'payment',
       channelOrderNo: request.channelOrderNo,
@@ -707,14 +672,14 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
     expect((await sdk().paymentIntents.retrieve(intentId)).status).toBe('requires_payment_method');
     expect(await boleto().queryTrade(reference)).toMatchObject({ status: 'FAILED' });
     expect((await control('POST', `/sandbox/trades/${request.channelOrderNo}/pay`)).status).toBe(409);
-    expect((await fetch(`${base}/voucher/${intentId}/pay`, { method: 'POST' })).status).toBe(409);
+    expect((await fetch(`${harness.base}/voucher/${intentId}/pay`, { method: 'POST' })).status).toBe(409);
     expect((await ledger(request.merchantOrderNo)).trades[0].status).toBe('EXPIRED');
   });
 
   it("events of another integration's sessions and refunds on the same account are taken and ignored, never refused", async () => {
     const stripe = sdk();
     const status = (notification: ReturnType<typeof webhook>) =>
-      provider.verifyNotification(notification).then(
+      harness.provider.verifyNotification(notification).then(
         (verdict) => verdict.kind,
         (error: unknown) => (error instanceof NotifyRejectedError ? error.status : String(error)),
       );
@@ -741,7 +706,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
         return found.length > 0 && found;
       });
       expect(
-        await provider.verifyNotification(
+        await harness.provider.verifyNotification(
           webhook(completed!.rawBody, completed!.headers['stripe-signature']!),
         ),
       ).toEqual({
@@ -794,7 +759,7 @@ describe('Stripe: the stripe SDK against the sandbox', () => {
         },
       },
     });
-    expect(await provider.verifyNotification(signed(mine))).toMatchObject({
+    expect(await harness.provider.verifyNotification(signed(mine))).toMatchObject({
       kind: 'payment',
       channelOrderNo: request.channelOrderNo,
       outcome: { status: 'PAYING' },
