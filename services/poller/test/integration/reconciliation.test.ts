@@ -1,6 +1,13 @@
 import { createLogger, createProviders } from '@payments/providers';
 import { createRegistry, type DataSource } from '@payments/platform';
-import { openDataSource, runReconciliation, type PaymentProvider, type RunReport } from '@payments/core';
+import { createHash } from 'node:crypto';
+import {
+  keptStatementBytes,
+  openDataSource,
+  runReconciliation,
+  type PaymentProvider,
+  type RunReport,
+} from '@payments/core';
 import { eventually } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
 import { payctl } from '../../../../test/support/payctl';
@@ -93,6 +100,14 @@ describe('reconciliation: the statement finds what every answer lost (real serve
       async () => (await stack.merchantOrder(no))?.status === 'PAID',
     );
     expect((await stack.merchantOrder(no))!.distinctEvents).toBe(1);
+    // The statement is kept raw: its chunks are the bytes of its SHA-256.
+    const [kept] = (await stack.query(
+      "SELECT statement_id FROM recon_run WHERE provider = 'sandbox' AND bill_date = ?",
+      [today],
+    )) as { statement_id: number }[];
+    const bytes = await keptStatementBytes(dataSource, kept!.statement_id);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(report.sha256);
+    expect(bytes.toString('utf8')).toContain(channelOrderNo);
     // Found by reconciliation: counted as such, and the bridge explains every line.
     for (const bridge of report.bridges) expect(bridge.residual).toBe(0);
     expect(

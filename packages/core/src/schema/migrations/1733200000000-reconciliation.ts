@@ -19,9 +19,18 @@ export class Reconciliation1733200000000 implements MigrationInterface {
       bill_date DATE NOT NULL,
       sha256 CHAR(64) NOT NULL,
       byte_length BIGINT NOT NULL,
-      raw LONGBLOB NOT NULL,
+      chunks INT NOT NULL,
       fetched_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
       UNIQUE KEY uq_recon_statement (provider, bill_date, sha256)
+    ) ${TABLE}`);
+    // The raw bytes in pieces of at most 4 MiB (MEDIUMBLOB), in order: one statement of any size is
+    // written without a packet over max_allowed_packet (16 MiB by default) and replayed by
+    // concatenating its chunks by seq.
+    await runner.query(`CREATE TABLE recon_statement_chunk (
+      statement_id BIGINT NOT NULL,
+      seq INT NOT NULL,
+      bytes MEDIUMBLOB NOT NULL,
+      PRIMARY KEY (statement_id, seq)
     ) ${TABLE}`);
     await runner.query(`CREATE TABLE recon_run (
       id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -69,6 +78,7 @@ export class Reconciliation1733200000000 implements MigrationInterface {
     await runner.query('ALTER TABLE channel_order DROP COLUMN recon_date');
     await runner.query('DROP TABLE recon_difference');
     await runner.query('DROP TABLE recon_run');
+    await runner.query('DROP TABLE recon_statement_chunk');
     await runner.query('DROP TABLE recon_statement');
   }
 }
