@@ -29,4 +29,6 @@ export { wechatpaySection, type WechatpaySettings } from './wechatpay/settings';
 export * from './stripe/status';
 export * from './stripe/channel';
 export * from './stripe/provider';
+export * from './stripe/statement';
+export { stripeBalanceLines, stripeLineOf, type BalanceRecord } from './stripe/balance-file';
 export { stripeSection, type StripeSettings } from './stripe/settings';

@@ -1,14 +1,16 @@
 /**
  * Stripe's API (form-encoded bracket parameters, Stripe's error shape and codes, its idempotency):
- * Checkout Sessions (create, retrieve with `expand[]=payment_intent`, expire), payment intents,
- * refunds (create, retrieve, list; Boleto payments refused, as Stripe refuses them).
+ * Checkout Sessions (create, retrieve with `expand[]=payment_intent`, list by `payment_intent`,
+ * expire), payment intents, refunds (create, retrieve, list; Boleto payments refused, as Stripe
+ * refuses them), balance transactions (list by `created`, paginated, `source` expandable).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { draw } from '@payments/sandbox-kit';
 import { apiOperations } from './api-operations';
-import { ApiFailure, list, missing } from './api-params';
+import { ApiFailure, integer, invalid, list, missing, record, text } from './api-params';
 import { apiRoutes } from './api-route';
+import { balanceEntries } from './balance-transactions';
 import type { StripeSandbox } from './sandbox';
 import { refundView } from './views';
 
@@ -26,6 +28,47 @@ export function registerApi(app: FastifyInstance, sandbox: StripeSandbox): void 
     if (draw(faults.current.createErrorRate)) throw fault('session create');
     const answer = createSession(params, begin);
     return draw(sandbox.stripeFaults.createAnswerLostRate) ? { ...answer, lost: true } : answer;
+  });
+  api('GET', '/v1/checkout/sessions', (_request, params) => {
+    const intentId = text(params.payment_intent, 'payment_intent', false);
+    const data = [...state.sessions.values()]
+      .filter((session) => !intentId || session.intentId === intentId)
+      .reverse()
+      .map((session) => sandbox.sessionView(session, false));
+    return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/checkout/sessions' } };
+  });
+  api('GET', '/v1/balance_transactions', (_request, params) => {
+    const created = params.created === undefined ? {} : record(params.created, 'created');
+    const bound = (name: string) =>
+      created[name] === undefined ? undefined : integer(created[name], `created[${name}]`);
+    const [gte, gt, lte, lt] = ['gte', 'gt', 'lte', 'lt'].map(bound);
+    const limit = params.limit === undefined ? 10 : integer(params.limit, 'limit');
+    if (limit < 1 || limit > 100) throw invalid('limit must be between 1 and 100', undefined, 'limit');
+    const after = text(params.starting_after, 'starting_after', false);
+    if (after && sandbox.stripeFaults.statementTruncated) throw fault('balance transactions page');
+    const entries = balanceEntries(state).filter(
+      (entry) =>
+        (gte === undefined || entry.created >= gte) &&
+        (gt === undefined || entry.created > gt) &&
+        (lte === undefined || entry.created <= lte) &&
+        (lt === undefined || entry.created < lt),
+    );
+    const start = after ? entries.findIndex((entry) => entry.id === after) + 1 : 0;
+    if (after && start === 0) throw missing('balance_transaction', after, 'starting_after');
+    // Under the fault the listing breaks off: one transaction, "more" promised, the next page fails.
+    const size = sandbox.stripeFaults.statementTruncated ? 1 : limit;
+    const page = entries.slice(start, start + size);
+    const expand = list(params.expand).map(String);
+    const intentView = (id: string) => sandbox.intentView(state.intents.get(id)!);
+    return {
+      status: 200,
+      body: {
+        object: 'list',
+        data: page.map((entry) => entry.view(expand, intentView)),
+        has_more: sandbox.stripeFaults.statementTruncated || start + size < entries.length,
+        url: '/v1/balance_transactions',
+      },
+    };
   });
   api('GET', '/v1/checkout/sessions/:id', async (request, params) => {
     if (faults.current.queryLatencyMs > 0) await sleep(faults.current.queryLatencyMs);

@@ -27,11 +27,21 @@ export function registerControl(app: FastifyInstance, sandbox: StripeSandbox): v
   app.put('/sandbox/stripe-faults', async (request, reply) => {
     const patch = jsonBody(request.body);
     const rate = patch?.createAnswerLostRate;
+    const truncated = patch?.statementTruncated;
     const known = patch && Object.keys(patch).every((name) => name in NO_STRIPE_FAULTS);
-    if (!known || (rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))))
+    if (
+      !known ||
+      (rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))) ||
+      (truncated !== undefined && typeof truncated !== 'boolean')
+    )
       return reply
         .code(400)
-        .send(controlError('INVALID_REQUEST', 'body: { "createAnswerLostRate"?: a number from 0 to 1 }'));
+        .send(
+          controlError(
+            'INVALID_REQUEST',
+            'body: { "createAnswerLostRate"?: a number from 0 to 1, "statementTruncated"?: a boolean }',
+          ),
+        );
     sandbox.stripeFaults = { ...sandbox.stripeFaults, ...(patch as Partial<StripeFaults>) };
     log.info({ stripeFaults: sandbox.stripeFaults }, 'stripe faults set');
     return sandbox.stripeFaults;

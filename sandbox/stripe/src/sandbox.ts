@@ -39,8 +39,16 @@ export interface StripeFaults {
    * same create again is replayed with the session, as Stripe replays it.
    */
   createAnswerLostRate: number;
+  /**
+   * A listing of balance transactions is cut after its first page: the next page answers 500
+   * (Stripe's answers carry no hash; a listing that breaks off is how its statement is cut short).
+   */
+  statementTruncated: boolean;
 }
-export const NO_STRIPE_FAULTS: Readonly<StripeFaults> = { createAnswerLostRate: 0 };
+export const NO_STRIPE_FAULTS: Readonly<StripeFaults> = {
+  createAnswerLostRate: 0,
+  statementTruncated: false,
+};
 
 export type StripeSandbox = ReturnType<typeof createStripeSandbox>;
 

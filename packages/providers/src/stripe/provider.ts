@@ -24,6 +24,7 @@ import {
   type StripeChannelName,
 } from './channel';
 import { StripeClient } from './client';
+import { StripeStatements } from './statement';
 import { stripeSection, type StripeSettings } from './settings';
 import { stripeRefundOutcome, type StripeRefundState } from './status';
 
@@ -65,6 +66,7 @@ export class StripeProvider implements PaymentProvider {
   readonly name = 'stripe';
   readonly notifyRoutes = ['stripe'] as const;
   readonly channels: StripeCheckoutChannel[];
+  readonly statements: StripeStatements;
   private readonly client: StripeClient;
 
   constructor(config: StripeSettings, kit: ProviderKit, channelNames: readonly string[]) {
@@ -72,6 +74,7 @@ export class StripeProvider implements PaymentProvider {
     this.channels = channelNames.map(
       (name) => new StripeCheckoutChannel(name as StripeChannelName, this.client),
     );
+    this.statements = new StripeStatements(this.client);
   }
 
   async verifyNotification(request: NotificationRequest): Promise<ProviderNotification> {

@@ -1,0 +1,170 @@
+/**
+ * Stripe's statement through our provider and the official stripe SDK against the sandbox: the
+ * day's balance transactions listed by `created` (auto-paginated, source and payment intent
+ * expanded), classified by reporting_category (a Boleto payment posts as `type: payment`), followed
+ * to our numbers, kept as gzip JSON lines and read back as exact minor units; a listing cut short
+ * fails the fetch.
+ */
+import type { FastifyInstance } from 'fastify';
+import Stripe from 'stripe';
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { createRegistry } from '@payments/platform';
+import {
+  providerKit,
+  StatementUnavailableError,
+  type CreateTradeRequest,
+  type StatementLine,
+} from '@payments/core';
+import { createLogger, loadConfig, StripeProvider } from '@payments/providers';
+import { eventually, sandboxControl } from '@payments/testkit';
+import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
+import { buildStripeSandbox } from '../../src/server';
+
+describe('Stripe statement: balance transactions through the stripe SDK against the sandbox', () => {
+  let sandbox: FastifyInstance;
+  let base: string;
+  let provider: StripeProvider;
+  const { control } = sandboxControl(() => base);
+  const today = () => new Date().toISOString().slice(0, 10);
+  let sequence = 0;
+  const trade = (amount: number, currency: string): CreateTradeRequest => ({
+    channelOrderNo: `co_sts_${Date.now().toString(36)}_${(sequence += 1)}`,
+    merchantOrderNo: `mo-sts-${sequence}`,
+    money: { amount, currency },
+    subject: 'Blue teapot',
+    expireAt: new Date(Date.now() + 2 * 3600_000),
+    notifyUrl: 'http://127.0.0.1:1/v1/notify/stripe',
+    returnUrl: 'https://shop.example/return',
+    requestedAt: new Date(),
+  });
+  const paid: CreateTradeRequest[] = [];
+  const sessions: string[] = [];
+  const intents: string[] = [];
+
+  beforeAll(async () => {
+    sandbox = buildStripeSandbox({
+      secretKey: SANDBOX_STRIPE_SECRET_KEY,
+      webhookSecret: SANDBOX_STRIPE_WEBHOOK_SECRET,
+      webhookUrl: () => 'http://127.0.0.1:9/webhooks',
+      notifyTimeScale: 0.001,
+    });
+    await sandbox.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
+    const config = loadConfig({ ...sandboxStripeEnv(base), BREAKER_TIMEOUT: '5s' });
+    provider = new StripeProvider(
+      config,
+      providerKit(config, createRegistry('stripe-statement'), createLogger('stripe-statement', 'silent')),
+      ['stripe-card', 'stripe-boleto'],
+    );
+    const channel = (name: string) => provider.channels.find((candidate) => candidate.name === name)!;
+    for (const request of [trade(1999, 'USD'), trade(1, 'USD')]) {
+      sessions.push((await channel('stripe-card').createTrade(request)).providerTradeNo!);
+      expect((await control('POST', `/sandbox/trades/${request.channelOrderNo}/pay`)).status).toBe(200);
+      paid.push(request);
+    }
+    const voucher = trade(15000, 'BRL');
+    sessions.push((await channel('stripe-boleto').createTrade(voucher)).providerTradeNo!);
+    expect((await control('POST', `/sandbox/trades/${voucher.channelOrderNo}/voucher`)).status).toBe(200);
+    expect((await control('POST', `/sandbox/trades/${voucher.channelOrderNo}/pay`)).status).toBe(200);
+    paid.push(voucher);
+    // The payment intents, as the SDK sees each session's.
+    const sdk = new Stripe(SANDBOX_STRIPE_SECRET_KEY, {
+      host: '127.0.0.1',
+      port: Number(new URL(base).port),
+      protocol: 'http',
+      maxNetworkRetries: 0,
+      telemetry: false,
+    });
+    for (const session of sessions)
+      intents.push((await sdk.checkout.sessions.retrieve(session)).payment_intent as string);
+    const attempt = { channelOrderNo: paid[0]!.channelOrderNo, providerTradeNo: sessions[0]! };
+    const refund = await channel('stripe-card').refund({
+      refundNo: 'rf_sts_part',
+      attempt,
+      money: { amount: 500, currency: 'USD' },
+      paid: paid[0]!.money,
+      notifyUrl: 'http://127.0.0.1:1/v1/notify/stripe',
+    });
+    expect(['PROCESSING', 'SUCCESS']).toContain(refund);
+    await eventually(
+      'the refund settled',
+      async () => (await channel('stripe-card').queryRefund('rf_sts_part', attempt)) === 'SUCCESS',
+    );
+  });
+  afterEach(async () => {
+    await control('DELETE', '/sandbox/faults');
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  const linesOf = async (lines: AsyncIterable<StatementLine>) => {
+    const read: StatementLine[] = [];
+    for await (const line of lines) read.push(line);
+    return read;
+  };
+
+  it("reads the day's payments (card and Boleto) and refunds, followed to our numbers, in exact minor units", async () => {
+    const statement = await provider.statements.fetchStatement(today());
+    expect(statement).toMatchObject({ provider: 'stripe', date: today(), summary: null });
+    expect(statement.sha256).toBe(createHash('sha256').update(statement.raw).digest('hex'));
+    // Kept as Stripe answered: one balance transaction per JSON line, its source expanded.
+    const kept = gunzipSync(statement.raw)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(kept).toHaveLength(4);
+    expect(kept.map((record) => record.balance_transaction.type).sort()).toEqual([
+      'charge',
+      'charge',
+      'payment',
+      'refund',
+    ]);
+
+    const lines = await linesOf(statement.lines());
+    expect(lines).toHaveLength(4);
+    const payment = (index: number) =>
+      lines.find((line) => line.kind === 'PAYMENT' && line.channelOrderNo === paid[index]!.channelOrderNo);
+    // Card fees 2.9% + 30 (1999 → 88; 1 → 30); Boleto a flat 345 centavos, though it posts as `payment`.
+    expect(payment(0)).toMatchObject({ amount: 1999, currency: 'USD', fee: 88, providerTradeNo: intents[0] });
+    expect(payment(1)).toMatchObject({ amount: 1, currency: 'USD', fee: 30, providerTradeNo: intents[1] });
+    expect(payment(2)).toMatchObject({
+      amount: 15000,
+      currency: 'BRL',
+      fee: 345,
+      providerTradeNo: intents[2],
+    });
+    expect(lines.find((line) => line.kind === 'REFUND')).toMatchObject({
+      refundNo: 'rf_sts_part',
+      channelOrderNo: paid[0]!.channelOrderNo,
+      providerTradeNo: intents[0],
+      providerRefundNo: expect.stringMatching(/^re_/),
+      amount: 500,
+      currency: 'USD',
+      fee: 0,
+    });
+    for (const line of lines) expect(Math.abs(line.at.getTime() - Date.now())).toBeLessThan(120_000);
+  });
+
+  it('another day holds none of them', async () => {
+    const statement = await provider.statements.fetchStatement('2026-01-01');
+    expect(await linesOf(statement.lines())).toEqual([]);
+  });
+
+  const refusal = async (date: string) => {
+    const error = await provider.statements.fetchStatement(date).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StatementUnavailableError);
+    return (error as StatementUnavailableError).reason;
+  };
+
+  it('a day not begun yet: NOT_READY', async () => {
+    expect(await refusal(new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10))).toBe('NOT_READY');
+  });
+
+  it('a listing that breaks off after its first page: FETCH_FAILED', async () => {
+    expect((await control('PUT', '/sandbox/stripe-faults', { statementTruncated: true })).status).toBe(200);
+    expect(await refusal(today())).toBe('FETCH_FAILED');
+  });
+});
