@@ -28,7 +28,7 @@ export abstract class NotificationReceiver<T extends object> {
   constructor(private readonly options: ReceiverOptions) {}
 
   /** What the test reads of a notification beside its raw body and headers (`form`, `event`). */
-  protected abstract read(rawBody: string): T;
+  protected abstract read(rawBody: string, headers: Record<string, string>): T;
 
   /** The endpoint's answer to this notification. */
   protected abstract answer(received: Received<T>): ReceiverAnswer;
@@ -40,11 +40,8 @@ export abstract class NotificationReceiver<T extends object> {
     );
     this.app.post(this.options.path, async (request, reply) => {
       const rawBody = request.body as string;
-      const received = {
-        headers: request.headers as Record<string, string>,
-        rawBody,
-        ...this.read(rawBody),
-      } as Received<T>;
+      const headers = request.headers as Record<string, string>;
+      const received = { headers, rawBody, ...this.read(rawBody, headers) } as Received<T>;
       this.received.push(received);
       const answer = this.answer(received);
       reply.code(answer.status);

@@ -34,6 +34,8 @@ export interface ProviderHarnessOptions<P extends PaymentProvider, R extends Not
   receiver: R;
   /** The provider under test, of a configuration and its kit. */
   makeProvider(config: ProvidersConfig, kit: ProviderKit): P;
+  /** Settings over the entry's (the secret of a sandbox the test builds itself). */
+  env?: Record<string, string>;
   /** The sandbox's URL as the provider's settings take it (default: as it is). */
   settingsUrl?: (base: string) => string;
   /** Where the sandbox's account-wide notifications go (the entry's gatewayUrl), given the receiver. */
@@ -42,8 +44,8 @@ export interface ProviderHarnessOptions<P extends PaymentProvider, R extends Not
   onBuild?: (sandbox: FastifyInstance) => void;
   /** The content type of the provider's notifications. */
   contentType: string;
-  /** What a trade is unless a test says otherwise. */
-  trade: {
+  /** What a trade is unless a test says otherwise (needed by `trade()`). */
+  trade?: {
     /** In its numbers: `co_<tag>_…`, `mo-<tag>-…`. */
     tag: string;
     money: CreateTradeRequest['money'];
@@ -107,6 +109,7 @@ export function providerHarness<P extends PaymentProvider, R extends Notificatio
     loadConfig({
       ...options.entry.gatewayEnv(options.settingsUrl ? options.settingsUrl(base) : base),
       BREAKER_TIMEOUT: '2s',
+      ...options.env,
       ...env,
     });
   const kit = (of: ProvidersConfig) =>
@@ -158,6 +161,7 @@ export function providerHarness<P extends PaymentProvider, R extends Notificatio
       return found;
     },
     trade(overrides = {}) {
+      if (!options.trade) throw new Error('the harness was given no trade defaults');
       sequence += 1;
       const { tag, money, expiresInMs, notifyUrl, returnUrl } = options.trade;
       return {

@@ -1,37 +1,36 @@
-import type { FastifyInstance } from 'fastify';
-import { createRegistry, verifySignature } from '@payments/platform';
-import { payActionTarget, providerKit } from '@payments/core';
-import { createLogger, loadConfig, SandboxProvider } from '@payments/providers';
-import { eventually, sleep } from '@payments/testkit';
+import { verifySignature } from '@payments/platform';
+import { payActionTarget } from '@payments/core';
+import { SandboxProvider } from '@payments/providers';
+import { eventually, providerHarness, sleep } from '@payments/testkit';
+import { pspSandbox } from '../../src/entry';
 import { buildPspServer } from '../../src/server';
 import { NotifyReceiver } from './receiver';
 
 const SECRET = 'psp_it_secret';
 
 describe('sandbox PSP over real HTTP', () => {
-  let psp: FastifyInstance;
-  let base: string;
-  const receiver = new NotifyReceiver();
+  const psp = providerHarness({
+    entry: pspSandbox,
+    // Refunds that end sooner than the sandbox's default, under this test's own secret.
+    build: () => buildPspServer({ secret: SECRET, refundDelayMs: 100 }),
+    env: { PSP_SECRET: SECRET },
+    name: 'psp',
+    receiver: new NotifyReceiver(),
+    makeProvider: (config, kit) => new SandboxProvider(config, kit, ['sandbox-wallet']),
+    contentType: 'application/json',
+  });
+  const { receiver, ref, notification } = psp;
   let sequence = 0;
 
-  beforeAll(async () => {
-    psp = buildPspServer({ secret: SECRET, refundDelayMs: 100 });
-    await psp.listen({ port: 0, host: '127.0.0.1' });
-    const address = psp.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    await receiver.start();
-  });
+  beforeAll(() => psp.start());
 
   afterEach(async () => {
-    await call('DELETE', '/sandbox/faults');
-    await call('DELETE', '/sandbox/state');
+    await psp.faults(undefined);
+    await psp.control('DELETE', '/sandbox/state');
     receiver.reset();
   });
 
-  afterAll(async () => {
-    await psp.close();
-    await receiver.stop();
-  });
+  afterAll(() => psp.stop());
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   type Answer = { status: number; body: any; ms: number };
@@ -46,7 +45,7 @@ describe('sandbox PSP over real HTTP', () => {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (secret !== null) headers.authorization = `Bearer ${secret}`;
-    const response = await fetch(`${base}${path}`, {
+    const response = await fetch(`${psp.base}${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -116,7 +115,7 @@ describe('sandbox PSP over real HTTP', () => {
         amount: 1250,
         currency: 'EUR',
         status: 'WAITING',
-        payUrl: `${base}/pay/${body.channelOrderNo}`,
+        payUrl: `${psp.base}/pay/${body.channelOrderNo}`,
         expireAt: body.expireAt,
         paidAt: null,
       });
@@ -143,7 +142,7 @@ describe('sandbox PSP over real HTTP', () => {
         const answer = await api('POST', '/api/trades', tradeBody(bad));
         expect([answer.status, answer.body.error.code]).toEqual([400, 'INVALID_REQUEST']);
       }
-      const malformed = await fetch(`${base}/api/trades`, {
+      const malformed = await fetch(`${psp.base}/api/trades`, {
         method: 'POST',
         headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
         body: '{"channelOrderNo":',
@@ -502,12 +501,8 @@ describe('sandbox PSP over real HTTP', () => {
 
   describe('the common sandbox provider against this server', () => {
     it('creates, queries, verifies the notify, closes and refunds', async () => {
-      const registry = createRegistry('psp-test');
-      const log = createLogger('psp-test', 'silent');
-      const config = loadConfig({ PSP_BASE_URL: base, PSP_SECRET: SECRET, BREAKER_TIMEOUT: '2s' });
-      const provider = new SandboxProvider(config, providerKit(config, registry, log), ['sandbox-wallet']);
-      const channel = provider.channels[0]!;
-      const ref = (channelOrderNo: string) => ({ channelOrderNo, providerTradeNo: null });
+      const { provider } = psp;
+      const channel = psp.channel('sandbox-wallet');
       const trade = (body: ReturnType<typeof tradeBody>) => ({
         channelOrderNo: body.channelOrderNo,
         merchantOrderNo: body.merchantOrderNo,
@@ -529,11 +524,8 @@ describe('sandbox PSP over real HTTP', () => {
         'notify',
         async () => receiver.for(body.channelOrderNo).length > 0 && receiver.for(body.channelOrderNo),
       );
-      const request = (signature: string) => ({
-        rawBody: Buffer.from(notify!.rawBody),
-        contentType: 'application/json',
-        headers: { 'x-sandbox-signature': signature },
-      });
+      const request = (signature: string) =>
+        notification(notify!.rawBody, { 'x-sandbox-signature': signature });
       expect(await provider.verifyNotification(request(notify!.signature!))).toMatchObject({
         kind: 'payment',
         channelOrderNo: body.channelOrderNo,
