@@ -5,39 +5,56 @@
  * own RabbitMQ (5672) and Redis (6379) are never touched. Used by `npm run cluster` and by the
  * cluster chaos test, which stops and starts nodes through it.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { portOpen } from './ports';
+import { CLUSTER_DIR, waitFor } from './cluster/place';
+import {
+  joinCluster,
+  RABBIT_NODES,
+  rabbitBin,
+  rabbitRunning,
+  runningMembers,
+  startRabbitNode,
+  stopRabbitNode,
+} from './cluster/rabbit';
+import {
+  REDIS_PRIMARY_PORT,
+  REDIS_REPLICA_PORT,
+  redisAnswers,
+  redisCli,
+  SENTINEL_NAME,
+  SENTINEL_PORTS,
+  sentinelPrimaryPort,
+  startRedis,
+  startSentinel,
+} from './cluster/redis';
 
-const run = promisify(execFile);
+export { CLUSTER_DIR } from './cluster/place';
+export {
+  queueLeader,
+  RABBIT_NODES,
+  rabbitctl,
+  rabbitRunning,
+  runningMembers,
+  startRabbitNode,
+  stopRabbitNode,
+  type RabbitNode,
+} from './cluster/rabbit';
+export {
+  killRedisPrimary,
+  REDIS_PRIMARY_PORT,
+  REDIS_REPLICA_PORT,
+  redisAnswers,
+  restartRedisAsReplica,
+  SENTINEL_NAME,
+  SENTINEL_PORTS,
+  sentinelFailover,
+  sentinelPrimaryPort,
+} from './cluster/redis';
 
-export const CLUSTER_DIR = process.env.CLUSTER_DIR ?? join(tmpdir(), 'payments-cluster');
 /** The cluster's Erlang cookie (test only: a local cluster on loopback). */
 const COOKIE = 'PAYMENTS-LOCAL-CLUSTER-TEST-ONLY';
-
-export interface RabbitNode {
-  index: number;
-  name: string;
-  amqpPort: number;
-  distPort: number;
-  managementPort: number;
-}
-
-export const RABBIT_NODES: readonly RabbitNode[] = [0, 1, 2].map((index) => ({
-  index,
-  name: `payments-${index + 1}@localhost`,
-  amqpPort: 5701 + index,
-  distPort: 25701 + index,
-  managementPort: 15701 + index,
-}));
-
-export const REDIS_PRIMARY_PORT = 6391;
-export const REDIS_REPLICA_PORT = 6392;
-export const SENTINEL_PORTS = [26391, 26392, 26393] as const;
-export const SENTINEL_NAME = 'mymaster';
 
 /** What a service of ours is given to use the cluster. */
 export function clusterEnv(): Record<string, string> {
@@ -57,263 +74,6 @@ export function clusterServersInstalled(): boolean {
     onPath('redis-server') &&
     onPath('redis-cli')
   );
-}
-
-/** The real scripts: Debian's `/usr/sbin` wrappers re-run them as the `rabbitmq` user, with its cookie. */
-function rabbitBin(name: string): string {
-  const packaged = `/usr/lib/rabbitmq/bin/${name}`;
-  return existsSync(packaged) ? packaged : name;
-}
-
-function rabbitEnv(node: RabbitNode): NodeJS.ProcessEnv {
-  const dir = join(CLUSTER_DIR, `rabbit-${node.index + 1}`);
-  return {
-    ...process.env,
-    HOME: CLUSTER_DIR, // where the Erlang cookie is, for the servers and for the CLI tools alike
-    RABBITMQ_CONF_ENV_FILE: join(CLUSTER_DIR, 'rabbitmq-env.conf'), // not the machine's own
-    RABBITMQ_NODENAME: node.name,
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODE_PORT: String(node.amqpPort),
-    RABBITMQ_DIST_PORT: String(node.distPort),
-    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq.conf'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
-    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: join(dir, 'log'),
-    RABBITMQ_PID_FILE: join(dir, 'pid'),
-    ERL_EPMD_ADDRESS: '127.0.0.1',
-    // The Erlang VM (and each CLI call) writes a crash dump there, not into the caller's folder.
-    ERL_CRASH_DUMP: join(dir, 'erl_crash.dump'),
-  };
-}
-
-/** A RabbitMQ CLI command against one node; rejects with its output when it fails. */
-export async function rabbitctl(tool: string, node: RabbitNode, args: string[], timeoutMs = 60_000) {
-  try {
-    const { stdout } = await run(rabbitBin(tool), ['-n', node.name, ...args], {
-      env: rabbitEnv(node),
-      timeout: timeoutMs,
-    });
-    return stdout;
-  } catch (error) {
-    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(
-      `${tool} ${args.join(' ')} on ${node.name} failed: ${(stderr || stdout || '').trim().slice(0, 400)}`,
-    );
-  }
-}
-
-export async function rabbitRunning(node: RabbitNode): Promise<boolean> {
-  return rabbitctl('rabbitmqctl', node, ['-q', 'await_startup', '--timeout', '2'], 10_000).then(
-    () => true,
-    () => false,
-  );
-}
-
-function writeRabbitFiles(node: RabbitNode): void {
-  const dir = join(CLUSTER_DIR, `rabbit-${node.index + 1}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'rabbitmq.conf'),
-    [
-      `listeners.tcp.default = 127.0.0.1:${node.amqpPort}`,
-      `management.tcp.ip = 127.0.0.1`,
-      `management.tcp.port = ${node.managementPort}`,
-      // A node stopped on purpose is not a partition to heal by hand.
-      'cluster_partition_handling = pause_minority',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_management].\n');
-}
-
-/** Starts one node (detached) and waits until it serves; a node already running is left as it is. */
-export async function startRabbitNode(node: RabbitNode): Promise<void> {
-  if (await rabbitRunning(node)) return;
-  // Its distribution port taken: the node is booting already (a second one would crash on it).
-  if (await portOpen('127.0.0.1', node.distPort)) {
-    await waitFor(`${node.name} to start`, () => rabbitRunning(node), 180_000);
-    return;
-  }
-  writeRabbitFiles(node);
-  await run(rabbitBin('rabbitmq-server'), ['-detached'], { env: rabbitEnv(node), timeout: 30_000 });
-  // await_startup fails at once while the node has not yet registered its name: poll it.
-  await waitFor(`${node.name} to start`, () => rabbitRunning(node), 180_000);
-}
-
-/** Stops one node's Erlang VM (as a crash or a reboot would take it away). */
-export async function stopRabbitNode(node: RabbitNode): Promise<void> {
-  // Still booting (its distribution port taken, not answering yet): stopped once it answers.
-  if (!(await rabbitRunning(node)) && (await portOpen('127.0.0.1', node.distPort)))
-    await waitFor(`${node.name} to start`, () => rabbitRunning(node), 180_000).catch(() => undefined);
-  if (!(await rabbitRunning(node))) return;
-  await rabbitctl('rabbitmqctl', node, ['-q', 'stop'], 60_000);
-}
-
-/** The nodes the first node sees running in its cluster. */
-export async function runningMembers(): Promise<string[]> {
-  for (const node of RABBIT_NODES) {
-    try {
-      const status = JSON.parse(
-        await rabbitctl('rabbitmqctl', node, ['cluster_status', '--formatter', 'json'], 15_000),
-      ) as { running_nodes?: string[] };
-      return status.running_nodes ?? [];
-    } catch {
-      // ask the next
-    }
-  }
-  return [];
-}
-
-/** The node that leads a quorum queue now (its Raft leader), or undefined when none answers. */
-export async function queueLeader(queue: string): Promise<string | undefined> {
-  for (const node of RABBIT_NODES) {
-    try {
-      const rows = JSON.parse(
-        await rabbitctl(
-          'rabbitmqctl',
-          node,
-          ['list_queues', 'name', 'leader', '--formatter', 'json', '-q'],
-          15_000,
-        ),
-      ) as { name: string; leader?: string }[];
-      return rows.find((row) => row.name === queue)?.leader;
-    } catch {
-      // ask the next
-    }
-  }
-  return undefined;
-}
-
-async function redisCli(port: number, args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
-    timeout: 10_000,
-  });
-  return stdout.trim();
-}
-
-export async function redisAnswers(port: number): Promise<boolean> {
-  return redisCli(port, ['ping']).then(
-    (answer) => answer === 'PONG',
-    () => false,
-  );
-}
-
-async function startRedis(port: number, replicaOf?: number): Promise<void> {
-  if (await redisAnswers(port)) return;
-  const dir = join(CLUSTER_DIR, `redis-${port}`);
-  mkdirSync(dir, { recursive: true });
-  await run(
-    'redis-server',
-    [
-      '--daemonize',
-      'yes',
-      '--bind',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--pidfile',
-      join(dir, 'redis.pid'),
-      '--logfile',
-      join(dir, 'redis.log'),
-      ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
-    ],
-    { timeout: 10_000 },
-  );
-  await waitFor(`redis on ${port}`, () => redisAnswers(port));
-}
-
-/** A Sentinel of the primary, told to call it down after 1 s of silence (a quick failover for tests). */
-async function startSentinel(port: number): Promise<void> {
-  if (await redisAnswers(port)) return;
-  const dir = join(CLUSTER_DIR, `sentinel-${port}`);
-  mkdirSync(dir, { recursive: true });
-  const conf = join(dir, 'sentinel.conf'); // a Sentinel rewrites its own file: one per Sentinel
-  writeFileSync(
-    conf,
-    [
-      `port ${port}`,
-      'bind 127.0.0.1',
-      'daemonize yes',
-      `pidfile ${join(dir, 'sentinel.pid')}`,
-      `logfile ${join(dir, 'sentinel.log')}`,
-      `dir ${dir}`,
-      `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${REDIS_PRIMARY_PORT} 2`,
-      `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
-      `sentinel failover-timeout ${SENTINEL_NAME} 10000`,
-      `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
-      '',
-    ].join('\n'),
-  );
-  await run('redis-server', [conf, '--sentinel'], { timeout: 10_000 });
-  await waitFor(`sentinel on ${port}`, () => redisAnswers(port));
-}
-
-/** The primary's port as the Sentinels name it now. */
-export async function sentinelPrimaryPort(): Promise<number | undefined> {
-  for (const port of SENTINEL_PORTS) {
-    try {
-      const [, primaryPort] = (
-        await redisCli(port, ['sentinel', 'get-master-addr-by-name', SENTINEL_NAME])
-      ).split('\n');
-      if (primaryPort) return Number(primaryPort);
-    } catch {
-      // ask the next
-    }
-  }
-  return undefined;
-}
-
-/** Asks the Sentinels for a failover (the primary is demoted, the replica promoted) and waits for it. */
-export async function sentinelFailover(): Promise<{ from: number; to: number }> {
-  const from = (await sentinelPrimaryPort())!;
-  await redisCli(SENTINEL_PORTS[0], ['sentinel', 'failover', SENTINEL_NAME]);
-  const to = await waitFor('the Sentinels to name a new primary', async () => {
-    const now = await sentinelPrimaryPort();
-    return now !== undefined && now !== from ? now : undefined;
-  });
-  return { from, to };
-}
-
-/** Kills the primary outright (SIGKILL, as a lost machine); the Sentinels then promote the replica. */
-export async function killRedisPrimary(): Promise<{ killed: number; to: number }> {
-  const killed = (await sentinelPrimaryPort())!;
-  const pid = Number(
-    await redisCli(killed, ['info', 'server']).then((info) => /process_id:(\d+)/.exec(info)?.[1]),
-  );
-  process.kill(pid, 'SIGKILL');
-  const to = await waitFor(
-    'the Sentinels to promote the replica',
-    async () => {
-      const now = await sentinelPrimaryPort();
-      return now !== undefined && now !== killed ? now : undefined;
-    },
-    60_000,
-  );
-  return { killed, to };
-}
-
-/** Starts a killed Redis node again, as a replica of the primary the Sentinels name now. */
-export async function restartRedisAsReplica(port: number): Promise<void> {
-  const primary = (await sentinelPrimaryPort())!;
-  await startRedis(port, primary);
-}
-
-async function joinCluster(): Promise<void> {
-  const [first, ...others] = RABBIT_NODES as [RabbitNode, ...RabbitNode[]];
-  const members = await runningMembers();
-  for (const node of others) {
-    if (members.includes(node.name)) continue;
-    await rabbitctl('rabbitmqctl', node, ['-q', 'stop_app']);
-    await rabbitctl('rabbitmqctl', node, ['-q', 'reset']);
-    await rabbitctl('rabbitmqctl', node, ['-q', 'join_cluster', first.name]);
-    await rabbitctl('rabbitmqctl', node, ['-q', 'start_app']);
-  }
 }
 
 /** Everything up and joined; what already runs is kept. Safe to run again. */
@@ -380,18 +140,4 @@ export async function clusterStatus(): Promise<string[]> {
     lines.push(`sentinel ${port}: ${(await redisAnswers(port)) ? 'running' : 'stopped'}`);
   lines.push(`primary named by the Sentinels: ${(await sentinelPrimaryPort()) ?? 'none'}`);
   return lines;
-}
-
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
