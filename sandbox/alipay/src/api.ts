@@ -42,7 +42,7 @@ export function registerApi(app: FastifyInstance, sandbox: AlipaySandbox): void 
       // The detail's CRC-32 in the central directory no longer matches its bytes: the archive
       // opens and inflates, and its check fails at the entry's end.
       const directoryAt = zip.readUInt32LE(zip.length - 22 + 16);
-      zip.writeUInt32LE(zip.readUInt32LE(directoryAt + 16) ^ 0x01, directoryAt + 16);
+      zip.writeUInt32LE((zip.readUInt32LE(directoryAt + 16) ^ 0x01) >>> 0, directoryAt + 16);
     }
     return reply.code(200).type('application/zip').send(zip);
   });
