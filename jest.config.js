@@ -27,6 +27,13 @@ module.exports = {
       ],
     },
     {
+      // The Promela model of one order, checked with spin (model/payments.pml; .ci/run installs spin).
+      displayName: 'model',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/model/**/*.test.ts'],
+    },
+    {
       displayName: 'browser',
       transform,
       testEnvironment: 'node',
