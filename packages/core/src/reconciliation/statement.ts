@@ -33,9 +33,9 @@ export interface StatementLine {
    */
   provisional?: boolean;
   /**
-   * The fee as the statement wrote it, when it is not a whole number of minor units (WeChat Pay
-   * writes fees with five decimals, `0.11994` yuan): `fee` is then rounded half away from zero.
-   * Absent: `fee` is exact.
+   * The fee as the statement wrote it, when the statement writes fees with more decimals than the
+   * currency's minor units (WeChat Pay: five, `0.11994` yuan), on every line of such a statement,
+   * whole or not: `fee` is then rounded half away from zero. Absent: `fee` is exact as written.
    */
   exactFee?: string;
 }
@@ -50,7 +50,7 @@ export interface StatementSummary {
       payments: number;
       refunds: number;
       fees: number;
-      /** The fee total as written when it is not whole minor units (`fees` rounded as a line's fee is). */
+      /** The fee total as written, when the statement writes more decimals than minor units (`fees` rounded as a line's fee is). */
       exactFees?: string;
     }
   >;

@@ -129,7 +129,10 @@ async function* billRecords(raw: Buffer, tap: (chunk: Buffer) => void = () => {}
   if (!summarySeen) throw unreadable('no summary row (the file is cut short)');
 }
 
-/** A detail row as a statement line: SUCCESS is a payment, REFUND a refund (its status a snapshot of the day). */
+/**
+ * A detail row as a statement line: SUCCESS is a payment, REFUND a refund (its status a snapshot of
+ * the day). The fee is rounded half away from zero to the fen, its five decimals kept as written.
+ */
 function lineOf(row: Row, lineNo: number): StatementLine {
   const currency = row('货币种类');
   const fee = roundedMinorUnits(row('手续费'), currency);
@@ -138,7 +141,8 @@ function lineOf(row: Row, lineNo: number): StatementLine {
     channelOrderNo: row('商户订单号') || null,
     currency,
     fee: fee.value,
-    ...(fee.exact ? {} : { exactFee: row('手续费') }),
+    // Every line's, exact or not: the engine adds them up exactly only when every line gives one.
+    exactFee: row('手续费'),
     at: parseChinaDateTime(row('交易时间')),
     source: `line ${lineNo}`,
   };
@@ -207,7 +211,7 @@ export async function checkedWechatBill(raw: Buffer, sha1: string): Promise<Stat
           payments: signedMinorUnits(row('订单总金额'), 'CNY'),
           refunds: signedMinorUnits(row('申请退款总金额'), 'CNY'),
           fees: fees.value,
-          ...(fees.exact ? {} : { exactFees: row('手续费总金额') }),
+          exactFees: row('手续费总金额'),
         },
       },
     };

@@ -125,9 +125,13 @@ describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin ag
     const refunds = lines.filter((line) => line.kind === 'REFUND');
     expect(refunds).toHaveLength(2);
     const done = refunds.find((line) => line.refundNo === 'rf_wxs_done')!;
-    // 0.03000 yuan returned: exact, so no text kept; final, so not provisional.
-    expect(done).toMatchObject({ channelOrderNo: paid[0]!.channelOrderNo, amount: 500, fee: -3 });
-    expect(done.exactFee).toBeUndefined();
+    // 0.03000 yuan returned: whole fen, its text kept all the same; final, so not provisional.
+    expect(done).toMatchObject({
+      channelOrderNo: paid[0]!.channelOrderNo,
+      amount: 500,
+      fee: -3,
+      exactFee: '-0.03000',
+    });
     expect(done.provisional).toBeUndefined();
     expect(done.providerRefundNo).toMatch(/^5030\d{26}$/);
     expect(refunds.find((line) => line.refundNo === 'rf_wxs_open')).toMatchObject({
@@ -143,7 +147,7 @@ describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin ag
       lines: 5,
       totals: {
         // 0.11994 + 0.00006 + 0.74070 - 0.03000 - 0.74070 = 0.09000 yuan: whole fen.
-        CNY: { payments: 1999 + 1 + 12345, refunds: 500 + 12345, fees: 9 },
+        CNY: { payments: 1999 + 1 + 12345, refunds: 500 + 12345, fees: 9, exactFees: '0.09000' },
       },
     });
   });
