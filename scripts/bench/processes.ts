@@ -1,20 +1,9 @@
 /** The bench's child processes and its own: free ports, memory from /proc, a graceful stop. */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../lib/ports';
 
 function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {

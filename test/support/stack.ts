@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type amqplib from 'amqplib';
 import { connectInUtc, connectToAnyNode, databaseOptions, type Config } from '@payments/platform';
 import { createLogger, loadConfig } from '@payments/providers';
@@ -12,6 +11,7 @@ import { createNotifier, type Notifier } from '../../services/notifier/src/app';
 import { createRefunder, type Refunder } from '../../services/refunder/src/app';
 import { buildOrderService } from '../../sandbox/order-service/src/server';
 import { partArgs } from '../../scripts/lib/processes';
+import { freePort } from '../../scripts/lib/ports';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { openSync } from 'node:fs';
@@ -21,17 +21,7 @@ export const API_KEY = 'sk_test_local';
 /** The sandbox providers a stack runs (`sandbox/registry.ts`): the PSP (sandbox channels), Alipay, WeChat Pay, Stripe. */
 export type { SandboxKind } from '../../sandbox/registry';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../scripts/lib/ports';
 
 export interface StackOptions {
   /** The sandboxes the test needs (default: every one of the registry). */
