@@ -36,8 +36,6 @@ export interface ProviderHarnessOptions<P extends PaymentProvider, R extends Not
   makeProvider(config: ProvidersConfig, kit: ProviderKit): P;
   /** Settings over the entry's (the secret of a sandbox the test builds itself). */
   env?: Record<string, string>;
-  /** The sandbox's URL as the provider's settings take it (default: as it is). */
-  settingsUrl?: (base: string) => string;
   /** Where the sandbox's account-wide notifications go (the entry's gatewayUrl), given the receiver. */
   gatewayUrl?: (receiver: R) => string | undefined;
   /** Called with the sandbox before it listens (hooks recording what it received). */
@@ -107,7 +105,7 @@ export function providerHarness<P extends PaymentProvider, R extends Notificatio
 
   const config = (env: Record<string, string> = {}) =>
     loadConfig({
-      ...options.entry.gatewayEnv(options.settingsUrl ? options.settingsUrl(base) : base),
+      ...options.entry.gatewayEnv(base),
       BREAKER_TIMEOUT: '2s',
       ...options.env,
       ...env,

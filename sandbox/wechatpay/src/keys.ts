@@ -99,6 +99,17 @@ GQIDAQAB
 /** TEST ONLY: the APIv3 key notifications are encrypted with (32 bytes). */
 export const SANDBOX_WECHATPAY_APIV3_KEY = '597bf70fec87d56850368c91cf8c196a';
 
+/** TEST ONLY: the sandbox's merchant account and keys as its server takes them (`buildWechatpaySandbox`). */
+export const SANDBOX_WECHATPAY_SERVER_KEYS = {
+  mchid: SANDBOX_WECHATPAY_MCHID,
+  appid: SANDBOX_WECHATPAY_APPID,
+  merchantSerial: SANDBOX_WECHATPAY_SERIAL,
+  merchantPublicKey: SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
+  publicKeyId: SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
+  platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
+  apiV3Key: SANDBOX_WECHATPAY_APIV3_KEY,
+} as const;
+
 /** The settings that point the gateway's WeChat Pay provider at this sandbox (`npm run up`, tests, bench). */
 export function sandboxWechatpayEnv(baseUrl: string): Record<string, string> {
   return {

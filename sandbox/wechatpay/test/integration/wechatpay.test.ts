@@ -19,11 +19,11 @@ import {
   SANDBOX_WECHATPAY_APPID,
   SANDBOX_WECHATPAY_MCHID,
   SANDBOX_WECHATPAY_MERCHANT_PRIVATE_KEY,
-  SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
   SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
   SANDBOX_WECHATPAY_PUBLIC_KEY,
   SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
   SANDBOX_WECHATPAY_SERIAL,
+  SANDBOX_WECHATPAY_SERVER_KEYS,
 } from '../../src/keys';
 import {
   eventually,
@@ -75,7 +75,6 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
     name: 'wechat',
     receiver: new JsonReceiver(),
     makeProvider: (config, kit) => new WechatpayProvider(config, kit),
-    settingsUrl: (base) => `${base}/`,
     onBuild: (sandbox) =>
       sandbox.addHook('preHandler', async (request) => {
         if (request.url.startsWith('/v3/'))
@@ -576,15 +575,7 @@ describe('WeChat Pay: wechatpay-axios-plugin against the sandbox', () => {
 
   it('refund ABNORMAL by the control API; paid out to the merchant account; only an ABNORMAL refund can be applied for', async () => {
     // A sandbox whose refunds stay PROCESSING for WeChat Pay's 3 s, for the control API to catch one.
-    const slow = buildWechatpaySandbox({
-      mchid: SANDBOX_WECHATPAY_MCHID,
-      appid: SANDBOX_WECHATPAY_APPID,
-      merchantSerial: SANDBOX_WECHATPAY_SERIAL,
-      merchantPublicKey: SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
-      publicKeyId: SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
-      platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
-      apiV3Key: SANDBOX_WECHATPAY_APIV3_KEY,
-    });
+    const slow = buildWechatpaySandbox(SANDBOX_WECHATPAY_SERVER_KEYS);
     await slow.listen({ port: 0, host: '127.0.0.1' });
     try {
       const slowBase = `http://127.0.0.1:${(slow.server.address() as { port: number }).port}`;
