@@ -8,6 +8,8 @@
  * BENCH_SCALE (default 1) multiplies the sizes of the load phases, e.g. 0.2 for a quick look.
  * BENCH_CASHIER_STREAMS (default 2000, 0 skips the row) is how many cashier pages ask for their live
  * stream beside the apply load in the cashier row.
+ * BENCH_RECON_LINES (default 0: skipped) is the size of the reconciliation row's statement and of
+ * the attempts it is matched with, e.g. 1000000.
  * BENCH_NODE_ARGS adds node options to the services, after their heap options (so it can override
  * them), e.g. `--max-semi-space-size=16 --max-old-space-size=4096` for V8's defaults here.
  */
@@ -27,6 +29,7 @@ import type { RowContext } from './bench/rows/context';
 import { measureLifecycle } from './bench/rows/lifecycle';
 import { measurePoller } from './bench/rows/poller';
 import { measureProviders } from './bench/rows/providers';
+import { measureReconciliation } from './bench/rows/reconciliation';
 import { measureStorm } from './bench/rows/storm';
 import { GOALS, POLLER_PHASE_SCHEDULE, SCALE, SETTINGS, WATCHDOG_MS } from './bench/settings';
 import { rssMiB } from './bench/processes';
@@ -97,6 +100,8 @@ async function main(): Promise<number> {
     for (const service of stack.running) memoryNow[service.kind] = await memoryOf(service.url);
     // 7-9. Apply over HTTP through each real provider's SDK, against its sandbox.
     await measureProviders(rows, applyHttp, applyHttpCpu);
+    // 10. Reconciliation of a statement of BENCH_RECON_LINES lines (skipped unless set).
+    await measureReconciliation(rows);
 
     result.cpuPerOperation = m.cpuPerOperation;
     printCpuTable(m.cpuPerOperation);
