@@ -28,7 +28,7 @@ export class WechatpayStatements implements StatementSource {
   /** Bill dates are days in China Standard Time. */
   readonly timeZone = 'Asia/Shanghai';
 
-  constructor(private readonly client: Pick<WechatpayClient, 'call'>) {}
+  constructor(private readonly client: Pick<WechatpayClient, 'call' | 'download'>) {}
 
   async fetchStatement(date: string): Promise<FetchedStatement> {
     billDate(date);
@@ -68,12 +68,10 @@ export class WechatpayStatements implements StatementSource {
     if (!url.pathname.endsWith('/v3/billdownload/file'))
       throw new StatementUnavailableError(`WeChat Pay download_url ${url.pathname}`, 'FETCH_FAILED');
     // Through the plugin too: the download is a signed request (its answer is not signed).
-    const file = await this.send({
-      method: 'GET',
-      path: 'v3/billdownload/file',
-      query: Object.fromEntries(url.searchParams),
-      binary: true,
-    });
+    const file = await this.send(
+      { method: 'GET', path: 'v3/billdownload/file', query: Object.fromEntries(url.searchParams) },
+      true,
+    );
     if (!file.ok)
       throw new StatementUnavailableError(
         `WeChat Pay bill download refused: ${file.code} ${file.message}`,
@@ -84,9 +82,9 @@ export class WechatpayStatements implements StatementSource {
     return fetchedStatement('wechatpay', date, raw, summary, () => wechatBillLines(raw));
   }
 
-  private async send(call: WechatCall): Promise<WechatAnswer> {
+  private async send(call: WechatCall, file = false): Promise<WechatAnswer> {
     try {
-      return await this.client.call(call);
+      return await (file ? this.client.download(call) : this.client.call(call));
     } catch (error) {
       if (error instanceof ChannelUnavailableError)
         throw new StatementUnavailableError(error.message, 'FETCH_FAILED');
