@@ -200,6 +200,35 @@ describe('reconciliation: the statement finds what every answer lost (real serve
     ).toEqual([]);
   });
 
+  it('a SUCCESS pending as absent there is RESOLVED once a statement has it, under the same id', async () => {
+    // SUCCESS here before the PSP booked it (its trade still waiting there): pending, not a break.
+    const no = orderNo('late');
+    const channelOrderNo = (await api(url, 'POST', '/v1/payments', applyBody(no))).body.attempt
+      .channelOrderNo as string;
+    await stack.query(
+      "UPDATE channel_order SET status = 'SUCCESS', inflight_key = NULL, settled_at = NOW(3) WHERE channel_order_no = ?",
+      [channelOrderNo],
+    );
+    const first = differenceOf(await run(), channelOrderNo);
+    expect(first).toEqual([
+      expect.objectContaining({ kind: 'MISSING_THERE', status: 'PENDING', change: 'NEW' }),
+    ]);
+
+    await stack.setPspFaults({ dropNotifyRate: 1 });
+    expect(await stack.pay(channelOrderNo)).toBe(200);
+    const second = differenceOf(await run(), channelOrderNo);
+    expect(second).toEqual([
+      expect.objectContaining({
+        id: first[0]!.id,
+        kind: 'MISSING_THERE',
+        status: 'RESOLVED',
+        change: 'RESOLVED',
+      }),
+    ]);
+    const third = differenceOf(await run(), channelOrderNo);
+    expect(third).toEqual([]);
+  });
+
   it('running twice acts once: nothing new, no second notification or refund', async () => {
     const { no, channelOrderNo } = await lostPayment('twice');
     const first = await run();
