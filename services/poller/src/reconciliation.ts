@@ -4,7 +4,7 @@
  * sweep by every poller; the run row of (provider, date) is the claim, so a day is run once across
  * any number of instances (a run that failed, e.g. not ready yet, is tried again after a delay).
  */
-import { Periodic, type Logger } from '@payments/platform';
+import { errorMessage, Periodic, type Logger } from '@payments/platform';
 import {
   billDateOf,
   previousDay,
@@ -64,12 +64,21 @@ export class DailyReconciliation {
       if (!provider.statements) continue;
       const date = dueBillDate(now, provider.statements.timeZone, this.deps.reconAt);
       if (!date) continue;
-      const report = await runReconciliation(
-        { dataSource: this.deps.dataSource, provider, log: this.deps.log, observe: this.deps.observe },
-        date,
-        { daily: true },
-      );
-      if (report) reports.push(report);
+      // One provider's failure (its database work, not its statement: that ends INCOMPLETE) never
+      // keeps the others from their run; its claim lapses and a later sweep takes it again.
+      try {
+        const report = await runReconciliation(
+          { dataSource: this.deps.dataSource, provider, log: this.deps.log, observe: this.deps.observe },
+          date,
+          { daily: true },
+        );
+        if (report) reports.push(report);
+      } catch (error) {
+        this.deps.log.error(
+          { provider: provider.name, date, err: errorMessage(error) },
+          'daily reconciliation failed',
+        );
+      }
     }
     return reports;
   }

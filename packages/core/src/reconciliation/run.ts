@@ -99,7 +99,11 @@ export interface RunOptions {
   daily?: boolean;
 }
 
-/** Takes the run of (provider, date) for this process, or says it is someone else's (or done). */
+/**
+ * Takes the run of (provider, date) for this process, or says it is someone else's (or done). A
+ * RUNNING claim is taken over only once it lapsed (its holder died mid-run: every action is
+ * idempotent, so the run starts again from the top).
+ */
 export async function claimRun(
   dataSource: DataSource,
   provider: string,
@@ -115,7 +119,8 @@ export async function claimRun(
     `UPDATE recon_run SET status = 'RUNNING', claimed_by = ?, claimed_until = NOW(3) + INTERVAL ? SECOND
       WHERE provider = ? AND bill_date = ?
         AND (status <> 'RUNNING' OR claimed_until < NOW(3))
-        AND (? = 0 OR status = 'NEW' OR (status = 'FAILED' AND (retry_after IS NULL OR retry_after < NOW(3))))`,
+        AND (? = 0 OR status IN ('NEW', 'RUNNING')
+             OR (status = 'FAILED' AND (retry_after IS NULL OR retry_after < NOW(3))))`,
     [owner, CLAIM_SECONDS, provider, date, options.daily ? 1 : 0],
   );
   return affectedRows(claimed) === 1;

@@ -290,6 +290,29 @@ describe('reconciliation: the statement finds what every answer lost (real serve
     expect(report.stdout).toMatch(/ANOMALY rd_[0-9a-f]+ MISSING_THERE/);
     expect(report.stdout).toContain(channelOrderNo);
   });
+  it('a daily claim: a day held by a live run is left alone, one whose holder died is taken over, a done one never again', async () => {
+    const day = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
+    const daily = () =>
+      runReconciliation({ dataSource, provider, log: createLogger('recon-test', 'silent') }, day, {
+        daily: true,
+      });
+    await stack.query(
+      "INSERT INTO recon_run (provider, bill_date, status, claimed_by, claimed_until) VALUES ('sandbox', ?, 'RUNNING', 'elsewhere', NOW(3) + INTERVAL 1 MINUTE)",
+      [day],
+    );
+    expect(await daily()).toBeUndefined();
+    await stack.query('UPDATE recon_run SET claimed_until = NOW(3) - INTERVAL 1 SECOND WHERE bill_date = ?', [
+      day,
+    ]);
+    expect((await daily())?.verdict).toBeDefined();
+    expect(await daily()).toBeUndefined();
+    // By hand (payctl), a done day is run again.
+    expect(
+      (await runReconciliation({ dataSource, provider, log: createLogger('recon-test', 'silent') }, day))
+        ?.verdict,
+    ).toBeDefined();
+  });
+
   // Last: pollers settle what the tests above lose on purpose.
   it('the daily run: the previous day, once across two pollers, with its metrics', async () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
