@@ -73,7 +73,9 @@ function apply(world: World, attempt: Attempt, settlement: Settlement): void {
   }
 }
 
-function run(decide: Decide, { refundable, steps }: fc.Infer<typeof scenario>): World {
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+function run(decide: Decide, { refundable, steps }: Scenario): World {
   const world: World = {
     order: {
       status: 'PAYING',

@@ -66,7 +66,12 @@ describe('settlement (real MariaDB)', () => {
     await runner.release();
     const result = await voucherSettled;
     expect(result?.settlement.kind).toBe('KEPT_INSTEAD');
-    expect(result?.events.map((event) => [event.type, event.data.channelOrderNo ?? event.data.to])).toEqual([
+    expect(
+      result?.events.map((event) => {
+        const data = event.data as { channelOrderNo?: string; to?: string };
+        return [event.type, data.channelOrderNo ?? data.to];
+      }),
+    ).toEqual([
       ['payment.kept_changed', voucher],
       ['payment.duplicate_detected', card],
     ]);
