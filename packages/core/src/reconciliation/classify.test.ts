@@ -1,17 +1,15 @@
 import {
   BridgeBuilder,
-  billDateOf,
   classifyPaymentLine,
   classifyRefundLine,
-  dayBounds,
   differenceId,
-  previousDay,
   StatementTally,
   summaryDisagreements,
   verdictOf,
   type OurAttempt,
   type OurRefund,
 } from './classify';
+import { billDateOf, dayBounds, previousDay } from './bill-days';
 import type { StatementLine } from './statement';
 
 const payment = (overrides: Partial<StatementLine> = {}): StatementLine => ({

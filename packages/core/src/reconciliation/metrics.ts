@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Counter, Gauge, type Registry } from '@payments/platform';
-import type { ReconObserver } from './run';
+import type { ReconObserver } from './types';
 
 /**
  * `recon_items_total{provider,kind}` (differences first recorded, by kind), `recon_runs_total{provider,verdict}`,

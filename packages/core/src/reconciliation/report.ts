@@ -1,6 +1,6 @@
 /** What `payctl recon report --date` prints: each provider's run of that day, and every anomaly still open. */
 import type { DataSource } from 'typeorm';
-import type { RunReport } from './run';
+import type { RunReport } from './types';
 
 export interface DayReport {
   date: string;
