@@ -24,6 +24,22 @@ function scriptStrings(locale: CashierLocale): string {
   return `<script type="application/json" id="cashier-strings">${json.replace(/</g, '\\u003c')}</script>`;
 }
 
+/** The document around a page's `main`: its language, title, stylesheet, texts and script, all from this origin. */
+function framed(locale: CashierLocale, title: string, main: string): string {
+  return `<!doctype html>
+<html lang="${locale}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escape(title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/cashier/assets/cashier.css"></head>
+<body>
+${main}
+${scriptStrings(locale)}
+<script src="/cashier/assets/cashier.js"></script>
+</body></html>`;
+}
+
 /** The order's expiry in the shopper's language (the zone of the server; the script shows the time left in the browser's). */
 function payBy(locale: CashierLocale, expiresAt: string): string {
   const when = new Intl.DateTimeFormat(locale, {
@@ -49,15 +65,10 @@ export function cashierPage(
     )
     .join('');
   const qr = state.attempt?.type === 'qr' ? state.attempt : null;
-  return `<!doctype html>
-<html lang="${locale}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escape(fill(strings.title, { subject: state.subject }))}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/cashier/assets/cashier.css"></head>
-<body>
-<main id="cashier" data-path="${escape(path)}" data-return="${isReturn ? '1' : '0'}" data-order="${escape(state.payOrderNo)}">
+  return framed(
+    locale,
+    fill(strings.title, { subject: state.subject }),
+    `<main id="cashier" data-path="${escape(path)}" data-return="${isReturn ? '1' : '0'}" data-order="${escape(state.payOrderNo)}">
 <h1 id="subject">${escape(state.subject)}</h1>
 <p class="amount" id="amount">${escape(amountText(state.amount, state.currency, locale))}</p>
 <p id="status" role="status" aria-live="polite" data-status="${state.status}">${escape(strings.status[state.status])}</p>
@@ -67,10 +78,8 @@ export function cashierPage(
 <figure id="qr"${qr ? '' : ' hidden'}><img id="qr-image" alt="${escape(strings.qrAlt)}" src="${qr ? escape(qr.qrImage ?? '') : ''}" data-qr-content="${qr ? escape(qr.target) : ''}"><figcaption>${escape(strings.qrCaption)}</figcaption></figure>
 <p id="error" role="alert" hidden></p>
 <p id="back"${state.returnUrl ? '' : ' hidden'}><a id="back-link" href="${escape(state.returnUrl ?? '')}">${escape(strings.backToShop)}</a></p>
-</main>
-${scriptStrings(locale)}
-<script src="/cashier/assets/cashier.js"></script>
-</body></html>`;
+</main>`,
+  );
 }
 
 /**
@@ -81,15 +90,10 @@ ${scriptStrings(locale)}
 export function returnPage(state: ReturnState, path: string, locale: CashierLocale = 'en'): string {
   const strings = CATALOGUES[locale];
   const shown = state.status === 'UNPAID' ? 'PAYING' : state.status;
-  return `<!doctype html>
-<html lang="${locale}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escape(strings.returnTitle)}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/cashier/assets/cashier.css"></head>
-<body>
-<main id="cashier" data-path="${escape(path)}" data-return="1" data-order="${escape(state.payOrderNo)}" data-tokenless="1">
+  return framed(
+    locale,
+    strings.returnTitle,
+    `<main id="cashier" data-path="${escape(path)}" data-return="1" data-order="${escape(state.payOrderNo)}" data-tokenless="1">
 <h1 id="subject">${escape(strings.returnTitle)}</h1>
 <p id="status" role="status" aria-live="polite" data-status="${state.status}">${escape(strings.status[shown])}</p>
 <p id="paid" class="paid"${state.status === 'PAID' ? '' : ' hidden'}>${escape(strings.paidWarning)}</p>
@@ -97,10 +101,8 @@ export function returnPage(state: ReturnState, path: string, locale: CashierLoca
 <figure id="qr" hidden><img id="qr-image" alt="" data-qr-content=""></figure>
 <p id="error" role="alert" hidden></p>
 <p id="back"${state.returnUrl ? '' : ' hidden'}><a id="back-link" href="${escape(state.returnUrl ?? '')}">${escape(strings.backToShop)}</a></p>
-</main>
-${scriptStrings(locale)}
-<script src="/cashier/assets/cashier.js"></script>
-</body></html>`;
+</main>`,
+  );
 }
 
 export function goneCashierPage(status: 404 | 410, locale: CashierLocale = 'en'): string {

@@ -53,19 +53,25 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
       return reply.type(asset.type).send(asset.body);
     });
 
+    /** A page's language: the merchant's choice, else the shopper's browser, else the order's currency. */
+    const localeOf = (request: FastifyRequest, requested: string | null, currency?: string) =>
+      pickLocale({ requested, acceptLanguage: request.headers['accept-language'], currency });
+    const gonePage = (request: FastifyRequest, reply: FastifyReply, status: 404 | 410) =>
+      reply
+        .code(status)
+        .type('text/html; charset=utf-8')
+        .send(goneCashierPage(status, localeOf(request, null)));
+
     // Where Alipay page pay and Stripe Checkout send the shopper back: a hint, never proof of
     // payment. It names the pay order, not the token (it is stored with the attempt, 27.7), and
     // shows only the status and, once paid, the way back to the shop.
     cashier.get<{ Params: { payOrderNo: string } }>('/cashier/return/:payOrderNo', async (request, reply) => {
       const lookup = await lookUpReturn(reads, request.params.payOrderNo);
-      reply.type('text/html; charset=utf-8');
-      const acceptLanguage = request.headers['accept-language'];
-      if (!lookup.found)
-        return reply
-          .code(lookup.status)
-          .send(goneCashierPage(lookup.status, pickLocale({ acceptLanguage, currency: '' })));
-      const locale = pickLocale({ requested: lookup.returnRow.locale, acceptLanguage, currency: '' });
-      return reply.send(returnPage(lookup.state, `/cashier/return/${lookup.state.payOrderNo}`, locale));
+      if (!lookup.found) return gonePage(request, reply, lookup.status);
+      const locale = localeOf(request, lookup.returnRow.locale);
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(returnPage(lookup.state, `/cashier/return/${lookup.state.payOrderNo}`, locale));
     });
     cashier.get<{ Params: { payOrderNo: string } }>(
       '/cashier/return/:payOrderNo/state',
@@ -83,18 +89,11 @@ export function registerCashier(app: FastifyInstance, deps: GatewayDeps): void {
 
     const page = async (request: FastifyRequest, token: string, reply: FastifyReply, isReturn: boolean) => {
       const lookup = await lookUpCashier(deps, reads, token);
-      reply.type('text/html; charset=utf-8');
-      const acceptLanguage = request.headers['accept-language'];
-      if (!lookup.found)
-        return reply
-          .code(lookup.status)
-          .send(goneCashierPage(lookup.status, pickLocale({ acceptLanguage, currency: '' })));
-      const locale = pickLocale({
-        requested: lookup.checkout.locale,
-        acceptLanguage,
-        currency: lookup.state.currency,
-      });
-      return reply.send(cashierPage(lookup.state, `/cashier/${token}`, isReturn, locale));
+      if (!lookup.found) return gonePage(request, reply, lookup.status);
+      const locale = localeOf(request, lookup.checkout.locale, lookup.state.currency);
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(cashierPage(lookup.state, `/cashier/${token}`, isReturn, locale));
     };
     cashier.get<{ Params: { token: string } }>('/cashier/:token', async (request, reply) =>
       page(request, request.params.token, reply, false),

@@ -61,7 +61,8 @@ export function fromAcceptLanguage(header: string | undefined): CashierLocale | 
 export function pickLocale(options: {
   requested?: string | null;
   acceptLanguage?: string;
-  currency: string;
+  /** The order's currency, where the page knows it. */
+  currency?: string;
 }): CashierLocale {
   const requested = CASHIER_LOCALES.find((locale) => locale === options.requested);
   if (requested) return requested;
