@@ -1,5 +1,5 @@
 import { Periodic, Schedule, type Broker } from '@payments/platform';
-import { newEvent } from '@payments/core';
+import { newEvent, refundEventData } from '@payments/core';
 import { riskLimits, type RefunderDeps } from './deps';
 import { REFUND_STEP_HEADER } from './operations/send-refund';
 
@@ -63,13 +63,7 @@ export class RefunderSweeps {
       await refunds.touch(refund, refund.last_error ?? undefined);
       const [payOrder] = await refunds.payOrderOf(refund);
       const event = newEvent('refund.requested', {
-        payOrderNo: payOrder!.pay_order_no,
-        merchantOrderNo: refund.merchant_order_no,
-        refundNo: refund.refund_no,
-        channelOrderNo: refund.channel_order_no,
-        reason: refund.reason,
-        amount: Number(refund.amount),
-        currency: refund.currency,
+        ...refundEventData(refund, payOrder!.pay_order_no),
         status: 'PROCESSING',
       });
       // Step 1: ask the provider what it knows before refunding (it may have the refund already).

@@ -24,6 +24,19 @@ export interface RefundRow {
   updated_at: Date;
 }
 
+/** What every refund event says of its refund. */
+export function refundEventData(refund: RefundRow, payOrderNo: string) {
+  return {
+    payOrderNo,
+    merchantOrderNo: refund.merchant_order_no,
+    refundNo: refund.refund_no,
+    channelOrderNo: refund.channel_order_no,
+    reason: refund.reason,
+    amount: Number(refund.amount),
+    currency: refund.currency,
+  };
+}
+
 /** Writes a refund event for `refund` in the caller's transaction. */
 export async function appendRefundEvent(
   manager: EntityManager,
@@ -37,15 +50,7 @@ export async function appendRefundEvent(
   const [order] = await manager.query('SELECT pay_order_no FROM pay_order WHERE id = ?', [
     refund.pay_order_id,
   ]);
-  const data = {
-    payOrderNo: order.pay_order_no as string,
-    merchantOrderNo: refund.merchant_order_no,
-    refundNo: refund.refund_no,
-    channelOrderNo: refund.channel_order_no,
-    reason: refund.reason,
-    amount: Number(refund.amount),
-    currency: refund.currency,
-  };
+  const data = refundEventData(refund, order.pay_order_no as string);
   switch (type) {
     case 'refund.requested':
       await appendToOutbox(manager, [
