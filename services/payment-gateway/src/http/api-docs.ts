@@ -32,27 +32,26 @@ const PAGE = `<!doctype html>
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'";
 
-export function registerApiDocs(app: FastifyInstance): void {
+/** Swagger UI's files, read from swagger-ui-dist on the first visit (most gateways never serve /docs). */
+let files: Map<string, { type: string; body: string }> | undefined;
+function docsFiles(): Map<string, { type: string; body: string }> {
+  if (files) return files;
   const dist = dirname(require.resolve('swagger-ui-dist/package.json'));
-  const files = new Map<string, { type: string; body: string }>([
-    [
-      'swagger-ui.css',
-      { type: 'text/css; charset=utf-8', body: readFileSync(join(dist, 'swagger-ui.css'), 'utf8') },
-    ],
-    [
-      'swagger-ui-bundle.js',
-      {
-        type: 'text/javascript; charset=utf-8',
-        body: readFileSync(join(dist, 'swagger-ui-bundle.js'), 'utf8'),
-      },
-    ],
+  const read = (name: string, type: string) => ({ type, body: readFileSync(join(dist, name), 'utf8') });
+  files = new Map([
+    ['swagger-ui.css', read('swagger-ui.css', 'text/css; charset=utf-8')],
+    ['swagger-ui-bundle.js', read('swagger-ui-bundle.js', 'text/javascript; charset=utf-8')],
     ['init.js', { type: 'text/javascript; charset=utf-8', body: INIT }],
   ]);
+  return files;
+}
+
+export function registerApiDocs(app: FastifyInstance): void {
   app.get('/docs', async (_request, reply) =>
     reply.header('content-security-policy', CSP).type('text/html; charset=utf-8').send(PAGE),
   );
   app.get<{ Params: { name: string } }>('/docs/:name', async (request, reply) => {
-    const file = files.get(request.params.name);
+    const file = docsFiles().get(request.params.name);
     if (!file) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such file' } });
     return reply.header('cache-control', 'public, max-age=3600').type(file.type).send(file.body);
   });
