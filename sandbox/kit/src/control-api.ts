@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { Logger } from '@payments/platform';
 import { faultsPatchSchema, NO_FAULTS, type Faults } from './faults';
+import { HiddenTrades } from './hidden';
 import type { Ledger, LedgerFilter } from './ledger';
 
 /** An answer of the control API: `200` with the trade, `404` unknown, `409` closed or expired. */
@@ -25,6 +26,8 @@ export interface ControlledSandbox {
 /** The faults a sandbox is under; the control API replaces them, the sandbox reads them. */
 export class FaultBox {
   current: Faults = { ...NO_FAULTS };
+  /** Trades the sandbox's API and notifications have lost sight of (only where the sandbox honours them). */
+  readonly hidden = new HiddenTrades();
 }
 
 /** A refused request body's problems, one line: `field: problem; …`. */
@@ -68,6 +71,7 @@ export function registerControlApi(
   });
   app.delete('/sandbox/faults', async () => {
     faults.current = { ...NO_FAULTS };
+    faults.hidden.clear();
     log.info('faults reset');
     return faults.current;
   });

@@ -45,6 +45,12 @@ export function registerApi(app: FastifyInstance, sandbox: PspSandbox): void {
     return sendError(reply, 500, 'SANDBOX_FAULT', `sandbox fault: ${what}`);
   };
 
+  // A hidden trade (a loss made on purpose): its query and close answer as if it were never made.
+  const hidden = (reply: FastifyReply, channelOrderNo: string) => {
+    log.info({ channelOrderNo, outcome: 'hidden' }, 'hidden trade answered not found');
+    return sendError(reply, 404, 'TRADE_NOT_FOUND', `no trade ${channelOrderNo}`);
+  };
+
   app.register(async (api) => {
     api.addHook('onRequest', async (request, reply) => {
       const header = request.headers.authorization ?? '';
@@ -74,6 +80,7 @@ export function registerApi(app: FastifyInstance, sandbox: PspSandbox): void {
       if (faults.current.queryLatencyMs > 0) await sleep(faults.current.queryLatencyMs);
       if (draw(faults.current.queryErrorRate)) return fault(reply, 'query');
       const result = state.getTrade(request.params.channelOrderNo);
+      if (result.ok && sandbox.isHidden(result.trade)) return hidden(reply, channelOrderNo);
       return result.ok ? sandbox.view(result.trade) : fail(reply, result);
     });
 
@@ -82,6 +89,8 @@ export function registerApi(app: FastifyInstance, sandbox: PspSandbox): void {
       async (request, reply) => {
         if (faults.current.closeLatencyMs > 0) await sleep(faults.current.closeLatencyMs);
         if (draw(faults.current.closeErrorRate)) return fault(reply, 'close');
+        const found = state.getTrade(request.params.channelOrderNo);
+        if (found.ok && sandbox.isHidden(found.trade)) return hidden(reply, request.params.channelOrderNo);
         const result = state.closeTrade(request.params.channelOrderNo);
         log.info(
           { channelOrderNo: request.params.channelOrderNo, outcome: result.ok ? 'closed' : result.code },

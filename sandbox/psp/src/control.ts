@@ -1,6 +1,6 @@
-/** The PSP's control API: the kit's (pay, faults, ledger, state), no auth; it stands for the shopper and the test harness. */
+/** The PSP's control API: the kit's (pay, faults, ledger, state, hidden trades), no auth; it stands for the shopper and the test harness. */
 import type { FastifyInstance } from 'fastify';
-import { projectLedger, registerControlApi } from '@payments/sandbox-kit';
+import { projectLedger, registerControlApi, registerHiddenTrades } from '@payments/sandbox-kit';
 import { httpStatus, iso } from './answers';
 import type { PspSandbox } from './sandbox';
 import { tradeStatus } from './state';
@@ -57,4 +57,5 @@ export function registerControl(app: FastifyInstance, sandbox: PspSandbox): void
     sandbox.faults,
     sandbox.log,
   );
+  registerHiddenTrades(app, sandbox.faults.hidden, sandbox.log);
 }

@@ -17,6 +17,10 @@ export class PaidNotifications {
     const { faults, log } = this;
     const notifyId = `ntf_${randomBytes(8).toString('hex')}`;
     const ids = { notifyId, channelOrderNo: trade.channelOrderNo, merchantOrderNo: trade.merchantOrderNo };
+    if (faults.hidden.has(trade.channelOrderNo, trade.merchantOrderNo)) {
+      log.info({ ...ids, outcome: 'hidden' }, 'notify of a hidden trade never sent');
+      return;
+    }
     if (draw(faults.current.dropNotifyRate)) {
       log.info({ ...ids, outcome: 'dropped' }, 'notify dropped by fault');
       return;

@@ -48,6 +48,11 @@ export class PspSandbox {
     this.notifications = new PaidNotifications(this.sender, this.faults, this.log);
   }
 
+  /** Whether the trade is hidden from the API and notifications (`PUT /sandbox/hidden/:number`). */
+  isHidden(trade: Trade): boolean {
+    return this.faults.hidden.has(trade.channelOrderNo, trade.merchantOrderNo);
+  }
+
   view(trade: Trade) {
     return tradeView(trade, this.now(), this.publicBase ?? '');
   }

@@ -18,6 +18,13 @@ export function registerApi(app: FastifyInstance, sandbox: StripeSandbox): void 
   const { state, faults, log, refreshIntent } = sandbox;
   const api = apiRoutes(app, sandbox);
   const { createSession, findSession, expireSession, createRefund, listRefunds } = apiOperations(sandbox);
+  /** A session, unless hidden (a loss made on purpose): then Stripe answers as if it never made it. */
+  const visibleSession = (id: string) => {
+    const session = findSession(id);
+    if (!sandbox.isHidden(session)) return session;
+    log.info({ session: id, outcome: 'hidden' }, 'hidden session answered missing');
+    throw missing('checkout.session', id, 'session');
+  };
   const fault = (what: string) => {
     log.info({ outcome: 'fault', what }, 'sandbox fault injected');
     return new ApiFailure(500, 'api_error', `sandbox fault: ${what}`);
@@ -32,7 +39,7 @@ export function registerApi(app: FastifyInstance, sandbox: StripeSandbox): void 
   api('GET', '/v1/checkout/sessions', (_request, params) => {
     const intentId = text(params.payment_intent, 'payment_intent', false);
     const data = [...state.sessions.values()]
-      .filter((session) => !intentId || session.intentId === intentId)
+      .filter((session) => (!intentId || session.intentId === intentId) && !sandbox.isHidden(session))
       .reverse()
       .map((session) => sandbox.sessionView(session, false));
     return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/checkout/sessions' } };
@@ -76,19 +83,22 @@ export function registerApi(app: FastifyInstance, sandbox: StripeSandbox): void 
     const expand = list(params.expand).includes('payment_intent');
     return {
       status: 200,
-      body: sandbox.sessionView(findSession((request.params as { id: string }).id), expand),
+      body: sandbox.sessionView(visibleSession((request.params as { id: string }).id), expand),
     };
   });
   api('POST', '/v1/checkout/sessions/:id/expire', async (request, _params, begin) => {
     if (faults.current.closeLatencyMs > 0) await sleep(faults.current.closeLatencyMs);
     if (draw(faults.current.closeErrorRate)) throw fault('session expire');
+    const id = (request.params as { id: string }).id;
+    visibleSession(id);
     begin();
-    return expireSession((request.params as { id: string }).id);
+    return expireSession(id);
   });
   api('GET', '/v1/payment_intents/:id', (request) => {
     const id = (request.params as { id: string }).id;
     const intent = state.intents.get(id);
-    if (!intent) throw missing('payment_intent', id, 'intent');
+    if (!intent || sandbox.isHidden(state.sessions.get(intent.sessionId)!))
+      throw missing('payment_intent', id, 'intent');
     refreshIntent(intent);
     return { status: 200, body: sandbox.intentView(intent) };
   });

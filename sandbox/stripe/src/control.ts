@@ -2,11 +2,18 @@
  * Stripe's control API: the kit's (pay, faults, ledger, state), with `voucher` and `expire-voucher`
  * besides `pay`; Stripe's own fault (`PUT /sandbox/stripe-faults {"createAnswerLostRate": 0..1}`: a
  * session create runs and is kept under its key, but its answer never reaches the caller); and the
- * sandbox's clock (`POST /sandbox/clock {"advanceS": n}`, `DELETE /sandbox/clock`). No auth: it
- * stands for the shopper and the test harness.
+ * sandbox's clock (`POST /sandbox/clock {"advanceS": n}`, `DELETE /sandbox/clock`); and hidden trades
+ * (the kit's `/sandbox/hidden/:number`: no webhook of the session; its retrieve and expire answer it
+ * missing). No auth: it stands for the shopper and the test harness.
  */
 import type { FastifyInstance } from 'fastify';
-import { controlError, projectLedger, registerControlApi, type LedgerTrade } from '@payments/sandbox-kit';
+import {
+  controlError,
+  projectLedger,
+  registerControlApi,
+  registerHiddenTrades,
+  type LedgerTrade,
+} from '@payments/sandbox-kit';
 import { NO_STRIPE_FAULTS, type StripeFaults, type StripeSandbox } from './sandbox';
 import type { Session } from './state';
 
@@ -187,4 +194,5 @@ export function registerControl(app: FastifyInstance, sandbox: StripeSandbox): v
     faults,
     log,
   );
+  registerHiddenTrades(app, faults.hidden, log);
 }

@@ -82,7 +82,16 @@ export function createStripeSandbox(options: StripeSandboxOptions) {
   const viewIntent = (intent: Intent) => intentView(intent, sandbox.publicBase);
   const viewSession = (session: Session, expand: boolean) =>
     sessionView(session, intentOf(session), expand, sandbox.publicBase);
-  const emitSession = (type: string, session: Session) => webhooks.emit(type, viewSession(session, false));
+  /** Hidden from the API and webhooks (`PUT /sandbox/hidden/:number`: its client reference or merchant order). */
+  const isHidden = (session: Session) =>
+    faults.hidden.has(session.clientReferenceId, session.metadata.merchantOrderNo);
+  const emitSession = (type: string, session: Session) => {
+    if (isHidden(session)) {
+      log.info({ session: session.id, type, outcome: 'hidden' }, 'webhook of a hidden session never sent');
+      return;
+    }
+    webhooks.emit(type, viewSession(session, false));
+  };
 
   /**
    * Lazily, as Stripe's own clock would: an open session past its expiry is expired, and an issued
@@ -170,6 +179,7 @@ export function createStripeSandbox(options: StripeSandboxOptions) {
     /** Where a shopper's browser reaches this sandbox: told, or the Host the API was first called on. */
     publicBase: options.publicUrl,
     intentOf,
+    isHidden,
     intentView: viewIntent,
     sessionView: viewSession,
     emit: (type: string, object: unknown) => webhooks.emit(type, object),
