@@ -7,6 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { errorMessage } from '@payments/platform';
 import { sendError } from './answers';
 import { registerApi } from './api';
+import { registerCallCounter } from './calls';
 import { registerControl } from './control';
 import { PspSandbox, type PspServerOptions } from './sandbox';
 import { registerShopperPages } from './shopper-pages';
@@ -52,6 +53,8 @@ export function buildPspServer(options: PspServerOptions): FastifyInstance {
   app.addHook('onClose', async () => sandbox.cancelTimers());
   app.get('/healthz', async () => ({ status: 'ok' }));
 
+  // Counts the calls each provider route answers (GET /sandbox/calls): the bench's calls per payment.
+  registerCallCounter(app, sandbox.state);
   registerApi(app, sandbox);
   registerShopperPages(app, sandbox);
   registerControl(app, sandbox);
