@@ -1,42 +1,54 @@
 /**
  * The reconciliation row's own process (issue 29.4), so its peak RSS is its own: one of
- * - `seed`: RECON_LINES attempts SUCCESS in the database and the sandbox PSP's statement of them
- *   (JSON lines, summary last) written to RECON_FILE by a generator, streamed;
- * - `raw`: the same file read and parsed (every line into a StatementLine), no matching;
- * - `recon`: the file reconciled by the engine (runReconciliation), as a statement the sandbox
- *   provider fetched: verified, its summary checked, kept, every line matched in the database.
+ * - `seed`: RECON_LINES attempts of ours SUCCESS in the database (`co_bench_<i>`, the amounts the
+ *   statement generator writes), once for every format;
+ * - `write <format>`: the statement of those attempts in the provider's format (scripts/lib/statements.ts) at RECON_FILE;
+ * - `reset`: the attempts never reconciled again and no run, statement or difference left, so each
+ *   format's run starts from the same state;
+ * - `raw <format>`: the file read and parsed by the provider's reader (every line a StatementLine), no matching;
+ * - `recon <format>`: the file reconciled by the engine (runReconciliation) as that provider's
+ *   fetch would give it: spooled while hashed, checked by the provider (SHA-1 and summary, CRC-32
+ *   and 合计, summary line), its summary checked, kept, every line matched in the database.
  * Prints one JSON object on stdout.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { once } from 'node:events';
+import { statSync } from 'node:fs';
 import { createLogger } from '@payments/platform';
 import { openDataSource, runReconciliation, type PaymentProvider } from '@payments/core';
-import { rawLines, readSandboxLine, sandboxStatement } from '../../packages/providers/src/sandbox/statement';
+import { benchAmount, STATEMENT_PROVIDERS, writeStatement, type StatementProvider } from '../lib/statements';
+import { readStatement, statementLines } from '../lib/read-statement';
 
-const mode = process.argv[2];
+const [mode, format] = process.argv.slice(2) as [string, StatementProvider | undefined];
 const LINES = Number(process.env.RECON_LINES ?? '1000000');
-const FILE = process.env.RECON_FILE ?? '/tmp/recon-bench.jsonl';
+const FILE = process.env.RECON_FILE ?? '/tmp/recon-bench.statement';
 const DATABASE_URL = process.env.DATABASE_URL ?? '';
 const DATE = '2026-11-30';
-const AMOUNT = 1250;
-const FEE = 7;
+/** The channel every bench provider names, so each format's run looks at the same attempts. */
+const CHANNEL = 'bench-wallet';
 
-const channelOrderNo = (i: number) => `co_bench${String(i).padStart(8, '0')}`;
 const peakRssMiB = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+const rounded = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 async function seed(): Promise<Record<string, unknown>> {
   const began = performance.now();
   const dataSource = await openDataSource(DATABASE_URL, { poolSize: 2 });
-  const settledAt = `${DATE} 12:00:00.000`;
+  // Settled within the day in UTC and in China time alike (the providers' zones).
+  const settledAt = `${DATE} 04:00:00.000`;
   const ROWS = 2000;
   for (let start = 0; start < LINES; start += ROWS) {
     const values: unknown[] = [];
     const rows: string[] = [];
     for (let i = start; i < Math.min(LINES, start + ROWS); i += 1) {
-      rows.push("(?, 0, ?, 'sandbox-wallet', ?, 'CNY', 'SUCCESS', ?, ?, ?)");
-      values.push(channelOrderNo(i), `mo_bench${i}`, AMOUNT, `sbx_bench${i}`, settledAt, settledAt);
+      rows.push("(?, 0, ?, ?, ?, 'CNY', 'SUCCESS', ?, ?, ?)");
+      values.push(
+        `co_bench_${i}`,
+        `mo_bench_${i}`,
+        CHANNEL,
+        benchAmount(i),
+        `pt_bench_${i}`,
+        settledAt,
+        settledAt,
+      );
     }
     await dataSource.query(
       `INSERT INTO channel_order (channel_order_no, pay_order_id, merchant_order_no, channel, amount, currency, status,
@@ -45,58 +57,54 @@ async function seed(): Promise<Record<string, unknown>> {
     );
   }
   await dataSource.destroy();
-  const seeded = performance.now();
-  const out = createWriteStream(FILE);
-  for (let i = 0; i < LINES; i += 1) {
-    const line = `{"type":"payment","tradeNo":"sbx_bench${i}","channelOrderNo":"${channelOrderNo(i)}","amount":${AMOUNT},"currency":"CNY","fee":${FEE},"at":"${DATE}T12:00:00.000Z"}\n`;
-    if (!out.write(line)) await once(out, 'drain');
-  }
-  out.end(
-    `${JSON.stringify({ type: 'summary', date: DATE, lines: LINES, totals: { CNY: { payments: LINES * AMOUNT, refunds: 0, fees: LINES * FEE } } })}\n`,
-  );
-  await once(out, 'finish');
+  return { attemptsSeeded: LINES, seedSeconds: rounded((performance.now() - began) / 1000, 1) };
+}
+
+async function write(provider: StatementProvider): Promise<Record<string, unknown>> {
+  const began = performance.now();
+  await writeStatement(provider, LINES, FILE, { date: DATE, currency: 'CNY' });
   return {
-    attemptsSeeded: LINES,
-    seedSeconds: Math.round((seeded - began) / 100) / 10,
-    generateSeconds: Math.round((performance.now() - seeded) / 100) / 10,
-    fileMiB: Math.round((statSync(FILE).size / 1048576) * 10) / 10,
+    generateSeconds: rounded((performance.now() - began) / 1000, 1),
+    fileMiB: rounded(statSync(FILE).size / 1048576, 1),
   };
 }
 
-/** Read and parse only: the ceiling the matching is compared with. */
-function raw(): Record<string, unknown> {
+async function reset(): Promise<Record<string, unknown>> {
   const began = performance.now();
-  const bytes = readFileSync(FILE);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const dataSource = await openDataSource(DATABASE_URL, { poolSize: 1 });
+  await dataSource.query('UPDATE channel_order SET recon_date = NULL WHERE recon_date IS NOT NULL');
+  for (const table of ['recon_run', 'recon_difference', 'recon_statement_chunk', 'recon_statement'])
+    await dataSource.query(`DELETE FROM ${table}`);
+  await dataSource.destroy();
+  return { resetSeconds: rounded((performance.now() - began) / 1000, 1) };
+}
+
+/** Read and parse only: the ceiling the matching is compared with. */
+async function raw(): Promise<Record<string, unknown>> {
+  const began = performance.now();
   let lines = 0;
-  for (const { text, lineNo } of rawLines(bytes)) {
-    const line = readSandboxLine(text, lineNo);
-    if (line !== null && 'kind' in line) lines += 1;
-  }
+  for await (const line of statementLines(FILE)) if (line.amount >= 0) lines += 1;
   const seconds = (performance.now() - began) / 1000;
   return {
     lines,
-    sha256,
-    seconds: Math.round(seconds * 100) / 100,
+    seconds: rounded(seconds),
     linesPerSecond: Math.round(lines / seconds),
     peakRssMiB: peakRssMiB(),
   };
 }
 
-async function recon(): Promise<Record<string, unknown>> {
+async function recon(provider: StatementProvider): Promise<Record<string, unknown>> {
   const dataSource = await openDataSource(DATABASE_URL, { poolSize: 2 });
-  const provider = {
-    name: 'sandbox',
-    channels: [{ name: 'sandbox-wallet' }],
+  const bench = {
+    name: provider,
+    channels: [{ name: CHANNEL }],
     statements: {
-      timeZone: 'UTC',
-      async fetchStatement(date: string) {
-        const bytes = readFileSync(FILE);
-        return sandboxStatement(date, bytes, createHash('sha256').update(bytes).digest('hex'));
-      },
+      timeZone: provider === 'alipay' || provider === 'wechatpay' ? 'Asia/Shanghai' : 'UTC',
+      fetchStatement: () => readStatement(FILE),
     },
   } as unknown as PaymentProvider;
-  // Where the time goes: milliseconds waiting on the database, by the statement's first words.
+  // Where the time goes: milliseconds waiting on the database, by the statement's first words
+  // (the raw statement is kept while the lines are matched: these overlap).
   const databaseMs: Record<string, number> = {};
   const query = dataSource.query.bind(dataSource);
   (dataSource as unknown as { query: unknown }).query = async (sql: string, params?: unknown[]) => {
@@ -110,18 +118,19 @@ async function recon(): Promise<Record<string, unknown>> {
   };
   const began = performance.now();
   const report = await runReconciliation(
-    { dataSource, provider, log: createLogger('bench-recon', 'warn') },
+    { dataSource, provider: bench, log: createLogger('bench-recon', 'warn') },
     DATE,
   );
   const seconds = (performance.now() - began) / 1000;
   await dataSource.destroy();
   return {
     verdict: report?.verdict,
+    error: report?.error,
     linesRead: report?.linesRead,
     matched: report?.matched,
     differences: report?.differences.length,
     residual: report?.bridges.map((bridge) => bridge.residual),
-    seconds: Math.round(seconds * 100) / 100,
+    seconds: rounded(seconds),
     linesPerSecond: Math.round((report?.linesRead ?? 0) / seconds),
     peakRssMiB: peakRssMiB(),
     databaseMs,
@@ -129,9 +138,22 @@ async function recon(): Promise<Record<string, unknown>> {
 }
 
 async function main(): Promise<void> {
+  const needsFormat = mode === 'write' || mode === 'raw' || mode === 'recon';
+  if (needsFormat && !STATEMENT_PROVIDERS.includes(format!))
+    throw new Error(`${mode} needs a format: ${STATEMENT_PROVIDERS.join(', ')}`);
   const result =
-    mode === 'seed' ? await seed() : mode === 'raw' ? raw() : mode === 'recon' ? await recon() : undefined;
-  if (!result) throw new Error(`mode must be seed, raw or recon, not ${mode}`);
+    mode === 'seed'
+      ? await seed()
+      : mode === 'write'
+        ? await write(format!)
+        : mode === 'reset'
+          ? await reset()
+          : mode === 'raw'
+            ? await raw()
+            : mode === 'recon'
+              ? await recon(format!)
+              : undefined;
+  if (!result) throw new Error(`mode must be seed, write, reset, raw or recon, not ${mode}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -2,40 +2,35 @@
  * Statements of N lines in each provider's own format, for the reconciliation benchmark (issue
  * 29.4: a statement of 1,000,000 lines against as many of our attempts): Alipay's zip of GBK CSV
  * files, WeChat Pay's backtick CSV (gzip, with the SHA-1 its bill answer would announce), Stripe's
- * balance transactions as we keep them (gzip JSON lines). Written as they are generated, by the
- * same writers the sandboxes serve their statements with; read back by the providers' own
- * streaming readers, so a benchmark reads exactly what a fetch would have kept.
+ * balance transactions as we keep them (gzip JSON lines), the sandbox PSP's JSON lines (summary
+ * last). Written as they are generated, by the same writers the sandboxes serve their statements
+ * with; read back by the providers' own streaming readers from a spool, so a benchmark reads
+ * exactly what a fetch would have spooled.
  *
  * Line i is a payment of our attempt `co_bench_<i>` (amount `benchAmount(i)`), or, every
  * `refundEvery`-th line, a refund `rf_bench_<i>` of half the payment on the line before it.
  *
- *   node --import tsx scripts/lib/statements.ts <alipay|wechatpay|stripe> <lines> <file> [refundEvery]
+ *   node --import tsx scripts/lib/statements.ts <alipay|wechatpay|stripe|sandbox> <lines> <file> [refundEvery]
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createGzip } from 'node:zlib';
-import type { FetchedStatement } from '@payments/core';
-import {
-  alipayBillLines,
-  checkedAlipayBill,
-  checkedWechatBill,
-  stripeBalanceLines,
-  wechatBillLines,
-  type BalanceRecord,
-} from '@payments/providers';
+import type { BalanceRecord } from '@payments/providers';
 import { alipayBill, type AlipayBillRow } from '../../sandbox/alipay/src/bill';
 import { wechatBillText, type WechatBillRow } from '../../sandbox/wechatpay/src/bill';
 
-export type StatementProvider = 'alipay' | 'wechatpay' | 'stripe';
-export const STATEMENT_PROVIDERS: readonly StatementProvider[] = ['alipay', 'wechatpay', 'stripe'];
+export type StatementProvider = 'sandbox' | 'alipay' | 'wechatpay' | 'stripe';
+export const STATEMENT_PROVIDERS: readonly StatementProvider[] = ['sandbox', 'alipay', 'wechatpay', 'stripe'];
 
 export interface GenerateOptions {
   /** The statement's day, YYYY-MM-DD (default 2026-12-01). */
   date?: string;
   /** Every n-th line is a refund of the payment before it (0: payments only, the default). */
   refundEvery?: number;
+  /** Stripe's and the sandbox's currency, ISO 4217 (default USD for Stripe, CNY for the sandbox; Alipay's and WeChat Pay's bills are CNY). */
+  currency?: string;
 }
 
 /** What line i of a generated statement is, for the benchmark to hold the matching attempts and refunds. */
@@ -121,7 +116,13 @@ function* wechatRows(lines: number, date: string, refundEvery: number): Generato
 /** Stripe's fee on a card charge, as the sandbox books it: 2.9% + 30. */
 const stripeFee = (amount: number) => Math.round(amount * 0.029) + 30;
 
-function stripeRecord(index: number, lines: number, date: string, line: BenchLine): BalanceRecord {
+function stripeRecord(
+  index: number,
+  lines: number,
+  date: string,
+  line: BenchLine,
+  currency: string,
+): BalanceRecord {
   const paid = Number(line.channelOrderNo.slice(9));
   const intent = { id: `pi_bench_${paid}`, metadata: { channelOrderNo: line.channelOrderNo } };
   const created = Date.parse(`${date}T00:00:00Z`) / 1000 + secondOf(index, lines);
@@ -130,7 +131,7 @@ function stripeRecord(index: number, lines: number, date: string, line: BenchLin
         balance_transaction: {
           id: `txn_bench_${index}`,
           amount: -line.amount,
-          currency: 'usd',
+          currency,
           fee: 0,
           created,
           type: 'refund',
@@ -148,7 +149,7 @@ function stripeRecord(index: number, lines: number, date: string, line: BenchLin
         balance_transaction: {
           id: `txn_bench_${index}`,
           amount: line.amount,
-          currency: 'usd',
+          currency,
           fee: stripeFee(line.amount),
           created,
           type: 'charge',
@@ -210,13 +211,17 @@ export async function writeStatement(
       sha1 = await writeGzipLines(path, wechatBillText(wechatRows(lines, date, refundEvery)), '\r\n');
       break;
     case 'stripe': {
+      const currency = (options.currency ?? 'usd').toLowerCase();
       const records = function* () {
         for (const { index, line } of benchLines(lines, refundEvery))
-          yield JSON.stringify(stripeRecord(index, lines, date, line));
+          yield JSON.stringify(stripeRecord(index, lines, date, line, currency));
       };
       await writeGzipLines(path, records(), '\n');
       break;
     }
+    case 'sandbox':
+      await writeSandboxStatement(path, lines, date, refundEvery, (options.currency ?? 'CNY').toUpperCase());
+      break;
     default: {
       const unknown: never = provider;
       throw new Error(`no statement format for ${String(unknown)}`);
@@ -227,46 +232,61 @@ export async function writeStatement(
   return generated;
 }
 
-/**
- * A generated statement read as a fetch would have kept it: its raw bytes held, checked (WeChat
- * Pay's SHA-1 and summary, Alipay's CRC-32 and 合计), its lines streamed by the provider's reader.
- * `check: false` skips the checking pass (to time the raw read alone).
- */
-export async function readStatement(path: string, check = true): Promise<FetchedStatement> {
-  const generated = JSON.parse(await readFile(`${path}.json`, 'utf8')) as GeneratedStatement;
-  const raw = await readFile(path);
-  const base = {
-    provider: generated.provider,
-    date: generated.date,
-    raw,
-    sha256: createHash('sha256').update(raw).digest('hex'),
-  };
-  switch (generated.provider) {
-    case 'alipay':
-      return {
-        ...base,
-        summary: check ? await checkedAlipayBill(raw) : null,
-        lines: () => alipayBillLines(raw),
-      };
-    case 'wechatpay':
-      return {
-        ...base,
-        summary: check ? await checkedWechatBill(raw, generated.sha1!) : null,
-        lines: () => wechatBillLines(raw),
-      };
-    case 'stripe':
-      return { ...base, summary: null, lines: () => stripeBalanceLines(raw) };
-    default: {
-      const unknown: never = generated.provider;
-      throw new Error(`no statement format for ${String(unknown)}`);
+/** The sandbox PSP's JSON lines, its summary line last, as its statement route writes them; fees 0.6% half up. */
+async function writeSandboxStatement(
+  path: string,
+  lines: number,
+  date: string,
+  refundEvery: number,
+  currency: string,
+): Promise<void> {
+  const out = createWriteStream(path);
+  const totals = { payments: 0, refunds: 0, fees: 0 };
+  let batch = '';
+  for (const { index, line } of benchLines(lines, refundEvery)) {
+    const at = new Date(Date.parse(`${date}T00:00:00Z`) + secondOf(index, lines) * 1000).toISOString();
+    const fee = Math.floor((line.amount * 6 + 500) / 1000) * (line.refundNo ? -1 : 1);
+    const tradeNo = `sbx_bench_${line.channelOrderNo.slice(9)}`;
+    totals.fees += fee;
+    if (line.refundNo) totals.refunds += line.amount;
+    else totals.payments += line.amount;
+    batch += `${JSON.stringify(
+      line.refundNo
+        ? {
+            type: 'refund',
+            refundNo: line.refundNo,
+            tradeNo,
+            channelOrderNo: line.channelOrderNo,
+            amount: line.amount,
+            currency,
+            fee,
+            at,
+          }
+        : {
+            type: 'payment',
+            tradeNo,
+            channelOrderNo: line.channelOrderNo,
+            amount: line.amount,
+            currency,
+            fee,
+            at,
+          },
+    )}\n`;
+    if (batch.length >= 64 * 1024) {
+      if (!out.write(batch)) await once(out, 'drain');
+      batch = '';
     }
   }
+  out.end(`${batch}${JSON.stringify({ type: 'summary', date, lines, totals: { [currency]: totals } })}\n`);
+  await once(out, 'finish');
 }
 
 if (require.main === module) {
   const [provider, lines, path, refundEvery] = process.argv.slice(2);
   if (!STATEMENT_PROVIDERS.includes(provider as StatementProvider) || !Number(lines) || !path) {
-    process.stderr.write('usage: statements.ts <alipay|wechatpay|stripe> <lines> <file> [refundEvery]\n');
+    process.stderr.write(
+      'usage: statements.ts <alipay|wechatpay|stripe|sandbox> <lines> <file> [refundEvery]\n',
+    );
     process.exit(2);
   }
   const started = Date.now();

@@ -32,3 +32,6 @@ export * from './stripe/provider';
 export * from './stripe/statement';
 export { stripeBalanceLines, stripeLineOf, type BalanceRecord } from './stripe/balance-file';
 export { stripeSection, type StripeSettings } from './stripe/settings';
+export { readSandboxLine, sandboxLines, sandboxStatement } from './sandbox/statement';
+export { Spool, SpoolWriter, spoolPath, spoolStream } from './statement-files/spool';
+export { fileSource, type ByteSource } from './statement-files/bytes';

@@ -15,6 +15,7 @@ import { type StatementLine } from './statement';
 import type { Run } from './run-state';
 
 interface AttemptDbRow {
+  id: string | number;
   channel_order_no: string;
   channel: string;
   status: OurAttempt['status'];
@@ -33,6 +34,28 @@ const attemptOf = (row: AttemptDbRow): OurAttempt => ({
 });
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/**
+ * Rows by primary key, as few conditions as it takes: ids sorted, each run of consecutive ids one
+ * `BETWEEN` (a day's attempts are mostly consecutive), the others one `IN`.
+ */
+export function idCondition(ids: number[]): { sql: string; params: number[] } {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const ranges: number[] = [];
+  const single: number[] = [];
+  for (let at = 0; at < sorted.length;) {
+    let end = at;
+    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end += 1;
+    if (end - at >= 2) ranges.push(sorted[at]!, sorted[end]!);
+    else single.push(...sorted.slice(at, end + 1));
+    at = end + 1;
+  }
+  const parts = [
+    ...Array.from({ length: ranges.length / 2 }, () => 'id BETWEEN ? AND ?'),
+    ...(single.length > 0 ? [`id IN (${placeholders(single.length)})`] : []),
+  ];
+  return { sql: parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE', params: [...ranges, ...single] };
+}
 
 /** One batch of lines: our records of them in two round trips, then each line classified and acted on. */
 export async function matchBatch(
@@ -53,20 +76,26 @@ export async function matchBatch(
   const refundNumbers = [...new Set(lines.flatMap((line) => (line.refundNo ? [line.refundNo] : [])))];
   const attempts = new Map<string, OurAttempt>();
   const byTradeNo = new Map<string, OurAttempt>();
-  const columns = 'channel_order_no, channel, status, amount, currency, provider_trade_no';
+  /** Our attempts' primary keys, so a matched one is marked by its key (not through the number's index again). */
+  const ids = new Map<string, number>();
+  const columns = 'id, channel_order_no, channel, status, amount, currency, provider_trade_no';
   if (ourNumbers.length > 0)
     for (const row of (await dataSource.query(
       `SELECT ${columns} FROM channel_order WHERE channel_order_no IN (${placeholders(ourNumbers.length)})`,
       ourNumbers,
-    )) as AttemptDbRow[])
+    )) as AttemptDbRow[]) {
       attempts.set(row.channel_order_no, attemptOf(row));
+      ids.set(row.channel_order_no, Number(row.id));
+    }
   if (theirNumbers.length > 0)
     for (const row of (await dataSource.query(
       `SELECT ${columns} FROM channel_order WHERE provider_trade_no IN (${placeholders(theirNumbers.length)})
           AND channel IN (${placeholders(channels.length)})`,
       [...theirNumbers, ...channels],
-    )) as AttemptDbRow[])
+    )) as AttemptDbRow[]) {
       if (row.provider_trade_no) byTradeNo.set(row.provider_trade_no, attemptOf(row));
+      ids.set(row.channel_order_no, Number(row.id));
+    }
   const refunds = new Map<string, OurRefund>();
   if (refundNumbers.length > 0)
     for (const row of (await dataSource.query(
@@ -111,10 +140,10 @@ export async function matchBatch(
     await run.act(line, verdict, attempt);
   }
   if (matchedAttempts.length > 0) {
+    const matched = idCondition(matchedAttempts.map((channelOrderNo) => ids.get(channelOrderNo)!));
     await dataSource.query(
-      `UPDATE channel_order SET recon_date = ? WHERE channel_order_no IN (${placeholders(matchedAttempts.length)})
-          AND (recon_date IS NULL OR recon_date <> ?)`,
-      [run.date, ...matchedAttempts, run.date],
+      `UPDATE channel_order SET recon_date = ? WHERE ${matched.sql} AND (recon_date IS NULL OR recon_date <> ?)`,
+      [run.date, ...matched.params, run.date],
     );
     await resolveMissing(run, dataSource, 'MISSING_THERE', matchedAttempts);
   }

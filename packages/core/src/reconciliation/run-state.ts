@@ -9,7 +9,13 @@ import { finishRefund, findRefund } from '../refunds/refunds';
 import { settleAttempt } from '../settlement/settlement';
 import type { PaymentChannel } from '../provider-seam/payment-channel';
 
-import { differenceId, type DifferenceKind, type LineVerdict, type OurAttempt } from './classify';
+import {
+  differenceId,
+  StatementTally,
+  type DifferenceKind,
+  type LineVerdict,
+  type OurAttempt,
+} from './classify';
 import { type StatementLine } from './statement';
 import type { ReconDeps, DifferenceReport, DifferenceStatus } from './types';
 
@@ -26,6 +32,10 @@ export interface DifferenceInput {
 
 export class Run {
   readonly differences = new Map<string, DifferenceReport>();
+  /** What the first pass read: its lines and totals, checked against the statement's summary. */
+  readonly tally = new StatementTally();
+  /** Why the statement could not be trusted, when it could not. */
+  failure: unknown;
   matched = 0;
   linesRead = 0;
 

@@ -17,7 +17,7 @@ import { hostname } from 'node:os';
 
 import { errorMessage } from '@payments/platform';
 
-import { BridgeBuilder, StatementTally, summaryDisagreements, verdictOf } from './classify';
+import { BridgeBuilder, summaryDisagreements, verdictOf } from './classify';
 import { StatementUnavailableError, type FetchedStatement, type StatementLine } from './statement';
 import { claimRun } from './claim';
 import { findMissingThere, matchBatch } from './matching';
@@ -36,67 +36,111 @@ export async function runReconciliation(
   date: string,
   options: RunOptions = {},
 ): Promise<RunReport | undefined> {
-  const { dataSource, provider, log } = deps;
+  const { dataSource, provider } = deps;
   const owner = deps.owner ?? `${hostname()}:${process.pid}`;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`bad date ${date}: YYYY-MM-DD`);
   if (!provider.statements) throw new Error(`provider ${provider.name} has no statement to reconcile`);
   if (!(await claimRun(dataSource, provider.name, date, owner, options))) return undefined;
   const run = new Run(deps, date);
-  let statement: FetchedStatement;
-  const tally = new StatementTally();
+  let statement: FetchedStatement | undefined;
   try {
-    statement = await provider.statements.fetchStatement(date);
+    statement = await fetchAndCheck(deps, date, run);
+    if (!statement) return await incomplete(deps, date, run);
+    return await reconcile(deps, date, run, statement);
+  } finally {
+    // The spooled raw statement goes whatever happened (done, INCOMPLETE, or a database failure).
+    await statement?.dispose();
+  }
+}
+
+/** Fetches the statement and checks it against its own summary before anything is touched: undefined when it cannot be trusted. */
+async function fetchAndCheck(deps: ReconDeps, date: string, run: Run): Promise<FetchedStatement | undefined> {
+  let statement: FetchedStatement | undefined;
+  try {
+    statement = await deps.provider.statements!.fetchStatement(date);
     // First pass: read every line and check the statement's own summary before touching anything.
-    for await (const line of statement.lines()) tally.add(line);
-    const problems = summaryDisagreements(statement.summary, tally);
+    for await (const line of statement.lines()) run.tally.add(line);
+    const problems = summaryDisagreements(statement.summary, run.tally);
     if (problems.length > 0)
       throw new StatementUnavailableError(
         `statement disagrees with its summary: ${problems.join('; ')}`,
         'UNREADABLE',
       );
+    return statement;
   } catch (error) {
-    const message = errorMessage(error);
-    const reason = error instanceof StatementUnavailableError ? error.reason : 'FETCH_FAILED';
-    await dataSource.query(
-      `UPDATE recon_run SET status = 'FAILED', verdict = 'INCOMPLETE', error = ?, finished_at = NOW(3),
-              retry_after = NOW(3) + INTERVAL ? SECOND, claimed_until = NULL, runs = runs + 1
-        WHERE provider = ? AND bill_date = ?`,
-      [`${reason}: ${message}`.slice(0, 512), RETRY_SECONDS, provider.name, date],
-    );
-    log.error(
-      { provider: provider.name, date, reason, err: message },
-      'reconciliation INCOMPLETE: nothing acted on',
-    );
-    deps.observe?.run?.(provider.name, 'INCOMPLETE');
-    return {
-      provider: provider.name,
-      date,
-      verdict: 'INCOMPLETE',
-      error: `${reason}: ${message}`,
-      linesRead: tally.lines,
-      matched: 0,
-      fees: {},
-      differences: [],
-      bridges: [],
-    };
+    await statement?.dispose();
+    run.failure = error;
+    return undefined;
   }
+}
 
-  const statementId = await keepStatement(dataSource, statement);
+/** A statement not fetched, verified or parsed: the run is INCOMPLETE, nothing acted on, tried again later. */
+async function incomplete(deps: ReconDeps, date: string, run: Run): Promise<RunReport> {
+  const { dataSource, provider, log } = deps;
+  const message = errorMessage(run.failure);
+  const reason = run.failure instanceof StatementUnavailableError ? run.failure.reason : 'FETCH_FAILED';
+  await dataSource.query(
+    `UPDATE recon_run SET status = 'FAILED', verdict = 'INCOMPLETE', error = ?, finished_at = NOW(3),
+            retry_after = NOW(3) + INTERVAL ? SECOND, claimed_until = NULL, runs = runs + 1
+      WHERE provider = ? AND bill_date = ?`,
+    [`${reason}: ${message}`.slice(0, 512), RETRY_SECONDS, provider.name, date],
+  );
+  log.error(
+    { provider: provider.name, date, reason, err: message },
+    'reconciliation INCOMPLETE: nothing acted on',
+  );
+  deps.observe?.run?.(provider.name, 'INCOMPLETE');
+  return {
+    provider: provider.name,
+    date,
+    verdict: 'INCOMPLETE',
+    error: `${reason}: ${message}`,
+    linesRead: run.tally.lines,
+    matched: 0,
+    fees: {},
+    differences: [],
+    bridges: [],
+  };
+}
 
+/** The second pass: every line matched and acted on, in batches, while the raw statement is kept beside it. */
+async function reconcile(
+  deps: ReconDeps,
+  date: string,
+  run: Run,
+  statement: FetchedStatement,
+): Promise<RunReport> {
+  const { dataSource, provider, log } = deps;
+  const tally = run.tally;
+  // Kept on a connection of its own while the lines are matched on another: neither waits for the other.
+  const kept = keepStatement(dataSource, statement);
+  kept.catch(() => {});
   const bridge = new BridgeBuilder(statement.summary);
   const channels = provider.channels.map((channel) => channel.name);
+  // One batch is matched while the next is read and parsed.
+  let matching: Promise<void> = Promise.resolve();
   let batch: StatementLine[] = [];
   const flush = async () => {
-    if (batch.length > 0) await matchBatch(run, dataSource, channels, batch, bridge);
+    await matching;
+    const lines = batch;
     batch = [];
+    matching = lines.length > 0 ? matchBatch(run, dataSource, channels, lines, bridge) : Promise.resolve();
+    matching.catch(() => {});
   };
-  for await (const line of statement.lines()) {
-    run.linesRead += 1;
-    batch.push(line);
-    if (batch.length >= BATCH) await flush();
+  try {
+    for await (const line of statement.lines()) {
+      run.linesRead += 1;
+      batch.push(line);
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+    await matching;
+  } finally {
+    // Never left writing the statement into a transaction when matching failed.
+    await kept.catch(() => undefined);
   }
-  await flush();
-  await findMissingThere(run, dataSource, channels, provider.statements.timeZone);
+  const statementId = await kept;
+  await findMissingThere(run, dataSource, channels, provider.statements!.timeZone);
 
   const differences = [...run.differences.values()];
   const verdict = verdictOf({

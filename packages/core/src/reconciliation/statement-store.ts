@@ -9,7 +9,8 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
  * Keeps the raw statement and its SHA-256 (once per content: the same bytes fetched again are not
- * stored twice), in chunks, in one transaction: a statement row always has all its chunks.
+ * stored twice), in chunks written as they are read from the spool (one chunk held at a time), in
+ * one transaction: a statement row always has all its chunks.
  */
 export async function keepStatement(dataSource: DataSource, statement: FetchedStatement): Promise<number> {
   const find = async () =>
@@ -21,18 +22,41 @@ export async function keepStatement(dataSource: DataSource, statement: FetchedSt
     )[0]?.id;
   const existing = await find();
   if (existing !== undefined) return Number(existing);
-  const chunks = Math.max(1, Math.ceil(statement.raw.length / CHUNK_BYTES));
+  const { raw } = statement;
+  const chunks = Math.max(1, Math.ceil(raw.byteLength / CHUNK_BYTES));
   return dataSource.transaction(async (manager) => {
     const inserted = (await manager.query(
       'INSERT INTO recon_statement (provider, bill_date, sha256, byte_length, chunks) VALUES (?, ?, ?, ?, ?)',
-      [statement.provider, statement.date, statement.sha256, statement.raw.length, chunks],
+      [statement.provider, statement.date, statement.sha256, raw.byteLength, chunks],
     )) as { insertId: number };
-    for (let seq = 0; seq < chunks; seq += 1)
-      await manager.query('INSERT INTO recon_statement_chunk (statement_id, seq, bytes) VALUES (?, ?, ?)', [
+    let seq = 0;
+    const write = (bytes: Buffer) =>
+      manager.query('INSERT INTO recon_statement_chunk (statement_id, seq, bytes) VALUES (?, ?, ?)', [
         inserted.insertId,
-        seq,
-        statement.raw.subarray(seq * CHUNK_BYTES, (seq + 1) * CHUNK_BYTES),
+        seq++,
+        bytes,
       ]);
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let filled = 0;
+    let length = 0;
+    for await (const piece of raw.open()) {
+      length += piece.length;
+      for (let at = 0; at < piece.length;) {
+        const taken = piece.copy(chunk, filled, at);
+        filled += taken;
+        at += taken;
+        if (filled === CHUNK_BYTES) {
+          await write(chunk);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0 || seq === 0) await write(chunk.subarray(0, filled));
+    // The spool is the statement that was hashed: a different length is a broken spool, kept never.
+    if (length !== raw.byteLength || seq !== chunks)
+      throw new Error(
+        `statement spool holds ${length} bytes in ${seq} chunks, ${raw.byteLength} were hashed`,
+      );
     return Number(inserted.insertId);
   });
 }

@@ -56,18 +56,32 @@ export interface StatementSummary {
   >;
 }
 
-/** A day's statement as fetched: its raw bytes kept with their SHA-256, its lines read from them. */
+/**
+ * The raw statement as downloaded, spooled to a temporary file while it was hashed: never held
+ * whole in memory (a statement of a million lines is read as streams, as often as needed).
+ */
+export interface RawStatement {
+  /** Where the bytes are spooled, until the statement is disposed of. */
+  readonly path: string;
+  readonly byteLength: number;
+  /** The bytes, streamed from the spool. */
+  open(): AsyncIterable<Buffer>;
+}
+
+/** A day's statement as fetched: its raw bytes spooled with their SHA-256, its lines read from them. */
 export interface FetchedStatement {
   provider: string;
   /** YYYY-MM-DD in the provider's own time zone. */
   date: string;
   /** The bytes as downloaded (kept, so any day can be replayed), and their SHA-256 (hex). */
-  raw: Buffer;
+  raw: RawStatement;
   sha256: string;
   /** The lines, read from `raw` as a stream. */
   lines(): AsyncIterable<StatementLine>;
   /** The statement's own summary, if it has one. */
   summary: StatementSummary | null;
+  /** Removes the spooled raw statement: the run calls it as it ends, done or failed (again: a no-op). */
+  dispose(): Promise<void>;
 }
 
 /**

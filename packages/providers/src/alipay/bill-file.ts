@@ -10,7 +10,7 @@ import { StatementUnavailableError, type StatementLine, type StatementSummary } 
 import { parseChinaDateTime } from '../china-time';
 import { signedMinorUnits } from '../statement-files/amounts';
 import { splitLines } from '../statement-files/lines';
-import { ZipChecksumError, zipEntries, type ZipEntry } from '../statement-files/zip';
+import { ZipChecksumError, zipEntries, type ByteSource, type ZipEntry } from '../statement-files/zip';
 
 /** The detail file's columns, in Alipay's order. */
 export const ALIPAY_BILL_COLUMNS = [
@@ -64,10 +64,10 @@ const unreadable = (message: string) =>
 
 type Row = (name: string) => string;
 
-function files(archive: Buffer): { detail: ZipEntry; summary: ZipEntry } {
+async function files(archive: ByteSource): Promise<{ detail: ZipEntry; summary: ZipEntry }> {
   let entries: ZipEntry[];
   try {
-    entries = zipEntries(archive);
+    entries = await zipEntries(archive);
   } catch (error) {
     throw unreadable((error as Error).message);
   }
@@ -162,8 +162,8 @@ const DETAIL_REQUIRED = [
 ];
 
 /** The statement's lines, streamed from the zip (never all held). */
-export async function* alipayBillLines(archive: Buffer): AsyncGenerator<StatementLine> {
-  for await (const { lineNo, row } of csvRows(files(archive).detail, DETAIL_REQUIRED)) {
+export async function* alipayBillLines(archive: ByteSource): AsyncGenerator<StatementLine> {
+  for await (const { lineNo, row } of csvRows((await files(archive)).detail, DETAIL_REQUIRED)) {
     try {
       yield lineOf(row, lineNo);
     } catch (error) {
@@ -180,8 +180,8 @@ export async function* alipayBillLines(archive: Buffer): AsyncGenerator<Statemen
  * taken from the detail, and the payments are the net total plus them, so the engine's check that
  * the lines add up to the summary holds exactly when the bill's own net total does.
  */
-export async function checkedAlipayBill(archive: Buffer): Promise<StatementSummary> {
-  const { summary } = files(archive);
+export async function checkedAlipayBill(archive: ByteSource): Promise<StatementSummary> {
+  const { summary } = await files(archive);
   let total: Row | null = null;
   for await (const { row } of csvRows(summary, [
     '门店编号',

@@ -15,6 +15,7 @@
  * made, Alipay answers `isp.bill_not_exist` (账单不存在; `BILL_NOT_EXIST` in its older English
  * docs): NOT_READY, as Alipay says no more than that.
  */
+import { Readable } from 'node:stream';
 import {
   ChannelUnavailableError,
   StatementUnavailableError,
@@ -22,6 +23,7 @@ import {
   type StatementSource,
 } from '@payments/core';
 import { billDate, fetchedStatement } from '../statement-files/fetched';
+import { removedOnFailure, spoolStream, type Spool } from '../statement-files/spool';
 import { alipayBillLines, checkedAlipayBill } from './bill-file';
 import type { AlipayAnswer, AlipayClient } from './client';
 
@@ -58,13 +60,14 @@ export class AlipayStatements implements StatementSource {
     const url = answer.data.bill_download_url;
     if (typeof url !== 'string' || !/^https?:\/\//.test(url))
       throw new StatementUnavailableError('Alipay bill answer has no bill_download_url', 'UNREADABLE');
-    const raw = await this.download(url);
-    const summary = await checkedAlipayBill(raw);
-    return fetchedStatement('alipay', date, raw, summary, () => alipayBillLines(raw));
+    return alipayStatement(date, await this.download(url, date));
   }
 
-  /** The zip, at once: the link lives 30 s. A plain GET (the SDK has no call for it; the link is its own token). */
-  private async download(url: string): Promise<Buffer> {
+  /**
+   * The zip, at once (the link lives 30 s), spooled to a file as it comes. A plain GET (the SDK has
+   * no call for it; the link is its own token).
+   */
+  private async download(url: string, date: string): Promise<Spool> {
     let response: Response;
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(this.downloadTimeoutMs) });
@@ -80,7 +83,7 @@ export class AlipayStatements implements StatementSource {
         'FETCH_FAILED',
       );
     try {
-      return Buffer.from(await response.arrayBuffer());
+      return await spoolStream('alipay', date, response.body ? Readable.fromWeb(response.body as never) : []);
     } catch (error) {
       throw new StatementUnavailableError(
         `Alipay bill download cut: ${(error as Error).message}`,
@@ -88,4 +91,10 @@ export class AlipayStatements implements StatementSource {
       );
     }
   }
+}
+
+/** A spooled bill checked (both files to their end, the CRC-32s, the 合计 row) and read as the seam's statement. */
+export async function alipayStatement(date: string, raw: Spool): Promise<FetchedStatement> {
+  const summary = await removedOnFailure(raw, () => checkedAlipayBill(raw));
+  return fetchedStatement('alipay', date, raw, summary, () => alipayBillLines(raw));
 }

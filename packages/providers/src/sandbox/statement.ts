@@ -4,7 +4,7 @@
  * A wrong hash, a body without its summary line (truncated) or a line that does not parse is a
  * statement we cannot trust: StatementUnavailableError, and the run changes nothing.
  */
-import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import {
   StatementUnavailableError,
@@ -13,6 +13,10 @@ import {
   type StatementSource,
   type StatementSummary,
 } from '@payments/core';
+import type { ByteSource } from '../statement-files/bytes';
+import { fetchedStatement } from '../statement-files/fetched';
+import { splitLines } from '../statement-files/lines';
+import { removedOnFailure, spoolStream, type Spool } from '../statement-files/spool';
 
 const paymentLine = z.object({
   type: z.literal('payment'),
@@ -92,44 +96,51 @@ export function readSandboxLine(text: string, lineNo: number): StatementLine | S
   }
 }
 
-/** Each line of `raw` with its number, one at a time (never the whole file split at once). */
-export function* rawLines(raw: Buffer): Generator<{ text: string; lineNo: number }> {
-  let start = 0;
+/** Each line of `raw` with its number, streamed (never the whole file split at once). */
+export async function* rawLines(raw: ByteSource): AsyncGenerator<{ text: string; lineNo: number }> {
   let lineNo = 0;
-  while (start < raw.length) {
-    let end = raw.indexOf(10, start);
-    if (end === -1) end = raw.length;
+  for await (const bytes of splitLines(raw.open(0, raw.byteLength))) {
     lineNo += 1;
-    yield { text: raw.toString('utf8', start, end), lineNo };
-    start = end + 1;
+    yield { text: bytes.toString('utf8'), lineNo };
   }
 }
 
-/** A statement already downloaded and checked against its hash, read as ours. */
-export function sandboxStatement(date: string, raw: Buffer, sha256: string): FetchedStatement {
+/** The last line of `raw` that is not blank (read from its end), or null. */
+async function lastLine(raw: ByteSource): Promise<string | null> {
+  let end = raw.byteLength;
+  for (let size = 64 * 1024; ; size *= 4) {
+    const from = Math.max(0, end - size);
+    const tail = await raw.read(from, raw.byteLength - from);
+    let last = tail.length;
+    while (last > 0 && (tail[last - 1] === 10 || tail[last - 1] === 13)) last -= 1;
+    const start = tail.lastIndexOf(10, last - 1);
+    if (start >= 0 || from === 0) return last > 0 ? tail.toString('utf8', start + 1, last) : null;
+    end = from;
+  }
+}
+
+/** A statement already downloaded (spooled) and checked against its hash, read as ours. */
+export async function sandboxStatement(date: string, raw: Spool): Promise<FetchedStatement> {
   // The summary is the last line; a body cut short has none (or a broken one).
-  let end = raw.length;
-  while (end > 0 && raw[end - 1] === 10) end -= 1;
-  const lastStart = raw.lastIndexOf(10, end - 1) + 1;
-  const last = end > 0 ? readSandboxLine(raw.toString('utf8', lastStart, end), -1) : null;
-  if (last === null || 'kind' in last)
-    throw new StatementUnavailableError(
-      `sandbox statement of ${date} has no summary line (truncated?)`,
-      'UNREADABLE',
-    );
-  return {
-    provider: 'sandbox',
-    date,
-    raw,
-    sha256,
-    summary: last,
-    async *lines() {
-      for (const { text, lineNo } of rawLines(raw)) {
-        const line = readSandboxLine(text, lineNo);
-        if (line !== null && 'kind' in line) yield line;
-      }
-    },
-  };
+  const summary = await removedOnFailure(raw, async () => {
+    const text = await lastLine(raw);
+    const last = text === null ? null : readSandboxLine(text, -1);
+    if (last === null || 'kind' in last)
+      throw new StatementUnavailableError(
+        `sandbox statement of ${date} has no summary line (truncated?)`,
+        'UNREADABLE',
+      );
+    return last;
+  });
+  return fetchedStatement('sandbox', date, raw, summary, () => sandboxLines(raw));
+}
+
+/** The statement's lines (the summary skipped), streamed from its raw bytes. */
+export async function* sandboxLines(raw: ByteSource): AsyncGenerator<StatementLine> {
+  for await (const { text, lineNo } of rawLines(raw)) {
+    const line = readSandboxLine(text, lineNo);
+    if (line !== null && 'kind' in line) yield line;
+  }
 }
 
 export class SandboxStatements implements StatementSource {
@@ -154,21 +165,32 @@ export class SandboxStatements implements StatementSource {
         'FETCH_FAILED',
       );
     }
-    const raw = Buffer.from(await response.arrayBuffer());
-    if (response.status === 409)
+    if (response.status === 409) {
+      await response.body?.cancel();
       throw new StatementUnavailableError(`sandbox statement of ${date} is not ready`, 'NOT_READY');
+    }
     if (response.status !== 200)
       throw new StatementUnavailableError(
-        `sandbox statement of ${date}: ${response.status} ${raw.toString('utf8', 0, 200)}`,
+        `sandbox statement of ${date}: ${response.status} ${(await response.text()).slice(0, 200)}`,
         'FETCH_FAILED',
       );
-    const sha256 = createHash('sha256').update(raw).digest('hex');
-    const told = response.headers.get('x-statement-sha256');
-    if (told !== sha256)
+    let raw: Spool;
+    try {
+      raw = await spoolStream('sandbox', date, response.body ? Readable.fromWeb(response.body as never) : []);
+    } catch (error) {
       throw new StatementUnavailableError(
-        `sandbox statement of ${date}: SHA-256 ${sha256} is not the ${told ?? 'missing'} it was sent with`,
+        `sandbox statement of ${date} cut: ${(error as Error).message}`,
+        'UNREADABLE',
+      );
+    }
+    const told = response.headers.get('x-statement-sha256');
+    if (told !== raw.sha256) {
+      await raw.remove();
+      throw new StatementUnavailableError(
+        `sandbox statement of ${date}: SHA-256 ${raw.sha256} is not the ${told ?? 'missing'} it was sent with`,
         'HASH_MISMATCH',
       );
-    return sandboxStatement(date, raw, sha256);
+    }
+    return sandboxStatement(date, raw);
   }
 }

@@ -1,12 +1,12 @@
-/** A fetched statement as the seam wants it: its raw bytes and their SHA-256, its lines read from them. */
-import { createHash } from 'node:crypto';
+/** A fetched statement as the seam wants it: its raw bytes spooled with their SHA-256, its lines read from them. */
 import type { FetchedStatement, StatementLine, StatementSummary } from '@payments/core';
 import { StatementUnavailableError } from '@payments/core';
+import type { Spool } from './spool';
 
 export function fetchedStatement(
   provider: string,
   date: string,
-  raw: Buffer,
+  raw: Spool,
   summary: StatementSummary | null,
   lines: () => AsyncIterable<StatementLine>,
 ): FetchedStatement {
@@ -14,9 +14,10 @@ export function fetchedStatement(
     provider,
     date,
     raw,
-    sha256: createHash('sha256').update(raw).digest('hex'),
+    sha256: raw.sha256,
     summary,
     lines,
+    dispose: () => raw.remove(),
   };
 }
 

@@ -5,9 +5,13 @@
  * number. Read back as a stream; classified by `reporting_category`, not `type` (a Boleto payment
  * posts as `payment`, a refund as `refund` or `payment_refund`).
  */
+import { once } from 'node:events';
+import { pipeline } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { StatementUnavailableError, type StatementLine } from '@payments/core';
-import { chunksOf, splitLines } from '../statement-files/lines';
+import type { ByteSource } from '../statement-files/bytes';
+import { splitLines } from '../statement-files/lines';
+import { spoolPath, SpoolWriter, type Spool } from '../statement-files/spool';
 
 /** The fields of an (expanded) balance transaction we read. */
 export interface BalanceRecord {
@@ -94,35 +98,43 @@ export function stripeLineOf(record: BalanceRecord, source: string): StatementLi
       };
 }
 
-/** Writes records as gzip JSON lines, collecting the compressed bytes (what is kept). */
+/** Writes records as gzip JSON lines into a spool (what is kept), never holding them. */
 export class BalanceFileWriter {
   private readonly gzip = createGzip();
-  private readonly chunks: Buffer[] = [];
-  private readonly ended: Promise<void>;
+  private readonly spool: SpoolWriter;
+  private readonly copied: Promise<void>;
 
-  constructor() {
-    this.gzip.on('data', (chunk: Buffer) => this.chunks.push(chunk));
-    this.ended = new Promise((resolve, reject) => {
-      this.gzip.once('end', resolve);
-      this.gzip.once('error', reject);
-    });
+  constructor(date: string) {
+    const spool = new SpoolWriter(spoolPath('stripe', date));
+    const gzip = this.gzip;
+    this.spool = spool;
+    this.copied = (async () => {
+      for await (const chunk of gzip as AsyncIterable<Buffer>) await spool.write(chunk);
+    })();
+    this.copied.catch(() => {});
   }
 
-  write(record: BalanceRecord): void {
-    this.gzip.write(`${JSON.stringify(record)}\n`);
+  async write(record: BalanceRecord): Promise<void> {
+    if (!this.gzip.write(`${JSON.stringify(record)}\n`)) await once(this.gzip, 'drain');
   }
 
-  async finish(): Promise<Buffer> {
+  async finish(): Promise<Spool> {
     this.gzip.end();
-    await this.ended;
-    return Buffer.concat(this.chunks);
+    await this.copied;
+    return this.spool.finish();
+  }
+
+  /** The listing failed: nothing is kept. */
+  async abandon(): Promise<void> {
+    this.gzip.destroy();
+    await this.spool.abandon();
   }
 }
 
 /** The statement's lines, streamed from the kept file. */
-export async function* stripeBalanceLines(raw: Buffer): AsyncGenerator<StatementLine> {
+export async function* stripeBalanceLines(raw: ByteSource): AsyncGenerator<StatementLine> {
   let lineNo = 0;
-  const source = chunksOf(raw).pipe(createGunzip());
+  const source = pipeline(raw.open(0, raw.byteLength), createGunzip(), () => {});
   try {
     for await (const bytes of splitLines(source)) {
       lineNo += 1;

@@ -17,6 +17,7 @@ import {
   type StatementSource,
 } from '@payments/core';
 import { billDate, fetchedStatement } from '../statement-files/fetched';
+import type { Spool } from '../statement-files/spool';
 import {
   BalanceFileWriter,
   intentOf,
@@ -41,7 +42,7 @@ export class StripeStatements implements StatementSource {
     const from = Date.parse(`${date}T00:00:00Z`) / 1000;
     if (from * 1000 > this.now())
       throw new StatementUnavailableError(`Stripe: ${date} has not begun (UTC)`, 'NOT_READY');
-    const file = new BalanceFileWriter();
+    const file = new BalanceFileWriter(date);
     const sessions = new Map<string, BalanceRecord['checkout_session']>();
     try {
       const listing = this.client.sdk.balanceTransactions.list({
@@ -60,17 +61,17 @@ export class StripeStatements implements StatementSource {
           !intent.metadata?.channelOrderNo
         )
           record.checkout_session = await this.sessionOf(intent.id, sessions);
-        file.write(record);
+        await file.write(record);
       }
     } catch (error) {
+      await file.abandon();
       if (error instanceof StatementUnavailableError) throw error;
       throw new StatementUnavailableError(
         `Stripe balance transactions of ${date}: ${(error as Error).message}`,
         'FETCH_FAILED',
       );
     }
-    const raw = await file.finish();
-    return fetchedStatement('stripe', date, raw, null, () => stripeBalanceLines(raw));
+    return stripeStatement(date, await file.finish());
   }
 
   /** The Checkout Session a payment intent came from (once per intent). */
@@ -98,4 +99,9 @@ export class StripeStatements implements StatementSource {
     known.set(intentId, found);
     return found;
   }
+}
+
+/** The spooled balance transactions of a day as the seam's statement (Stripe states no hash and no summary). */
+export function stripeStatement(date: string, raw: Spool): FetchedStatement {
+  return fetchedStatement('stripe', date, raw, null, () => stripeBalanceLines(raw));
 }

@@ -6,12 +6,13 @@
  * in yuan; fees (手续费) carry five decimals. The file is UTF-8, plain or gzip.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { StatementUnavailableError, type StatementLine, type StatementSummary } from '@payments/core';
 import { parseChinaDateTime } from '../china-time';
 import { roundedMinorUnits, signedMinorUnits } from '../statement-files/amounts';
-import { chunksOf, splitLines } from '../statement-files/lines';
+import type { ByteSource } from '../statement-files/bytes';
+import { splitLines } from '../statement-files/lines';
 
 /** The detail columns of an ALL bill, in WeChat Pay's order. */
 export const WECHAT_BILL_COLUMNS = [
@@ -59,9 +60,11 @@ const unreadable = (message: string) =>
   new StatementUnavailableError(`WeChat Pay bill: ${message}`, 'UNREADABLE');
 
 /** The bill's bytes as text chunks: gunzipped when gzip (its magic bytes), as sent otherwise. */
-function decompressed(raw: Buffer): Readable {
-  const plain = chunksOf(raw);
-  return raw[0] === 0x1f && raw[1] === 0x8b ? plain.pipe(createGunzip()) : plain;
+async function decompressed(raw: ByteSource): Promise<Readable> {
+  const magic = await raw.read(0, 2);
+  const plain = raw.open(0, raw.byteLength);
+  // pipeline, not pipe: a gunzip error must reach the reader.
+  return magic[0] === 0x1f && magic[1] === 0x8b ? pipeline(plain, createGunzip(), () => {}) : plain;
 }
 
 async function* tapped(source: Readable, tap: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
@@ -96,12 +99,15 @@ type Record_ = { type: 'detail'; lineNo: number; row: Row } | { type: 'summary';
  * The rows of the bill in order, the summary last; throws UNREADABLE when the file does not have
  * this shape (a truncated file has no summary). `tap` sees every decompressed byte.
  */
-async function* billRecords(raw: Buffer, tap: (chunk: Buffer) => void = () => {}): AsyncGenerator<Record_> {
+async function* billRecords(
+  raw: ByteSource,
+  tap: (chunk: Buffer) => void = () => {},
+): AsyncGenerator<Record_> {
   let header: Columns | null = null;
   let summaryHeader: Columns | null = null;
   let summarySeen = false;
   let lineNo = 0;
-  const source = decompressed(raw);
+  const source = await decompressed(raw);
   try {
     for await (const bytes of splitLines(tapped(source, tap))) {
       lineNo += 1;
@@ -172,7 +178,7 @@ function lineOf(row: Row, lineNo: number): StatementLine {
 }
 
 /** The statement's lines, streamed from the raw bill (never all held). */
-export async function* wechatBillLines(raw: Buffer): AsyncGenerator<StatementLine> {
+export async function* wechatBillLines(raw: ByteSource): AsyncGenerator<StatementLine> {
   for await (const record of billRecords(raw)) {
     if (record.type !== 'detail') continue;
     try {
@@ -189,7 +195,7 @@ export async function* wechatBillLines(raw: Buffer): AsyncGenerator<StatementLin
  * bill, as WeChat Pay's hash_value is) against `sha1`, its shape, and its own summary. Throws
  * UNREADABLE for a file cut short or malformed, HASH_MISMATCH for other bytes than announced.
  */
-export async function checkedWechatBill(raw: Buffer, sha1: string): Promise<StatementSummary> {
+export async function checkedWechatBill(raw: ByteSource, sha1: string): Promise<StatementSummary> {
   const hash = createHash('sha1');
   let summary: Row | null = null;
   for await (const record of billRecords(raw, (chunk) => hash.update(chunk)))

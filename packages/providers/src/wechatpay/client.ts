@@ -13,6 +13,7 @@
 import type { KeyObject } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Readable } from 'node:stream';
 import type CircuitBreaker from 'opossum';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
 import { requireSettings } from '@payments/platform';
@@ -33,7 +34,7 @@ export interface WechatCall {
   pathParams?: Record<string, string>;
   query?: Record<string, string>;
   body?: object;
-  /** The answer is a file (`v3/billdownload/file`): its bytes, as sent (the plugin verifies no signature on it). */
+  /** The answer is a file (`v3/billdownload/file`): its bytes as a stream, as sent (the plugin verifies no signature on it). */
   binary?: boolean;
   /** This call's own timeout, instead of the client's (`download`). */
   timeoutMs?: number;
@@ -200,14 +201,13 @@ export class WechatpayClient {
       // Public-key mode: WeChat Pay signs the answer with the key this names (else a platform certificate).
       headers: { 'Wechatpay-Serial': this.publicKeyId },
       ...(call.query ? { params: call.query } : {}),
-      ...(call.binary ? { responseType: 'arraybuffer' as const } : {}),
+      ...(call.binary ? { responseType: 'stream' as const } : {}),
       ...(call.timeoutMs ? { timeout: call.timeoutMs } : {}),
     };
     try {
       const response =
         call.method === 'GET' ? await endpoint.get(config) : await endpoint.post(call.body ?? {}, config);
-      const data: unknown = call.binary ? Buffer.from(response.data as ArrayBuffer) : response.data;
-      return { ok: true, status: response.status, data };
+      return { ok: true, status: response.status, data: response.data as unknown };
     } catch (error) {
       const failure = error as AxiosFailure;
       const status = failure.response?.status ?? 0;
@@ -215,7 +215,7 @@ export class WechatpayClient {
       if (failure.code?.startsWith('EV3_'))
         throw new ChannelUnavailableError(`WeChat Pay ${call.path}: answer not believed (${failure.code})`);
       const answered = failure.response?.data;
-      const data = (call.binary && answered instanceof ArrayBuffer ? errorBody(answered) : answered) as
+      const data = (call.binary ? await errorBody(answered) : answered) as
         { code?: unknown; message?: unknown } | undefined;
       if (status >= 400 && status < 500 && typeof data?.code === 'string') {
         if (meaningOfWechatError(data.code) !== 'TRY_LATER')
@@ -228,11 +228,21 @@ export class WechatpayClient {
   }
 }
 
-/** A file download's error answer arrives as bytes: its JSON, if it is JSON. */
-function errorBody(bytes: ArrayBuffer): unknown {
+/** A file download's error answer arrives as a stream of bytes: its JSON (its first 64 KiB), if it is JSON. */
+async function errorBody(answered: unknown): Promise<unknown> {
+  if (!(answered instanceof Readable)) return answered;
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+    for await (const chunk of answered as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > 64 * 1024) break;
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     return undefined;
+  } finally {
+    answered.destroy();
   }
 }

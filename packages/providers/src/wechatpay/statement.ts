@@ -14,7 +14,9 @@ import {
   type FetchedStatement,
   type StatementSource,
 } from '@payments/core';
+import type { Readable } from 'node:stream';
 import { billDate, fetchedStatement } from '../statement-files/fetched';
+import { removedOnFailure, spoolStream, type Spool } from '../statement-files/spool';
 import { checkedWechatBill, wechatBillLines } from './bill-file';
 import type { WechatAnswer, WechatCall, WechatpayClient } from './client';
 
@@ -47,7 +49,7 @@ export class WechatpayStatements implements StatementSource {
         return fetchedStatement(
           'wechatpay',
           date,
-          Buffer.alloc(0),
+          await spoolStream('wechatpay', date, []),
           { lines: 0, totals: {} },
           async function* () {},
         );
@@ -77,9 +79,16 @@ export class WechatpayStatements implements StatementSource {
         `WeChat Pay bill download refused: ${file.code} ${file.message}`,
         'FETCH_FAILED',
       );
-    const raw = file.data as Buffer;
-    const summary = await checkedWechatBill(raw, bill.data.hash_value);
-    return fetchedStatement('wechatpay', date, raw, summary, () => wechatBillLines(raw));
+    let raw: Spool;
+    try {
+      raw = await spoolStream('wechatpay', date, file.data as Readable);
+    } catch (error) {
+      throw new StatementUnavailableError(
+        `WeChat Pay bill download cut: ${(error as Error).message}`,
+        'UNREADABLE',
+      );
+    }
+    return wechatpayStatement(date, raw, bill.data.hash_value);
   }
 
   private async send(call: WechatCall, file = false): Promise<WechatAnswer> {
@@ -91,4 +100,10 @@ export class WechatpayStatements implements StatementSource {
       throw error;
     }
   }
+}
+
+/** A spooled bill checked (the SHA-1 its bill answer announced, its shape, its summary) and read as the seam's statement. */
+export async function wechatpayStatement(date: string, raw: Spool, sha1: string): Promise<FetchedStatement> {
+  const summary = await removedOnFailure(raw, () => checkedWechatBill(raw, sha1));
+  return fetchedStatement('wechatpay', date, raw, summary, () => wechatBillLines(raw));
 }

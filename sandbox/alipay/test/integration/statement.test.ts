@@ -6,6 +6,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRegistry } from '@payments/platform';
 import {
   providerKit,
@@ -17,6 +20,10 @@ import { AlipayProvider, chinaDateTime, createLogger, loadConfig } from '@paymen
 import { sandboxControl } from '@payments/testkit';
 import { SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY, sandboxAlipayEnv } from '../../src/keys';
 import { buildAlipaySandbox } from '../../src/server';
+
+/** The spool files of a provider's statement of a day left in the temporary directory. */
+const spooled = (provider: string, date: string) =>
+  readdirSync(tmpdir()).filter((name) => name.startsWith(`statement-${provider}-${date}-`));
 
 describe('Alipay statement: the trade bill through alipay-sdk against the sandbox', () => {
   let sandbox: FastifyInstance;
@@ -85,9 +92,12 @@ describe('Alipay statement: the trade bill through alipay-sdk against the sandbo
   it("reads the day's trades and refunds in exact fen, positive refund amounts, fees as charged, the 合计 agreeing", async () => {
     const statement = await provider.statements.fetchStatement(today());
     expect(statement).toMatchObject({ provider: 'alipay', date: today() });
-    // A zip, kept as downloaded, with its SHA-256.
-    expect(statement.raw.subarray(0, 4)).toEqual(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
-    expect(statement.sha256).toBe(createHash('sha256').update(statement.raw).digest('hex'));
+    // A zip, spooled as downloaded (a file, never a Buffer held), with its SHA-256.
+    expect(Buffer.isBuffer(statement.raw)).toBe(false);
+    const raw = await readFile(statement.raw.path);
+    expect(raw.length).toBe(statement.raw.byteLength);
+    expect(raw.subarray(0, 4)).toEqual(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+    expect(statement.sha256).toBe(createHash('sha256').update(raw).digest('hex'));
     const lines = await linesOf(statement.lines());
     expect(lines).toHaveLength(5);
     const payment = (request: CreateTradeRequest) =>
@@ -120,11 +130,17 @@ describe('Alipay statement: the trade bill through alipay-sdk against the sandbo
       lines: 5,
       totals: { CNY: { payments: 1999 + 1 + 12345, refunds: 500 + 12345, fees: 12 + 0 + 74 - 3 - 74 } },
     });
+    // Disposed of, the spool is gone.
+    await statement.dispose();
+    expect(existsSync(statement.raw.path)).toBe(false);
   });
 
   const refusal = async (date: string) => {
+    const before = spooled('alipay', date);
     const error = await provider.statements.fetchStatement(date).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StatementUnavailableError);
+    // Refused after it was spooled (a wrong hash, cut short) or before: no spool is left behind.
+    expect(spooled('alipay', date)).toEqual(before);
     return (error as StatementUnavailableError).reason;
   };
 
@@ -146,6 +162,8 @@ describe('Alipay statement: the trade bill through alipay-sdk against the sandbo
   it('DELETE /sandbox/faults resets the bill faults too', async () => {
     await alipayFaults({ statementNotReady: true });
     await control('DELETE', '/sandbox/faults');
-    await expect(provider.statements.fetchStatement(today())).resolves.toMatchObject({ provider: 'alipay' });
+    const statement = await provider.statements.fetchStatement(today());
+    expect(statement).toMatchObject({ provider: 'alipay' });
+    await statement.dispose();
   });
 });

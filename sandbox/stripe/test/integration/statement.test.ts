@@ -8,6 +8,9 @@
 import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { createRegistry } from '@payments/platform';
 import {
@@ -20,6 +23,10 @@ import { createLogger, loadConfig, StripeProvider } from '@payments/providers';
 import { eventually, sandboxControl } from '@payments/testkit';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
 import { buildStripeSandbox } from '../../src/server';
+
+/** The spool files of a provider's statement of a day left in the temporary directory. */
+const spooled = (provider: string, date: string) =>
+  readdirSync(tmpdir()).filter((name) => name.startsWith(`statement-${provider}-${date}-`));
 
 describe('Stripe statement: balance transactions through the stripe SDK against the sandbox', () => {
   let sandbox: FastifyInstance;
@@ -108,9 +115,12 @@ describe('Stripe statement: balance transactions through the stripe SDK against 
   it("reads the day's payments (card and Boleto) and refunds, followed to our numbers, in exact minor units", async () => {
     const statement = await provider.statements.fetchStatement(today());
     expect(statement).toMatchObject({ provider: 'stripe', date: today(), summary: null });
-    expect(statement.sha256).toBe(createHash('sha256').update(statement.raw).digest('hex'));
+    // Spooled as written (a file, never a Buffer held), with its SHA-256.
+    expect(Buffer.isBuffer(statement.raw)).toBe(false);
+    const raw = await readFile(statement.raw.path);
+    expect(statement.sha256).toBe(createHash('sha256').update(raw).digest('hex'));
     // Kept as Stripe answered: one balance transaction per JSON line, its source expanded.
-    const kept = gunzipSync(statement.raw)
+    const kept = gunzipSync(raw)
       .toString('utf8')
       .trim()
       .split('\n')
@@ -146,16 +156,23 @@ describe('Stripe statement: balance transactions through the stripe SDK against 
       fee: 0,
     });
     for (const line of lines) expect(Math.abs(line.at.getTime() - Date.now())).toBeLessThan(120_000);
+    // Disposed of, the spool is gone.
+    await statement.dispose();
+    expect(existsSync(statement.raw.path)).toBe(false);
   });
 
   it('another day holds none of them', async () => {
     const statement = await provider.statements.fetchStatement('2026-01-01');
     expect(await linesOf(statement.lines())).toEqual([]);
+    await statement.dispose();
   });
 
   const refusal = async (date: string) => {
+    const before = spooled('stripe', date);
     const error = await provider.statements.fetchStatement(date).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StatementUnavailableError);
+    // Refused after it was spooled (a wrong hash, cut short) or before: no spool is left behind.
+    expect(spooled('stripe', date)).toEqual(before);
     return (error as StatementUnavailableError).reason;
   };
 

@@ -6,6 +6,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRegistry } from '@payments/platform';
 import {
   providerKit,
@@ -26,6 +29,10 @@ import {
   sandboxWechatpayEnv,
 } from '../../src/keys';
 import { buildWechatpaySandbox } from '../../src/server';
+
+/** The spool files of a provider's statement of a day left in the temporary directory. */
+const spooled = (provider: string, date: string) =>
+  readdirSync(tmpdir()).filter((name) => name.startsWith(`statement-${provider}-${date}-`));
 
 describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin against the sandbox', () => {
   let sandbox: FastifyInstance;
@@ -106,9 +113,12 @@ describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin ag
   it("reads the day's payments and refunds in exact fen, fees rounded with their text kept, the summary agreeing", async () => {
     const statement = await provider.statements.fetchStatement(today());
     expect(statement).toMatchObject({ provider: 'wechatpay', date: today() });
-    // Downloaded gzip, kept as downloaded, with its SHA-256.
-    expect(statement.raw.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
-    expect(statement.sha256).toBe(createHash('sha256').update(statement.raw).digest('hex'));
+    // Downloaded gzip, spooled as downloaded (a file, never a Buffer held), with its SHA-256.
+    expect(Buffer.isBuffer(statement.raw)).toBe(false);
+    const raw = await readFile(statement.raw.path);
+    expect(raw.length).toBe(statement.raw.byteLength);
+    expect(raw.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(statement.sha256).toBe(createHash('sha256').update(raw).digest('hex'));
     const lines = await linesOf(statement.lines());
     const payment = (request: CreateTradeRequest) =>
       lines.find((line) => line.kind === 'PAYMENT' && line.channelOrderNo === request.channelOrderNo);
@@ -150,17 +160,24 @@ describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin ag
         CNY: { payments: 1999 + 1 + 12345, refunds: 500 + 12345, fees: 9, exactFees: '0.09000' },
       },
     });
+    // Disposed of, the spool is gone.
+    await statement.dispose();
+    expect(existsSync(statement.raw.path)).toBe(false);
   });
 
   it('a day without trades is an empty statement (NO_STATEMENT_EXIST)', async () => {
     const statement = await provider.statements.fetchStatement('2026-01-01');
     expect(statement.summary).toEqual({ lines: 0, totals: {} });
     expect(await linesOf(statement.lines())).toEqual([]);
+    await statement.dispose();
   });
 
   const refusal = async (date: string) => {
+    const before = spooled('wechatpay', date);
     const error = await provider.statements.fetchStatement(date).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StatementUnavailableError);
+    // Refused after it was spooled (a wrong hash, cut short) or before: no spool is left behind.
+    expect(spooled('wechatpay', date)).toEqual(before);
     return (error as StatementUnavailableError).reason;
   };
 

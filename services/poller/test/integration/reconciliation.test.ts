@@ -1,12 +1,16 @@
 import { createLogger, createProviders } from '@payments/providers';
 import { createRegistry, type DataSource } from '@payments/platform';
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import {
   keptStatementBytes,
   openDataSource,
   runReconciliation,
+  type FetchedStatement,
   type PaymentProvider,
   type RunReport,
+  type StatementLine,
 } from '@payments/core';
 import { eventually } from '@payments/testkit';
 import { api, applyBody, GatewayStack, orderNo } from '../../../../test/support/stack';
@@ -55,8 +59,35 @@ describe('reconciliation: the statement finds what every answer lost (real serve
         body: JSON.stringify(faults),
       });
   };
-  const run = async (): Promise<RunReport> =>
-    (await runReconciliation({ dataSource, provider, log: createLogger('recon-test', 'silent') }, today))!;
+  const run = async (over: PaymentProvider = provider): Promise<RunReport> =>
+    (await runReconciliation(
+      { dataSource, provider: over, log: createLogger('recon-test', 'silent') },
+      today,
+    ))!;
+  /** The spool files of the sandbox's statement of today left in the temporary directory. */
+  const spooled = () =>
+    readdirSync(tmpdir()).filter((name) => name.startsWith(`statement-sandbox-${today}-`));
+  /**
+   * The sandbox provider, its fetched statements collected (each checked to be spooled to a file),
+   * their lines read through `lines` (the pass: 1 the summary check, 2 the matching).
+   */
+  const watched = (
+    fetched: FetchedStatement[],
+    lines: (statement: FetchedStatement, pass: number) => AsyncIterable<StatementLine> = (statement) =>
+      statement.lines(),
+  ): PaymentProvider =>
+    Object.assign(Object.create(provider) as PaymentProvider, {
+      statements: {
+        timeZone: provider.statements!.timeZone,
+        fetchStatement: async (date: string) => {
+          const statement = await provider.statements!.fetchStatement(date);
+          expect(existsSync(statement.raw.path)).toBe(true);
+          fetched.push(statement);
+          let pass = 0;
+          return { ...statement, lines: () => lines(statement, (pass += 1)) };
+        },
+      },
+    });
   const payment = async (no: string) => (await api(url, 'GET', `/v1/payments/${no}`)).body;
   const differenceOf = (report: RunReport, reference: string) =>
     report.differences.filter((difference) => difference.reference === reference);
@@ -256,13 +287,64 @@ describe('reconciliation: the statement finds what every answer lost (real serve
       const { no } = await lostPayment('untrusted');
       await statementFaults(faults);
       const before = await stack.query('SELECT id, status FROM recon_difference ORDER BY id');
+      const spoolsBefore = spooled();
       const report = await run();
       expect(report.verdict).toBe('INCOMPLETE');
       expect(report.differences).toEqual([]);
       expect((await payment(no)).status).toBe('PAYING');
       expect(await stack.query('SELECT id, status FROM recon_difference ORDER BY id')).toEqual(before);
+      // Refused once spooled (a wrong hash, cut short) or before it: no spool is left behind.
+      expect(spooled()).toEqual(spoolsBefore);
     },
   );
+
+  it('the spooled raw statement is removed after a run, after an INCOMPLETE one and after one that failed midway', async () => {
+    const { no } = await lostPayment('spool');
+    // A line dropped from the first pass: the statement disagrees with its summary, INCOMPLETE.
+    const disagreeing: FetchedStatement[] = [];
+    const incomplete = await run(
+      watched(disagreeing, async function* (statement, pass) {
+        let first = true;
+        for await (const line of statement.lines()) {
+          if (pass === 1 && first) {
+            first = false;
+            continue;
+          }
+          yield line;
+        }
+      }),
+    );
+    expect(incomplete).toMatchObject({ verdict: 'INCOMPLETE', error: expect.stringMatching(/summary/) });
+    expect(disagreeing).toHaveLength(1);
+    expect(existsSync(disagreeing[0]!.raw.path)).toBe(false);
+    expect((await payment(no)).status).toBe('PAYING');
+
+    // The matching pass breaks (a reader, or the database, failing midway): the run throws, the spool goes.
+    const broken: FetchedStatement[] = [];
+    const failure = run(
+      watched(broken, async function* (statement, pass) {
+        for await (const line of statement.lines()) {
+          if (pass === 2) throw new Error('the reader broke midway');
+          yield line;
+        }
+      }),
+    );
+    await expect(failure).rejects.toThrow('the reader broke midway');
+    expect(broken).toHaveLength(1);
+    expect(existsSync(broken[0]!.raw.path)).toBe(false);
+    // Its claim held as a dead run's does, until it lapses: lapsed here, so the day can be run again.
+    await stack.query(
+      "UPDATE recon_run SET claimed_until = NOW(3) - INTERVAL 1 SECOND WHERE provider = 'sandbox' AND bill_date = ?",
+      [today],
+    );
+
+    const done: FetchedStatement[] = [];
+    const report = await run(watched(done));
+    expect(report.verdict).not.toBe('INCOMPLETE');
+    expect((await payment(no)).status).toBe('PAID');
+    expect(done).toHaveLength(1);
+    expect(existsSync(done[0]!.raw.path)).toBe(false);
+  });
 
   it('payctl recon run and report, through its bin: INCOMPLETE exits 1; then found, reported', async () => {
     const env = stack.serviceEnv();
