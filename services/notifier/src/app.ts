@@ -50,6 +50,7 @@ export async function createNotifier(
     notifications: new NotificationLogRepository(dataSource),
     orderService,
     relay,
+    eventsExchange: broker.topology.exchange('events'),
     metrics: createNotifierMetrics(registry),
   };
   const consumer = subscribe(

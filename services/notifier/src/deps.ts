@@ -11,5 +11,7 @@ export interface NotifierDeps {
   /** The order service, behind its breaker. */
   orderService: CircuitBreaker<[OrderNotification], void>;
   relay: OutboxRelay;
+  /** `payments.events` with TOPOLOGY_PREFIX: where a payment's first delivery comes from. */
+  eventsExchange: string;
   metrics: NotifierMetrics;
 }

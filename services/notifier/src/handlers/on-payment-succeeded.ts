@@ -28,6 +28,22 @@ export function toNotification(event: EventEnvelope<'payment.succeeded'>): Order
 }
 
 /**
+ * A message straight from the events exchange, delivered for the first time: the relay's publish
+ * of the event, not a redelivery, a retry back from a tier, a sweep's resend or a replay (those
+ * come through other exchanges). Its log row is not read first: an event delivered already (the
+ * relay published it twice) is told once more, which CONTRACT 5 allows (at least once, the same
+ * eventId), and `markDelivered` then writes nothing and no second `order.notified`.
+ */
+function isFirstArrival(
+  delivery: Delivery<EventEnvelope<'payment.succeeded'>>,
+  step: number,
+  deps: NotifierDeps,
+): boolean {
+  const { fields } = delivery.message;
+  return step === 0 && !fields.redelivered && fields.exchange === deps.eventsExchange;
+}
+
+/**
  * Tells the order service a payment succeeded (DESIGN rule 5): quick tries through the breaker,
  * then queued retries by NOTIFY_SCHEDULE, then the dlq with the last error. An open breaker
  * defers to the next step without calling; an event already delivered is not sent again.
@@ -38,7 +54,10 @@ export async function onPaymentSucceeded(
 ): Promise<HandlerResult> {
   const event = delivery.body;
   const step = Number(delivery.message.properties.headers?.[NOTIFY_STEP_HEADER] ?? 0);
-  if ((await deps.notifications.status(event.eventId)) === 'DELIVERED') {
+  if (
+    !isFirstArrival(delivery, step, deps) &&
+    (await deps.notifications.status(event.eventId)) === 'DELIVERED'
+  ) {
     deps.metrics.notifications.inc({ result: 'skipped' });
     return;
   }

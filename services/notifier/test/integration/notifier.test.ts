@@ -140,7 +140,8 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     expect(await again.sweeps.runOnce()).toBe(0); // not twice while the new one runs
     await eventually('order service told', async () => (await stack.merchantOrder(no!))?.status === 'PAID');
     expect(await stack.merchantOrder(no!)).toMatchObject({ deliveries: 1, distinctEvents: 1 });
-    expect((await logStatus(no!))?.status).toBe('DELIVERED');
+    // The order service is told before the log is written (record, call, then settle).
+    await eventually('log DELIVERED', async () => (await logStatus(no!))?.status === 'DELIVERED');
     await eventually('order.notified', async () => stack.eventsOf('order.notified', no).length === 1);
   });
 
@@ -149,6 +150,7 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     const [no] = await paidOrders(1, 'again');
     await eventually('log DELIVERED', async () => (await logStatus(no!))?.status === 'DELIVERED');
     const [event] = stack.eventsOf('payment.succeeded', no);
+    const read = jest.spyOn(stack.notifiers[0]!.deps.notifications, 'status');
     // The same message once more, as the broker redelivers it after a lost ack.
     const connection = await amqplib.connect(stack.config.AMQP_URL);
     try {
@@ -167,8 +169,53 @@ describe('notifier: every payment reaches the order service (real servers)', () 
         (value) => value.labels.result === 'skipped',
       )?.value === 1;
     await eventually('the repeat seen and skipped', skipped);
+    expect(read).toHaveBeenCalledTimes(1); // a copy that is no first arrival: its log row is read first
     expect(await stack.merchantOrder(no!)).toMatchObject({ deliveries: 1, distinctEvents: 1 });
     expect(stack.eventsOf('order.notified', no)).toHaveLength(1);
+  });
+
+  it('an event the relay published twice ends with one log row and one order.notified', async () => {
+    // No notifier runs yet: both copies wait in the queue, and both arrive as first deliveries
+    // (straight from the events exchange, not redelivered), which are not read first.
+    const [no] = await paidOrders(1, 'twice');
+    await eventually('the event published', async () => stack.eventsOf('payment.succeeded', no).length === 1);
+    const [event] = stack.eventsOf('payment.succeeded', no);
+    const connection = await amqplib.connect(stack.config.AMQP_URL);
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.publish(
+        topologyFor(stack.config).exchange('events'),
+        'payment.succeeded',
+        Buffer.from(JSON.stringify(event!.body)),
+        { messageId: event!.body.eventId, type: 'payment.succeeded', persistent: true },
+      );
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+    await eventually(
+      'both copies in the queue',
+      async () => stack.eventsOf('payment.succeeded', no).length === 2,
+    );
+    const read = jest.spyOn(NotificationLogRepository.prototype, 'status');
+    await stack.startNotifier();
+    await eventually('log DELIVERED', async () => (await logStatus(no!))?.status === 'DELIVERED');
+    const delivered = async () =>
+      (await stack.notifiers[0]!.deps.metrics.notifications.get()).values.find(
+        (value) => value.labels.result === 'delivered',
+      )?.value === 2;
+    await eventually('both copies handled', delivered);
+    // At least once (CONTRACT 5): the order service may be told twice, always with the one eventId.
+    expect(await stack.merchantOrder(no!)).toMatchObject({ status: 'PAID', distinctEvents: 1 });
+    const rows = await stack.gateways[0]!.deps.dataSource.query(
+      'SELECT status FROM notification_log WHERE merchant_order_no = ?',
+      [no],
+    );
+    expect(rows).toEqual([{ status: 'DELIVERED' }]);
+    await sleep(300);
+    expect(stack.eventsOf('order.notified', no)).toHaveLength(1);
+    expect(read).not.toHaveBeenCalled();
+    read.mockRestore();
   });
 
   it('an outage longer than the quick tries but shorter than the schedule loses nothing', async () => {
