@@ -2,7 +2,8 @@
  * The sandbox's balance transactions, built from its own ledger as Stripe books them: one when a
  * payment intent succeeds (`type: charge` for a card, `payment` for a Boleto, both
  * `reporting_category: charge`; Stripe's fee taken from it) and one when a refund is made (`type:
- * refund`, `reporting_category: refund`, a negative amount; Stripe keeps its fee). Listed newest
+ * refund`, `reporting_category: refund`, a negative amount; Stripe keeps its fee), and one for each
+ * fee billed on its own (`type: stripe_fee`, `reporting_category: fee`, no source). Listed newest
  * first, as Stripe lists them; `source` expandable to the charge or refund, and that one's
  * `payment_intent` too.
  */
@@ -99,5 +100,26 @@ export function balanceEntries(state: StripeState): BalanceEntry[] {
       }),
     });
   }
+  for (const fee of state.fees)
+    entries.push({
+      id: fee.id,
+      created: fee.created,
+      view: () => ({
+        id: fee.id,
+        object: 'balance_transaction',
+        amount: -fee.amount,
+        currency: fee.currency,
+        fee: 0,
+        fee_details: [],
+        net: -fee.amount,
+        created: fee.created,
+        available_on: fee.created,
+        status: 'available',
+        type: 'stripe_fee',
+        reporting_category: 'fee',
+        description: fee.description,
+        source: null,
+      }),
+    });
   return entries.sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
 }

@@ -4,7 +4,8 @@
  * session create runs and is kept under its key, but its answer never reaches the caller); and the
  * sandbox's clock (`POST /sandbox/clock {"advanceS": n}`, `DELETE /sandbox/clock`); and hidden trades
  * (the kit's `/sandbox/hidden/:number`: no webhook of the session; its retrieve and expire answer it
- * missing). No auth: it stands for the shopper and the test harness.
+ * missing); and a fee billed on its own (`POST /sandbox/stripe/fees {"amount", "currency"}`: a
+ * `stripe_fee` balance transaction). No auth: it stands for the shopper and the test harness.
  */
 import type { FastifyInstance } from 'fastify';
 import {
@@ -15,7 +16,7 @@ import {
   type LedgerTrade,
 } from '@payments/sandbox-kit';
 import { NO_STRIPE_FAULTS, type StripeFaults, type StripeSandbox } from './sandbox';
-import type { Session } from './state';
+import { stripeId, type Session } from './state';
 
 /** A control request's JSON body (kept as text by the raw-body parsers), or undefined if it is not JSON. */
 function jsonBody(body: unknown): Record<string, unknown> | undefined {
@@ -81,6 +82,38 @@ export function registerControl(app: FastifyInstance, sandbox: StripeSandbox): v
   app.delete('/sandbox/clock', async () => {
     sandbox.clockOffsetMs = 0;
     return clockView();
+  });
+
+  // A fee Stripe bills on its own (Radar, Billing): a `stripe_fee` balance transaction of now.
+  app.post('/sandbox/stripe/fees', async (request, reply) => {
+    const body = jsonBody(request.body);
+    const { amount, currency, description } = body ?? {};
+    if (
+      typeof amount !== 'number' ||
+      !Number.isSafeInteger(amount) ||
+      amount === 0 ||
+      typeof currency !== 'string' ||
+      !/^[a-z]{3}$/.test(currency) ||
+      (description !== undefined && typeof description !== 'string')
+    )
+      return reply
+        .code(400)
+        .send(
+          controlError(
+            'INVALID_REQUEST',
+            'body: { "amount": a whole number of the smallest unit, not 0, "currency": "brl", "description"?: text }',
+          ),
+        );
+    const fee = {
+      id: stripeId('txn'),
+      amount,
+      currency,
+      description: (description as string | undefined) ?? 'Radar screening fees',
+      created: nowS(),
+    };
+    state.fees.push(fee);
+    log.info({ fee }, 'fee billed');
+    return reply.code(201).send(fee);
   });
 
   const controlled = (channelOrderNo: string) => {

@@ -63,10 +63,21 @@ export interface Refund {
   created: number;
 }
 
+/** A fee Stripe bills on its own, not taken from a charge (Radar, Billing, …): `type: stripe_fee`. */
+export interface BilledFee {
+  id: string;
+  /** What it cost, in the currency's smallest unit (negative: a fee given back). */
+  amount: number;
+  currency: string;
+  description: string;
+  created: number;
+}
+
 export class StripeState {
   readonly sessions = new Map<string, Session>();
   readonly intents = new Map<string, Intent>();
   readonly refunds = new Map<string, Refund>();
+  readonly fees: BilledFee[] = [];
 
   /** The session our out-trade-no names (its latest, if a number was used twice). */
   byReference(channelOrderNo: string): Session | undefined {
@@ -156,5 +167,6 @@ export class StripeState {
     this.sessions.clear();
     this.intents.clear();
     this.refunds.clear();
+    this.fees.length = 0;
   }
 }

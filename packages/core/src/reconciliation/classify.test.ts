@@ -148,6 +148,20 @@ describe('summary, verdict, ids and bridge', () => {
       fees: 18,
     });
   });
+  it('a fee billed on its own counts in the fees only, and leaves the bridge of the trades as it was', () => {
+    const fee = payment({ kind: 'FEE', providerTradeNo: null, channelOrderNo: null, amount: 0, fee: 500 });
+    const tally = new StatementTally();
+    tally.add(payment());
+    tally.add(fee);
+    expect(tally.totals.CNY).toEqual({ payments: 1000, refunds: 0, fees: 506 });
+    // Stripe's statement has no summary: the bridge starts from what the lines add up to.
+    const bridge = new BridgeBuilder({ lines: tally.lines, totals: tally.totals });
+    bridge.add(payment(), 'MATCHED');
+    bridge.add(fee, 'MATCHED');
+    expect(bridge.result()).toEqual([
+      expect.objectContaining({ statementNet: 1000, matched: 1000, fees: 506, residual: 0 }),
+    ]);
+  });
   it('a line left out of the bridge shows as a residual', () => {
     const bridge = new BridgeBuilder({ lines: 2, totals: { CNY: { payments: 2000, refunds: 0, fees: 12 } } });
     bridge.add(payment(), 'MATCHED');

@@ -142,7 +142,7 @@ export class StatementTally {
     this.lines += 1;
     const total = (this.totals[line.currency] ??= { payments: 0, refunds: 0, fees: 0 });
     if (line.kind === 'PAYMENT') total.payments += line.amount;
-    else total.refunds += line.amount;
+    else if (line.kind === 'REFUND') total.refunds += line.amount;
     total.fees += line.fee;
     const exact = this.exactFees.has(line.currency) ? this.exactFees.get(line.currency)! : 0n;
     this.exactFees.set(
@@ -238,6 +238,8 @@ export class BridgeBuilder {
   /** One line and what it was found to be: its signed amount goes to that explanation. */
   add(line: StatementLine, verdict: LineVerdict['kind']): void {
     const bridge = this.of(line.currency);
+    // A fee billed on its own moves no trade's money: it is in `fees`, from the statement's totals.
+    if (line.kind === 'FEE') return;
     const signed = line.kind === 'PAYMENT' ? line.amount : -line.amount;
     if (verdict === 'MATCHED') bridge.matched += signed;
     else bridge.explained[verdict] = (bridge.explained[verdict] ?? 0) + signed;

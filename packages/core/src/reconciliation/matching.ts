@@ -120,6 +120,8 @@ export async function matchBatch(
   const matchedAttempts: string[] = [];
   const matchedRefunds: string[] = [];
   for (const line of lines) {
+    // A fee billed on its own names no trade: nothing to match, its cost is in the run's fees.
+    if (line.kind === 'FEE') continue;
     const attempt = line.channelOrderNo
       ? attempts.get(line.channelOrderNo)
       : line.providerTradeNo

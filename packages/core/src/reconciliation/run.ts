@@ -115,7 +115,9 @@ async function reconcile(
   // Kept on a connection of its own while the lines are matched on another: neither waits for the other.
   const kept = keepStatement(dataSource, statement);
   kept.catch(() => {});
-  const bridge = new BridgeBuilder(statement.summary);
+  // The bridge starts from the statement's own totals: its summary, or, for a statement that has
+  // none (Stripe's balance transactions), what its lines add up to (the first pass's tally).
+  const bridge = new BridgeBuilder(statement.summary ?? { lines: tally.lines, totals: tally.totals });
   const channels = provider.channels.map((channel) => channel.name);
   // One batch is matched while the next is read and parsed.
   let matching: Promise<void> = Promise.resolve();

@@ -7,7 +7,12 @@
 
 /** One line of a provider's statement, in integer minor units (never floats). */
 export interface StatementLine {
-  kind: 'PAYMENT' | 'REFUND';
+  /**
+   * PAYMENT and REFUND name a trade; FEE is a fee the provider billed on its own, naming no trade
+   * of ours (Stripe's `reporting_category: fee` balance transactions: Radar, Billing, …): its
+   * `amount` is 0 and what it cost is its `fee`.
+   */
+  kind: 'PAYMENT' | 'REFUND' | 'FEE';
   /** The provider's own number of the trade (Alipay 支付宝交易号, WeChat transaction_id, Stripe payment intent). */
   providerTradeNo: string | null;
   /** Our number of the attempt (out_trade_no: `co_…`), when the line names it. */

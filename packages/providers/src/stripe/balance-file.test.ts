@@ -62,6 +62,34 @@ describe('Stripe balance transactions as statement lines', () => {
     expect(channelOrderNoOf(record)).toBe('co_from_session');
   });
 
+  it('a fee Stripe billed on its own (reporting_category fee) is a FEE line: amount 0, its cost as the fee', () => {
+    const radar = charge({
+      amount: -500,
+      fee: 0,
+      type: 'stripe_fee',
+      reporting_category: 'fee',
+      source: null,
+    });
+    expect(stripeLineOf(radar, 'txn_1')).toEqual({
+      kind: 'FEE',
+      providerTradeNo: null,
+      channelOrderNo: null,
+      refundNo: null,
+      providerRefundNo: null,
+      amount: 0,
+      currency: 'BRL',
+      fee: 500,
+      at: new Date(1_796_000_000 * 1000),
+      source: 'txn_1',
+    });
+    // A fee given back is a negative fee.
+    expect(stripeLineOf(charge({ ...radar.balance_transaction, amount: 200 }), 'txn_2')).toMatchObject({
+      kind: 'FEE',
+      amount: 0,
+      fee: -200,
+    });
+  });
+
   it('a source not expanded cannot be read', () => {
     expect(() => stripeLineOf(charge({ source: 'ch_1' }), 'txn_1')).toThrow(/not expanded/);
   });

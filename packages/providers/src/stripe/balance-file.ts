@@ -69,13 +69,31 @@ export function channelOrderNoOf(record: BalanceRecord): string | null {
   return fromIntent ?? session?.client_reference_id ?? session?.metadata.channelOrderNo ?? null;
 }
 
-/** A record as a statement line, or null for a balance transaction that is no trade of ours (fees billed apart, payouts). */
+/**
+ * A record as a statement line, or null for a balance transaction that moves no money of a trade or
+ * fee of ours (payouts, transfers, disputes' adjustments). A fee Stripe billed on its own
+ * (`reporting_category: fee`, e.g. `type: stripe_fee` for Radar or Billing: a negative amount) is a
+ * FEE line: amount 0, its cost as the fee (negative when Stripe gave a fee back).
+ */
 export function stripeLineOf(record: BalanceRecord, source: string): StatementLine | null {
   const bt = record.balance_transaction;
   const kind = stripeCategory(bt.reporting_category);
-  if (kind !== 'PAYMENT' && kind !== 'REFUND') return null;
+  if (kind === 'OTHER') return null;
   if (!Number.isSafeInteger(bt.amount) || !Number.isSafeInteger(bt.fee))
     throw unreadable(`${bt.id}: amount ${bt.amount}, fee ${bt.fee}`);
+  if (kind === 'FEE')
+    return {
+      kind,
+      providerTradeNo: null,
+      channelOrderNo: null,
+      refundNo: null,
+      providerRefundNo: null,
+      amount: 0,
+      currency: bt.currency.toUpperCase(),
+      fee: bt.fee - bt.amount,
+      at: new Date(bt.created * 1000),
+      source,
+    };
   if (!bt.source || typeof bt.source !== 'object') throw unreadable(`${bt.id}: its source was not expanded`);
   const intent = intentOf(bt.source);
   const common = {

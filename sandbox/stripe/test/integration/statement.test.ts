@@ -161,6 +161,29 @@ describe('Stripe statement: balance transactions through the stripe SDK against 
     expect(existsSync(statement.raw.path)).toBe(false);
   });
 
+  it('a fee Stripe billed on its own (stripe_fee, reporting_category fee) is a FEE line: amount 0, its cost as the fee', async () => {
+    expect((await control('POST', '/sandbox/stripe/fees', { amount: 0, currency: 'usd' })).status).toBe(400);
+    const billed = await control('POST', '/sandbox/stripe/fees', { amount: 250, currency: 'usd' });
+    expect(billed.status).toBe(201);
+    const statement = await provider.statements.fetchStatement(today());
+    try {
+      const lines = await linesOf(statement.lines());
+      expect(lines).toHaveLength(5);
+      expect(lines.filter((line) => line.kind === 'FEE')).toEqual([
+        expect.objectContaining({
+          amount: 0,
+          fee: 250,
+          currency: 'USD',
+          channelOrderNo: null,
+          providerTradeNo: null,
+          source: JSON.parse(billed.text).id,
+        }),
+      ]);
+    } finally {
+      await statement.dispose();
+    }
+  });
+
   it('another day holds none of them', async () => {
     const statement = await provider.statements.fetchStatement('2026-01-01');
     expect(await linesOf(statement.lines())).toEqual([]);
