@@ -56,6 +56,8 @@ export interface CpuReport {
   /** Per process group, CPU milliseconds used during the phase. */
   cpuMs: Record<string, number>;
   machineBusyPercent: number;
+  /** How long the phase lasted (wall seconds). */
+  seconds: number;
 }
 
 export class CpuMeter {
@@ -91,6 +93,7 @@ export class CpuMeter {
       percentOfOneCore,
       cpuMs,
       machineBusyPercent: total > 0 ? round(((machine.busy - this.startMachine.busy) / total) * 100, 0) : 0,
+      seconds: round(seconds, 2),
     };
   }
 }

@@ -102,8 +102,16 @@ async function pathBreakdown(stack: BenchStack, paid: readonly Paid[]) {
   }
 }
 
-/** `payments` lifecycles as fast as `concurrency` clients go; rate = notified ÷ (last notify − start). */
-export async function lifecycleMaxRate(stack: BenchStack, payments: number, concurrency: number) {
+/**
+ * `payments` lifecycles as fast as `concurrency` clients go; rate = notified ÷ (last notify − start).
+ * `paidOut`, if given, receives the orders paid (the caller's, to look them up elsewhere).
+ */
+export async function lifecycleMaxRate(
+  stack: BenchStack,
+  payments: number,
+  concurrency: number,
+  paidOut?: { merchantOrderNo: string; channelOrderNo: string }[],
+) {
   const statuses = new Tally();
   const paid: Paid[] = [];
   const started = performance.now();
@@ -112,6 +120,7 @@ export async function lifecycleMaxRate(stack: BenchStack, payments: number, conc
     if (result) paid.push(result);
   });
   const applyPayDone = performance.now();
+  paidOut?.push(...paid.map(({ merchantOrderNo, channelOrderNo }) => ({ merchantOrderNo, channelOrderNo })));
   const missing = await stack.waitNotified(
     paid.map((entry) => entry.merchantOrderNo),
     NOTIFY_WAIT_MS,

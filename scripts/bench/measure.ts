@@ -24,6 +24,8 @@ export class Measure {
   readonly cpuPerOperation: CpuPerOperation = {};
   /** The floor gateway, once started: its processes join the CPU groups. */
   floor: Awaited<ReturnType<BenchStack['startFloor']>> | undefined;
+  /** The delivery floor (FLOOR_ROLE=notifier), while it runs. */
+  floorNotifierPid: number | undefined;
   private readonly servers = serverPids();
 
   constructor(private readonly stack: BenchStack) {}
@@ -62,6 +64,7 @@ export class Measure {
     sandboxStripe: [this.stack.stripePid],
     floorGateway: this.floor ? [this.floor.gatewayPid] : [],
     floorStub: this.floor ? [this.floor.stubPid] : [],
+    floorNotifier: this.floorNotifierPid ? [this.floorNotifierPid] : [],
     ...this.servers,
   });
 
@@ -89,6 +92,7 @@ export function printCpuTable(table: CpuPerOperation) {
     'redis',
     'floorGateway',
     'floorStub',
+    'floorNotifier',
     'sandboxPsp',
     'sandboxAlipay',
     'sandboxWechatpay',

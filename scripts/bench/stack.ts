@@ -146,28 +146,44 @@ export class BenchStack {
     return { pid: child.pid!, url };
   }
 
+  /** One role of the floor program (scripts/bench/floor) as its own process; waits for its /healthz. */
+  private async startFloorRole(
+    role: string,
+    env: Record<string, string>,
+  ): Promise<{ pid: number; url: string; child: ChildProcess }> {
+    const dir = join(ROOT, 'scripts', 'bench', 'floor');
+    const port = await freePort();
+    const child = spawn(process.execPath, partArgs(dir), {
+      cwd: dir,
+      env: { ...process.env, FLOOR_ROLE: role, FLOOR_PORT: String(port), ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.children.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    await this.waitReady(`floor ${role}`, child, `${url}/healthz`);
+    return { pid: child.pid!, url, child };
+  }
+
   /** The floor's provider stub and gateway (scripts/bench/floor), each its own process. */
   async startFloor(): Promise<{ gatewayPid: number; stubPid: number; url: string }> {
-    const dir = join(ROOT, 'scripts', 'bench', 'floor');
-    const start = async (role: string, env: Record<string, string>) => {
-      const port = await freePort();
-      const child = spawn(process.execPath, partArgs(dir), {
-        cwd: dir,
-        env: { ...process.env, FLOOR_ROLE: role, FLOOR_PORT: String(port), ...env },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      this.children.push(child);
-      const url = `http://127.0.0.1:${port}`;
-      await this.waitReady(`floor ${role}`, child, `${url}/healthz`);
-      return { pid: child.pid!, url };
-    };
-    const stub = await start('stub', {});
-    const gateway = await start('gateway', {
+    const stub = await this.startFloorRole('stub', {});
+    const gateway = await this.startFloorRole('gateway', {
       DATABASE_URL: this.env.config.DATABASE_URL,
       REDIS_URL: this.env.config.REDIS_URL,
       FLOOR_STUB_URL: stub.url,
     });
     return { gatewayPid: gateway.pid, stubPid: stub.pid, url: gateway.url };
+  }
+
+  /** The delivery floor (FLOOR_ROLE=notifier): consumes `queue` (a quorum queue it declares), posts to our order service. */
+  async startFloorNotifier(queue: string): Promise<{ pid: number; url: string; child: ChildProcess }> {
+    return this.startFloorRole('notifier', {
+      DATABASE_URL: this.env.config.DATABASE_URL,
+      AMQP_URL: this.env.config.AMQP_URL,
+      FLOOR_QUEUE: queue,
+      FLOOR_ORDER_SERVICE_URL: this.orderServiceUrl,
+      FLOOR_ORDER_SERVICE_SECRET: ORDER_SERVICE_SECRET,
+    });
   }
 
   async startServices(): Promise<void> {
