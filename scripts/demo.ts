@@ -5,7 +5,8 @@
  * Stripe cards, Paulo's case (a Boleto voucher, the order paid by card, the voucher paid too: the
  * voucher, which Stripe cannot refund, is kept and the card refunded; a refund owed by hand only
  * where nothing refundable can be given back instead, which the demo settles as an operator would),
- * dropped callbacks, an order cancelled and then paid, a 10-second order-service outage), then
+ * dropped callbacks, an order cancelled and then paid, a 10-second order-service outage, and one
+ * payment whose callback and every poll are lost, found by the day's reconciliation), then
  * reports what happened and checks the money invariants of CONTRACT 8 for every order, across
  * every sandbox's ledger. Exits non-zero if any fails.
  *
@@ -16,7 +17,8 @@ import type { ChildProcess } from 'node:child_process';
 import { SingleBar } from 'cli-progress';
 import { listDlqs, topologyFor } from '@payments/platform';
 import { demoConfig, gatewayUrl, say, stackAnswers, startOwnStack, wechatpayUrl } from './demo/stack';
-import { checkOrders, waitUntilQuiet, type Endpoints } from './lib/invariants';
+import { makeHiddenPayment, reconcileToday, showAgain, waitUntilGivenUp } from './demo/found-by-statement';
+import { checkOrders, paymentOf, waitUntilQuiet, type Endpoints } from './lib/invariants';
 import { settleOwedByHand } from './lib/manual-refunds';
 import { stopAll } from './lib/processes';
 import { SCENARIOS, TrafficDriver, type Scenario, type TrafficResult } from './lib/traffic';
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     otherSandboxUrls: [config.ALIPAY_ENDPOINT, wechatpayUrl(config), config.STRIPE_API_BASE],
     orderServiceUrl: config.ORDER_SERVICE_URL,
   };
+  const label = `demo${Date.now().toString(36)}`;
   const driver = new TrafficDriver({
     ...endpoints,
     amqpUrl: config.AMQP_URL,
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
     stripeUrl: config.STRIPE_API_BASE,
     abandonAfterMs: 5000,
     expireAfterMs: 60_000,
-    label: `demo${Date.now().toString(36)}`,
+    label,
   });
   const dlqDepthNow = async () =>
     (await listDlqs(config.AMQP_URL, topologyFor(config))).reduce((sum, dlq) => sum + (dlq.messages ?? 0), 0);
@@ -91,6 +94,8 @@ async function main(): Promise<void> {
     { format: ' orders [{bar}] {value}/{total} | {phase}', hideCursor: true },
     undefined,
   );
+  // The hidden loss first: its attempt is given up here while the traffic runs.
+  const hidden = await makeHiddenPayment(endpoints, label);
   bar.start(ORDERS, 0, { phase: 'driving' });
   await put(`${config.PSP_BASE_URL}/sandbox/faults`, { dropNotifyRate: 0.33 });
   await put(`${config.ALIPAY_ENDPOINT}/sandbox/faults`, { dropNotifyRate: 0.33 });
@@ -125,14 +130,23 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   await outage;
+  // Resetting the PSP's faults shows hidden trades again: first our side must have given it up.
+  bar.update({ phase: 'waiting for the hidden payment to be given up here' });
+  const givenUp = await waitUntilGivenUp(endpoints, hidden);
   await fetch(`${config.PSP_BASE_URL}/sandbox/faults`, { method: 'DELETE' });
   await fetch(`${config.ALIPAY_ENDPOINT}/sandbox/faults`, { method: 'DELETE' });
   await fetch(`${wechatpayUrl(config)}/sandbox/faults`, { method: 'DELETE' });
   await fetch(`${config.STRIPE_API_BASE}/sandbox/faults`, { method: 'DELETE' });
   await driver.close();
   bar.stop();
+  // The day's reconciliation, as an operator runs it: the PSP's statement has the payment.
+  await showAgain(endpoints, hidden);
+  const recon = await reconcileToday(demoConfig(process.env).env, hidden);
 
-  const orders = results.filter((result) => result.merchantOrderNo).map((result) => result.merchantOrderNo);
+  const orders = [
+    ...results.filter((result) => result.merchantOrderNo).map((result) => result.merchantOrderNo),
+    hidden.merchantOrderNo,
+  ];
   const settle = new SingleBar(
     { format: ' settled [{bar}] {value}/{total} | waiting for polls, retries and refunds', hideCursor: true },
     undefined,
@@ -176,7 +190,7 @@ async function main(): Promise<void> {
   say('');
   say('What happened');
   say(
-    `  orders driven                      ${orders.length} (${SCENARIOS.map((s) => `${results.filter((r) => r.scenario === s).length} ${s}`).join(', ')})`,
+    `  orders driven                      ${orders.length} (${SCENARIOS.map((s) => `${results.filter((r) => r.scenario === s).length} ${s}`).join(', ')}, 1 found by the statement)`,
   );
   say(`  payments kept (PAID)               ${views.filter((view) => view.status === 'PAID').length}`);
   say(`  orders closed (cancelled/expired)  ${views.filter((view) => view.status === 'CLOSED').length}`);
@@ -211,6 +225,33 @@ async function main(): Promise<void> {
   );
   say(`  time                               ${Math.round((Date.now() - started) / 1000)} s`);
   say('');
+  const foundView = await paymentOf(endpoints, hidden.merchantOrderNo);
+  const foundAttempt = foundView?.attempts.find(
+    (attempt) => attempt.channelOrderNo === hidden.channelOrderNo,
+  );
+  const givenBack = (foundView?.refunds ?? [])
+    .filter((refund) => refund.status === 'SUCCESS')
+    .reduce((sum, refund) => sum + refund.amount, 0);
+  say('Found by the statement (reconciliation, CONTRACT 11)');
+  say(
+    `  ${hidden.merchantOrderNo}: ${hidden.amount} CNY paid at the PSP (${givenUp.atPsp}); its callback and every poll lost (${givenUp.queries} queries answered "not found")`,
+  );
+  say(
+    `  here, before the run: attempt ${givenUp.attemptHere}, order ${givenUp.orderHere}, the order service never told`,
+  );
+  say(`  $ ${recon.command}    (exit ${recon.code})`);
+  for (const line of [...recon.summary, ...recon.ours]) say(`  ${line}`);
+  if (recon.others > 0)
+    say(
+      `    (and ${recon.others} differences of earlier runs against this database, not shown: npx payctl recon report --date <day>)`,
+    );
+  if (recon.stderr) say(`  ${recon.stderr}`);
+  say(
+    recon.found
+      ? `  found: attempt now ${foundAttempt?.status ?? 'unknown'} (settled through the one settlement path); its order had closed, so the money went back: ${givenBack} CNY refunded`
+      : '  ✗ NOT found by the statement',
+  );
+  say('');
   say('Money invariants (CONTRACT 8), for every order');
   say(
     `  captured − refunded = amount if PAID, else 0; PAID told once; nothing stuck: ${violations.length === 0 && notQuiet.length === 0 ? 'OK' : 'FAILED'}`,
@@ -225,7 +266,7 @@ async function main(): Promise<void> {
   say('and at one payment with: npx payctl payment <merchantOrderNo>');
 
   await stopAll(children);
-  if (violations.length > 0 || notQuiet.length > 0 || dlqDepth > 0) process.exit(1);
+  if (violations.length > 0 || notQuiet.length > 0 || dlqDepth > 0 || !recon.found) process.exit(1);
 }
 
 main().catch((error: unknown) => {
