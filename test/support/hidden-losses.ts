@@ -39,7 +39,8 @@ export async function showAll(system: SystemStack, sandboxes: readonly SandboxKi
 
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 
-async function attemptsOf(system: SystemStack, merchantOrderNo: string) {
+/** Every attempt of the order as it stands here. */
+export async function attemptsOf(system: SystemStack, merchantOrderNo: string) {
   const view = await api(system.gatewayUrls[0]!, 'GET', `/v1/payments/${merchantOrderNo}`);
   return (view.body?.attempts ?? []) as { channelOrderNo: string; channel: string; status: string }[];
 }
@@ -161,6 +162,3 @@ export async function portalRefund(
     refundNo: ((await made.json()) as { refundNo: string }).refundNo,
   };
 }
-
-/** Every attempt of the order as it stands here. */
-export { attemptsOf };

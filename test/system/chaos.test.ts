@@ -156,10 +156,10 @@ describe('chaos: the money invariants hold under failures', () => {
       await system.startAll();
       const load = system.load(2);
       const label = `hl${Date.now().toString(36)}`;
-      // Made during ordinary traffic: four payments whose orders end closed here (each attempt
-      // polled, never found, closed past its expiry), paid there; a duplicate nobody saw; one
-      // payment of an order still open (its poller is down when the provider's API recovers); and a
-      // refund made at the PSP's portal.
+      // Made during ordinary traffic: three payments whose orders end closed here (each attempt
+      // polled, never found, ended past its expiry), paid there; a voucher paid beside the wallet
+      // that paid its order, unseen; one payment of an order still open (its poller is down when the
+      // provider's API recovers); and a refund made at the PSP's portal.
       const losses: HiddenLoss[] = [
         await hiddenPspPayment(system, `${label}-wallet1`, 5),
         await hiddenPspPayment(system, `${label}-wallet2`, 5),
