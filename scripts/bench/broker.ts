@@ -97,30 +97,39 @@ export class BrokerStats {
   }
 
   /**
-   * A snapshot once the sampled counters have settled: read every second until the per-queue
-   * counters have not changed for longer than one statistics interval (`stableMs`), or `maxMs`
-   * passes (then `settled: false`).
+   * A snapshot once the sampled counters have settled. Every queue's and channel's counters reach
+   * the management API at least once per statistics interval (`intervalMs`), so once nothing has
+   * moved since `quietSince` (a performance.now() time: the services idle, the queues empty), a
+   * read more than an interval later is final: settled when two reads a second apart past that
+   * agree; otherwise (no `quietSince`) when the counters have not changed for longer than an
+   * interval. At most `maxMs` (then `settled: false`). The bench's own queues (`bench.`) are left
+   * out, so that a phase on them may run meanwhile.
    */
   async settledQueueStats(
-    stableMs = 5500,
+    quietSince?: number,
+    intervalMs = 5000,
     maxMs = 20_000,
   ): Promise<{ snapshot: BrokerSnapshot; settled: boolean; waitedMs: number }> {
     const started = performance.now();
-    let snapshot = await this.snapshot();
-    let key = JSON.stringify(snapshot.queues);
-    let sameSince = performance.now();
+    const stableMs = intervalMs + 500;
+    const read = async () => {
+      const snapshot = await this.snapshot();
+      for (const queue of Object.keys(snapshot.queues))
+        if (queue.startsWith('bench.')) delete snapshot.queues[queue];
+      return { snapshot, key: JSON.stringify(snapshot.queues), at: performance.now() };
+    };
+    let last = await read();
+    let sameSince = last.at;
     for (;;) {
-      const waited = performance.now() - started;
-      if (performance.now() - sameSince >= stableMs || waited >= maxMs)
-        return { snapshot, settled: performance.now() - sameSince >= stableMs, waitedMs: Math.round(waited) };
       await sleep(1000);
-      const next = await this.snapshot();
-      const nextKey = JSON.stringify(next.queues);
-      if (nextKey !== key) {
-        key = nextKey;
-        sameSince = performance.now();
-      }
-      snapshot = next;
+      const next = await read();
+      const agree = next.key === last.key;
+      if (!agree) sameSince = next.at;
+      last = next;
+      const pastQuiet = quietSince !== undefined && next.at - quietSince >= stableMs && agree;
+      const settled = pastQuiet || next.at - sameSince >= stableMs;
+      const waitedMs = Math.round(next.at - started);
+      if (settled || waitedMs >= maxMs) return { snapshot: next.snapshot, settled, waitedMs };
     }
   }
 }

@@ -25,19 +25,20 @@ export interface QuietWait {
   servicesCpuPercentOfOneCore: number;
   serversCpuPercentOfOneCore: Record<string, number>;
   readyInWorkQueues: number;
-  /** Messages parked in the delay tiers (later poll steps, retries): waited for by no one. */
+  /** Messages parked in the delay tiers (later poll steps, retries): waited for with `delayTiersEmpty` only. */
   inDelayTiers: number;
 }
 
 /**
  * Waits until the services are quiet, not before `notBefore` (a performance.now() time), at most
- * `maxMs`. Exact ready counts come from AMQP (checkQueue); the queue list from the management API.
+ * `maxMs`; with `delayTiersEmpty`, until no message is parked in a delay tier either (an earlier
+ * phase's poll steps and retries, which would come back inside the next phase). Exact ready counts come from AMQP (checkQueue); the queue list from the management API.
  */
 export async function waitQuiet(
   stack: BenchStack,
   m: Measure,
   broker: BrokerStats,
-  options: { maxMs: number; notBefore?: number },
+  options: { maxMs: number; notBefore?: number; delayTiersEmpty?: boolean },
 ): Promise<QuietWait> {
   const started = performance.now();
   const deadline = started + options.maxMs;
@@ -78,7 +79,10 @@ export async function waitQuiet(
         ready: await ready(work),
         tiers: await ready(tiers),
       };
-      const quietNow = last.services <= QUIET_SERVICES_CPU_PERCENT && last.ready === 0;
+      const quietNow =
+        last.services <= QUIET_SERVICES_CPU_PERCENT &&
+        last.ready === 0 &&
+        (!options.delayTiersEmpty || last.tiers === 0);
       inARow = quietNow ? inARow + 1 : 0;
       if (inARow >= 2 && performance.now() >= (options.notBefore ?? 0)) break;
     }

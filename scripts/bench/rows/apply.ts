@@ -63,7 +63,10 @@ export async function measureFloor(
   // Only once the services are done with the HTTP phase's work (its attempts' polls, the closes'
   // events), which would cost the floor's servers CPU too (issue 32.5).
   const quietBefore = await m.phase('wait until the services are quiet (before the floor)', 40_000, () =>
-    waitQuiet(stack, m, new BrokerStats(stack.env.config.AMQP_URL, stack.prefix), { maxMs: 25_000 }),
+    waitQuiet(stack, m, new BrokerStats(stack.env.config.AMQP_URL, stack.prefix), {
+      maxMs: 25_000,
+      delayTiersEmpty: true,
+    }),
   );
   const { value: floorApply, cpu: floorCpu } = await m.measured('floor: apply over HTTP', 90_000, () =>
     applyOverHttp(stack, scaled(1000), 64, 'floor', 'sandbox-wallet', floor.url),

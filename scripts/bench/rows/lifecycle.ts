@@ -3,23 +3,17 @@ import type { CpuReport } from '../cpu';
 import { GOALS, PAYS_ONLY_WINDOWS, SCALE, scaled, SERVICE_POLL_SCHEDULE } from '../settings';
 import { median } from '../stats';
 import type { RowContext } from './context';
-import {
-  maxRateLifecycleWindow,
-  measureDeliveryFloor,
-  measurePolledPayments,
-  type FloorApply,
-} from './pipeline';
+import { maxRateLifecycleWindow, measurePolledPayments, type FloorApply } from './pipeline';
 
 /**
  * The whole lifecycle: at its max rate (inside issue 32's window: provider calls, the pipeline's
- * CPU, the broker's messages), the payments settled by polling, the delivery floor beside it, then
+ * CPU, the broker's messages; the delivery floor beside it), the payments settled by polling, then
  * at a steady 200/s, and its pays only at 200/s.
  */
 export async function measureLifecycle(rows: RowContext, floorApply?: FloorApply): Promise<void> {
   const { stack, m, result } = rows;
-  const { maxRate, notifierCpuMsPerDelivery } = await maxRateLifecycleWindow(rows, scaled(500), floorApply);
+  const maxRate = await maxRateLifecycleWindow(rows, scaled(500), floorApply);
   await measurePolledPayments(rows);
-  await measureDeliveryFloor(rows, notifierCpuMsPerDelivery);
   const steady = await m.measured('lifecycle at a steady 200/s (apply + pay)', 120_000, () =>
     lifecycleSteady(stack, 200, 10 * Math.min(1, SCALE)),
   );
