@@ -231,10 +231,8 @@ describe('chaos: the money invariants hold under failures', () => {
         for (const provider of ['sandbox', 'stripe']) {
           const run = await payctl(env, 'recon', 'run', '--provider', provider, '--date', today);
           expect([provider, run.code, run.stderr]).toEqual([provider, 0, '']);
-          // The bridge explains the statement to the last minor unit (CONTRACT 11). Not asserted of
-          // Stripe's yet: a statement without a summary of its own gets a bridge whose statement
-          // totals are 0 (BridgeBuilder reads only the summary), so its residual is minus what matched.
-          if (provider === 'sandbox') expect(run.stdout.match(/residual -?[1-9]\d*/g)).toBeNull();
+          // Every bridge explains its statement to the last minor unit (CONTRACT 11).
+          expect([provider, run.stdout.match(/residual -?[1-9]\d*/g)]).toEqual([provider, null]);
           out.push(run.stdout);
         }
         return out.join('');
