@@ -72,8 +72,13 @@ async function write(provider: StatementProvider): Promise<Record<string, unknow
 async function reset(): Promise<Record<string, unknown>> {
   const began = performance.now();
   const dataSource = await openDataSource(DATABASE_URL, { poolSize: 1 });
-  await dataSource.query('UPDATE channel_order SET recon_date = NULL WHERE recon_date IS NOT NULL');
-  for (const table of ['recon_run', 'recon_difference', 'recon_statement_chunk', 'recon_statement'])
+  for (const table of [
+    'recon_attempt_match',
+    'recon_run',
+    'recon_difference',
+    'recon_statement_chunk',
+    'recon_statement',
+  ])
     await dataSource.query(`DELETE FROM ${table}`);
   await dataSource.destroy();
   return { resetSeconds: rounded((performance.now() - began) / 1000, 1) };
@@ -116,12 +121,25 @@ async function recon(provider: StatementProvider): Promise<Record<string, unknow
       databaseMs[key] = Math.round((databaseMs[key] ?? 0) + performance.now() - started);
     }
   };
+  // What the peak is made of: the largest heap and off-heap (Buffers) seen, sampled every 50 ms.
+  const largest = { rssMiB: 0, heapTotalMiB: 0, heapUsedMiB: 0, externalMiB: 0 };
+  const sampler = setInterval(() => {
+    const usage = process.memoryUsage();
+    for (const [key, bytes] of [
+      ['rssMiB', usage.rss],
+      ['heapTotalMiB', usage.heapTotal],
+      ['heapUsedMiB', usage.heapUsed],
+      ['externalMiB', usage.external],
+    ] as const)
+      largest[key] = Math.max(largest[key], rounded(bytes / 1048576, 1));
+  }, 50);
   const began = performance.now();
   const report = await runReconciliation(
     { dataSource, provider: bench, log: createLogger('bench-recon', 'warn') },
     DATE,
   );
   const seconds = (performance.now() - began) / 1000;
+  clearInterval(sampler);
   await dataSource.destroy();
   return {
     verdict: report?.verdict,
@@ -133,6 +151,7 @@ async function recon(provider: StatementProvider): Promise<Record<string, unknow
     seconds: rounded(seconds),
     linesPerSecond: Math.round((report?.linesRead ?? 0) / seconds),
     peakRssMiB: peakRssMiB(),
+    largest,
     databaseMs,
   };
 }

@@ -162,6 +162,17 @@ describe('summary, verdict, ids and bridge', () => {
       expect.objectContaining({ statementNet: 1000, matched: 1000, fees: 506, residual: 0 }),
     ]);
   });
+  it('without a summary, the bridge takes what the lines add up to once all are read (tallied as they are matched)', () => {
+    const tally = new StatementTally();
+    const bridge = new BridgeBuilder(() => ({ lines: tally.lines, totals: tally.totals }));
+    for (const line of [payment(), payment({ amount: 250 })]) {
+      tally.add(line);
+      bridge.add(line, 'MATCHED');
+    }
+    expect(bridge.result()).toEqual([
+      expect.objectContaining({ statementPayments: 1250, statementNet: 1250, matched: 1250, residual: 0 }),
+    ]);
+  });
   it('a line left out of the bridge shows as a residual', () => {
     const bridge = new BridgeBuilder({ lines: 2, totals: { CNY: { payments: 2000, refunds: 0, fees: 12 } } });
     bridge.add(payment(), 'MATCHED');

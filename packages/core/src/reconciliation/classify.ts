@@ -214,18 +214,21 @@ export interface Bridge {
 export class BridgeBuilder {
   private readonly bridges = new Map<string, Bridge>();
 
-  constructor(private readonly summary: StatementSummary | null) {}
+  /**
+   * `statement`: what the statement says it holds (its summary; without one, what its lines add
+   * up to), read when the result is asked for, so it may be known only once every line was read.
+   */
+  constructor(private readonly statement: StatementSummary | null | (() => StatementSummary | null)) {}
 
   private of(currency: string): Bridge {
     let bridge = this.bridges.get(currency);
     if (!bridge) {
-      const said = this.summary?.totals[currency];
       bridge = {
         currency,
-        statementPayments: said?.payments ?? 0,
-        statementRefunds: said?.refunds ?? 0,
-        statementNet: (said?.payments ?? 0) - (said?.refunds ?? 0),
-        fees: said?.fees ?? 0,
+        statementPayments: 0,
+        statementRefunds: 0,
+        statementNet: 0,
+        fees: 0,
         matched: 0,
         explained: {},
         residual: 0,
@@ -238,19 +241,27 @@ export class BridgeBuilder {
   /** One line and what it was found to be: its signed amount goes to that explanation. */
   add(line: StatementLine, verdict: LineVerdict['kind']): void {
     const bridge = this.of(line.currency);
-    // A fee billed on its own moves no trade's money: it is in `fees`, from the statement's totals.
-    if (line.kind === 'FEE') return;
     const signed = line.kind === 'PAYMENT' ? line.amount : -line.amount;
     if (verdict === 'MATCHED') bridge.matched += signed;
     else bridge.explained[verdict] = (bridge.explained[verdict] ?? 0) + signed;
   }
 
   result(): Bridge[] {
-    for (const currency of Object.keys(this.summary?.totals ?? {})) this.of(currency);
+    const statement = typeof this.statement === 'function' ? this.statement() : this.statement;
+    for (const currency of Object.keys(statement?.totals ?? {})) this.of(currency);
     return [...this.bridges.values()]
       .map((bridge) => {
+        const said = statement?.totals[bridge.currency];
+        const statementNet = (said?.payments ?? 0) - (said?.refunds ?? 0);
         const explained = Object.values(bridge.explained).reduce((sum, value) => sum + (value ?? 0), 0);
-        return { ...bridge, residual: bridge.statementNet - bridge.matched - explained };
+        return {
+          ...bridge,
+          statementPayments: said?.payments ?? 0,
+          statementRefunds: said?.refunds ?? 0,
+          statementNet,
+          fees: said?.fees ?? 0,
+          residual: statementNet - bridge.matched - explained,
+        };
       })
       .sort((a, b) => (a.currency < b.currency ? -1 : 1));
   }

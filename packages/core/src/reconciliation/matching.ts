@@ -1,4 +1,9 @@
-/** Statement lines against our attempts and refunds: batched lookups, each line classified and acted on, and what we hold that the statement lacks. */
+/**
+ * Statement lines against our attempts and refunds: batched lookups, each line classified; what a
+ * line asks for (a difference to act on, a mark, a difference absent there until now resolved)
+ * is either held until the statement is trusted (`deferred`: the pass that checks the summary
+ * matches too, so a statement is read once) or done at once, batch by batch.
+ */
 
 import type { DataSource } from 'typeorm';
 
@@ -6,11 +11,11 @@ import {
   BridgeBuilder,
   classifyPaymentLine,
   classifyRefundLine,
-  differenceId,
+  type LineVerdict,
   type OurAttempt,
   type OurRefund,
 } from './classify';
-import { dayBounds, previousDay } from './bill-days';
+import { IdList, markAttempts, markRefunds, missingKey, resolveMissing, type OpenMissing } from './marks';
 import { type StatementLine } from './statement';
 import type { Run } from './run-state';
 
@@ -35,74 +40,146 @@ const attemptOf = (row: AttemptDbRow): OurAttempt => ({
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
-/**
- * Rows by primary key, as few conditions as it takes: ids sorted, each run of consecutive ids one
- * `BETWEEN` (a day's attempts are mostly consecutive), the others one `IN`.
- */
-export function idCondition(ids: number[]): { sql: string; params: number[] } {
-  const sorted = [...new Set(ids)].sort((a, b) => a - b);
-  const ranges: number[] = [];
-  const single: number[] = [];
-  for (let at = 0; at < sorted.length;) {
-    let end = at;
-    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end += 1;
-    if (end - at >= 2) ranges.push(sorted[at]!, sorted[end]!);
-    else single.push(...sorted.slice(at, end + 1));
-    at = end + 1;
-  }
-  const parts = [
-    ...Array.from({ length: ranges.length / 2 }, () => 'id BETWEEN ? AND ?'),
-    ...(single.length > 0 ? [`id IN (${placeholders(single.length)})`] : []),
-  ];
-  return { sql: parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE', params: [...ranges, ...single] };
+/** Differences held while the statement is not yet trusted; past this, they are found again in a second pass. */
+const MAX_DEFERRED = 10_000;
+
+interface Difference {
+  line: StatementLine;
+  verdict: Exclude<LineVerdict, { kind: 'MATCHED' }>;
+  attempt: OurAttempt | undefined;
 }
 
-/** One batch of lines: our records of them in two round trips, then each line classified and acted on. */
-export async function matchBatch(
-  run: Run,
-  dataSource: DataSource,
-  channels: string[],
-  lines: StatementLine[],
-  bridge: BridgeBuilder,
-): Promise<void> {
-  const ourNumbers = [
-    ...new Set(lines.flatMap((line) => (line.channelOrderNo ? [line.channelOrderNo] : []))),
-  ];
-  const theirNumbers = [
-    ...new Set(
-      lines.flatMap((line) => (!line.channelOrderNo && line.providerTradeNo ? [line.providerTradeNo] : [])),
-    ),
-  ];
-  const refundNumbers = [...new Set(lines.flatMap((line) => (line.refundNo ? [line.refundNo] : [])))];
-  const attempts = new Map<string, OurAttempt>();
-  const byTradeNo = new Map<string, OurAttempt>();
-  /** Our attempts' primary keys, so a matched one is marked by its key (not through the number's index again). */
-  const ids = new Map<string, number>();
-  const columns = 'id, channel_order_no, channel, status, amount, currency, provider_trade_no';
-  if (ourNumbers.length > 0)
-    for (const row of (await dataSource.query(
-      `SELECT ${columns} FROM channel_order WHERE channel_order_no IN (${placeholders(ourNumbers.length)})`,
-      ourNumbers,
-    )) as AttemptDbRow[]) {
-      attempts.set(row.channel_order_no, attemptOf(row));
-      ids.set(row.channel_order_no, Number(row.id));
+export class Matcher {
+  readonly bridge: BridgeBuilder;
+  private readonly attemptMarks = new IdList();
+  private readonly refundMarks = new IdList();
+  private readonly resolved: OpenMissing[] = [];
+  private differences: Difference[] = [];
+  /** More differences than are held: the statement is matched again, acting at once (`deferred` off). */
+  overflowed = false;
+
+  constructor(
+    private readonly run: Run,
+    private readonly dataSource: DataSource,
+    private readonly channels: string[],
+    private readonly missing: Map<string, OpenMissing>,
+    private readonly deferred: boolean,
+  ) {
+    this.bridge = new BridgeBuilder(run.statementTotals);
+  }
+
+  /** One batch of lines: our records of them in up to three round trips, then each line classified. */
+  async match(lines: StatementLine[]): Promise<void> {
+    if (this.overflowed) return;
+    const { attempts, byTradeNo, ids } = await this.attemptsOf(lines);
+    const refunds = await this.refundsOf(lines);
+    const now: Difference[] = [];
+    for (const line of lines) {
+      const attempt = line.channelOrderNo
+        ? attempts.get(line.channelOrderNo)
+        : line.providerTradeNo
+          ? byTradeNo.get(line.providerTradeNo)
+          : undefined;
+      const refund = line.refundNo ? refunds.get(line.refundNo) : undefined;
+      const verdict =
+        line.kind === 'PAYMENT'
+          ? classifyPaymentLine(line, attempt)
+          : classifyRefundLine(line, refund, attempt);
+      this.bridge.add(line, verdict.kind);
+      if (verdict.kind !== 'MATCHED') {
+        (this.deferred ? this.differences : now).push({ line, verdict, attempt });
+        continue;
+      }
+      this.run.matched += 1;
+      if (line.kind === 'PAYMENT')
+        this.found(
+          'MISSING_THERE',
+          attempt!.channelOrderNo,
+          ids.get(attempt!.channelOrderNo)!,
+          this.attemptMarks,
+        );
+      else this.found('REFUND_MISSING_THERE', refund!.refundNo, refund!.id, this.refundMarks);
     }
-  if (theirNumbers.length > 0)
-    for (const row of (await dataSource.query(
-      `SELECT ${columns} FROM channel_order WHERE provider_trade_no IN (${placeholders(theirNumbers.length)})
-          AND channel IN (${placeholders(channels.length)})`,
-      [...theirNumbers, ...channels],
-    )) as AttemptDbRow[]) {
-      if (row.provider_trade_no) byTradeNo.set(row.provider_trade_no, attemptOf(row));
-      ids.set(row.channel_order_no, Number(row.id));
+    if (this.differences.length > MAX_DEFERRED) {
+      this.overflowed = true;
+      this.differences = [];
     }
-  const refunds = new Map<string, OurRefund>();
-  if (refundNumbers.length > 0)
-    for (const row of (await dataSource.query(
-      `SELECT refund_no, channel_order_no, status, amount, currency FROM refund_order
-        WHERE refund_no IN (${placeholders(refundNumbers.length)})`,
-      refundNumbers,
+    if (!this.deferred) {
+      for (const { line, verdict, attempt } of now) await this.run.act(line, verdict, attempt);
+      await this.write();
+    }
+  }
+
+  /** What was held, done now the statement is trusted (or, at once, the batch's marks). */
+  async apply(): Promise<void> {
+    for (const { line, verdict, attempt } of this.differences) await this.run.act(line, verdict, attempt);
+    this.differences = [];
+    await this.write();
+  }
+
+  private found(
+    kind: 'MISSING_THERE' | 'REFUND_MISSING_THERE',
+    reference: string,
+    id: number,
+    marks: IdList,
+  ) {
+    marks.push(id);
+    const missing = this.missing.get(missingKey(kind, reference));
+    if (missing) this.resolved.push(missing);
+  }
+
+  private async write(): Promise<void> {
+    await markAttempts(this.dataSource, this.run.date, this.attemptMarks);
+    await markRefunds(this.dataSource, this.run.date, this.refundMarks);
+    await resolveMissing(this.run, this.dataSource, this.resolved);
+    this.attemptMarks.length = 0;
+    this.refundMarks.length = 0;
+    this.resolved.length = 0;
+  }
+
+  /** Our attempts the lines name: by our number, else (a line without it) by the provider's number among its channels. */
+  private async attemptsOf(lines: StatementLine[]) {
+    const ourNumbers = new Set<string>();
+    const theirNumbers = new Set<string>();
+    for (const line of lines)
+      if (line.channelOrderNo) ourNumbers.add(line.channelOrderNo);
+      else if (line.providerTradeNo) theirNumbers.add(line.providerTradeNo);
+    const attempts = new Map<string, OurAttempt>();
+    const byTradeNo = new Map<string, OurAttempt>();
+    // Their primary keys: a matched attempt is marked by its key, not through the number's index again.
+    const ids = new Map<string, number>();
+    const columns = 'id, channel_order_no, channel, status, amount, currency, provider_trade_no';
+    if (ourNumbers.size > 0)
+      for (const row of (await this.dataSource.query(
+        `SELECT ${columns} FROM channel_order WHERE channel_order_no IN (${placeholders(ourNumbers.size)})`,
+        [...ourNumbers],
+      )) as AttemptDbRow[]) {
+        attempts.set(row.channel_order_no, attemptOf(row));
+        ids.set(row.channel_order_no, Number(row.id));
+      }
+    if (theirNumbers.size > 0 && this.channels.length > 0)
+      for (const row of (await this.dataSource.query(
+        `SELECT ${columns} FROM channel_order WHERE provider_trade_no IN (${placeholders(theirNumbers.size)})
+            AND channel IN (${placeholders(this.channels.length)})`,
+        [...theirNumbers, ...this.channels],
+      )) as AttemptDbRow[]) {
+        if (row.provider_trade_no) byTradeNo.set(row.provider_trade_no, attemptOf(row));
+        ids.set(row.channel_order_no, Number(row.id));
+      }
+    return { attempts, byTradeNo, ids };
+  }
+
+  private async refundsOf(lines: StatementLine[]): Promise<Map<string, OurRefund & { id: number }>> {
+    const numbers = new Set<string>();
+    for (const line of lines) if (line.refundNo) numbers.add(line.refundNo);
+    const refunds = new Map<string, OurRefund & { id: number }>();
+    if (numbers.size === 0) return refunds;
+    for (const row of (await this.dataSource.query(
+      `SELECT id, refund_no, channel_order_no, status, amount, currency FROM refund_order
+        WHERE refund_no IN (${placeholders(numbers.size)})`,
+      [...numbers],
     )) as {
+      id: string | number;
       refund_no: string;
       channel_order_no: string;
       status: OurRefund['status'];
@@ -110,155 +187,13 @@ export async function matchBatch(
       currency: string;
     }[])
       refunds.set(row.refund_no, {
+        id: Number(row.id),
         refundNo: row.refund_no,
         channelOrderNo: row.channel_order_no,
         status: row.status,
         amount: Number(row.amount),
         currency: row.currency,
       });
-
-  const matchedAttempts: string[] = [];
-  const matchedRefunds: string[] = [];
-  for (const line of lines) {
-    // A fee billed on its own names no trade: nothing to match, its cost is in the run's fees.
-    if (line.kind === 'FEE') continue;
-    const attempt = line.channelOrderNo
-      ? attempts.get(line.channelOrderNo)
-      : line.providerTradeNo
-        ? byTradeNo.get(line.providerTradeNo)
-        : undefined;
-    const refund = line.refundNo ? refunds.get(line.refundNo) : undefined;
-    const verdict =
-      line.kind === 'PAYMENT'
-        ? classifyPaymentLine(line, attempt)
-        : classifyRefundLine(line, refund, attempt);
-    bridge.add(line, verdict.kind);
-    if (verdict.kind === 'MATCHED') {
-      run.matched += 1;
-      if (line.kind === 'PAYMENT') matchedAttempts.push(attempt!.channelOrderNo);
-      else matchedRefunds.push(refund!.refundNo);
-      continue;
-    }
-    await run.act(line, verdict, attempt);
-  }
-  if (matchedAttempts.length > 0) {
-    const matched = idCondition(matchedAttempts.map((channelOrderNo) => ids.get(channelOrderNo)!));
-    await dataSource.query(
-      `UPDATE channel_order SET recon_date = ? WHERE ${matched.sql} AND (recon_date IS NULL OR recon_date <> ?)`,
-      [run.date, ...matched.params, run.date],
-    );
-    await resolveMissing(run, dataSource, 'MISSING_THERE', matchedAttempts);
-  }
-  if (matchedRefunds.length > 0) {
-    await dataSource.query(
-      `UPDATE refund_order SET recon_date = ? WHERE refund_no IN (${placeholders(matchedRefunds.length)})
-          AND (recon_date IS NULL OR recon_date <> ?)`,
-      [run.date, ...matchedRefunds, run.date],
-    );
-    await resolveMissing(run, dataSource, 'REFUND_MISSING_THERE', matchedRefunds);
-  }
-}
-
-/** A SUCCESS of ours pending (or flagged) as absent there, now found in a statement: RESOLVED. */
-async function resolveMissing(
-  run: Run,
-  dataSource: DataSource,
-  kind: 'MISSING_THERE' | 'REFUND_MISSING_THERE',
-  references: string[],
-): Promise<void> {
-  // Most days nothing of ours waits as absent there: asked once per run, not once per batch.
-  if (!(await run.hasOpenMissing())) return;
-  const ids = references.map((reference) => differenceId(run.provider, kind, reference));
-  const rows = (await dataSource.query(
-    `SELECT id, reference, channel_order_no, amount, currency, detail, action FROM recon_difference
-      WHERE id IN (${placeholders(ids.length)}) AND status IN ('PENDING', 'OPEN')`,
-    ids,
-  )) as {
-    id: string;
-    reference: string;
-    channel_order_no: string | null;
-    amount: string;
-    currency: string;
-    detail: string;
-    action: string;
-  }[];
-  if (rows.length === 0) return;
-  await dataSource.query(
-    `UPDATE recon_difference SET status = 'RESOLVED', resolved_at = NOW(3), last_bill_date = ?
-      WHERE id IN (${placeholders(rows.length)}) AND status IN ('PENDING', 'OPEN')`,
-    [run.date, ...rows.map((row) => row.id)],
-  );
-  for (const row of rows)
-    run.differences.set(row.id, {
-      id: row.id,
-      kind,
-      status: 'RESOLVED',
-      action: row.action,
-      reference: row.reference,
-      channelOrderNo: row.channel_order_no,
-      amount: Number(row.amount),
-      currency: row.currency,
-      detail: row.detail,
-      change: 'RESOLVED',
-    });
-}
-
-/**
- * SUCCESS here, absent there: our payments and refunds of this provider settled on the day before
- * or on the day itself that no statement has matched. The day before's are breaks (its statement
- * and this one were read); the day's own are PENDING until the next day's statement is read.
- */
-export async function findMissingThere(
-  run: Run,
-  dataSource: DataSource,
-  channels: string[],
-  timeZone: string,
-) {
-  if (channels.length === 0) return;
-  const from = dayBounds(previousDay(run.date), timeZone).start;
-  const { start, end } = dayBounds(run.date, timeZone);
-  const attempts = (await dataSource.query(
-    `SELECT channel_order_no, amount, currency, settled_at FROM channel_order
-      WHERE status = 'SUCCESS' AND recon_date IS NULL AND settled_at >= ? AND settled_at < ?
-        AND channel IN (${placeholders(channels.length)})`,
-    [from, end, ...channels],
-  )) as { channel_order_no: string; amount: string; currency: string; settled_at: Date }[];
-  for (const row of attempts) {
-    const final = new Date(row.settled_at) < start;
-    await run.record({
-      kind: 'MISSING_THERE',
-      reference: row.channel_order_no,
-      channelOrderNo: row.channel_order_no,
-      status: final ? 'OPEN' : 'PENDING',
-      action: final ? 'ANOMALY' : 'WAIT_NEXT_STATEMENT',
-      amount: Number(row.amount),
-      currency: row.currency,
-      detail: `SUCCESS here (settled ${new Date(row.settled_at).toISOString()}), absent from the statement${final ? 's of that day and the next' : " (grace: the next day's statement)"}`,
-    });
-  }
-  const refunds = (await dataSource.query(
-    `SELECT refund_no, channel_order_no, amount, currency, finished_at FROM refund_order
-      WHERE status = 'SUCCESS' AND recon_date IS NULL AND settled_manually_at IS NULL
-        AND finished_at >= ? AND finished_at < ? AND channel IN (${placeholders(channels.length)})`,
-    [from, end, ...channels],
-  )) as {
-    refund_no: string;
-    channel_order_no: string;
-    amount: string;
-    currency: string;
-    finished_at: Date;
-  }[];
-  for (const row of refunds) {
-    const final = new Date(row.finished_at) < start;
-    await run.record({
-      kind: 'REFUND_MISSING_THERE',
-      reference: row.refund_no,
-      channelOrderNo: row.channel_order_no,
-      status: final ? 'OPEN' : 'PENDING',
-      action: final ? 'ANOMALY' : 'WAIT_NEXT_STATEMENT',
-      amount: Number(row.amount),
-      currency: row.currency,
-      detail: `refund SUCCESS here, absent from the statement${final ? 's of that day and the next' : " (grace: the next day's statement)"}`,
-    });
+    return refunds;
   }
 }

@@ -16,7 +16,7 @@ import {
   type LineVerdict,
   type OurAttempt,
 } from './classify';
-import { type StatementLine } from './statement';
+import { type StatementLine, type StatementSummary } from './statement';
 import type { ReconDeps, DifferenceReport, DifferenceStatus } from './types';
 
 export interface DifferenceInput {
@@ -34,30 +34,18 @@ export class Run {
   readonly differences = new Map<string, DifferenceReport>();
   /** What the first pass read: its lines and totals, checked against the statement's summary. */
   readonly tally = new StatementTally();
-  /** Why the statement could not be trusted, when it could not. */
-  failure: unknown;
+  /** The statement's own summary, once fetched. */
+  statementSummary: StatementSummary | null = null;
   matched = 0;
-  linesRead = 0;
 
   constructor(
     private readonly deps: ReconDeps,
     readonly date: string,
   ) {}
 
-  private openMissing: Promise<boolean> | undefined;
-
-  /** Whether any SUCCESS of ours waits (PENDING) or is flagged (OPEN) as absent there, as the run began. */
-  hasOpenMissing(): Promise<boolean> {
-    this.openMissing ??= (async () => {
-      const [row] = (await this.deps.dataSource.query(
-        `SELECT 1 AS found FROM recon_difference
-          WHERE provider = ? AND status IN ('PENDING', 'OPEN') AND kind IN ('MISSING_THERE', 'REFUND_MISSING_THERE') LIMIT 1`,
-        [this.provider],
-      )) as { found: number }[];
-      return row !== undefined;
-    })();
-    return this.openMissing;
-  }
+  /** What the statement says it holds: its summary, or without one what its lines added up to. */
+  readonly statementTotals = (): StatementSummary =>
+    this.statementSummary ?? { lines: this.tally.lines, totals: this.tally.totals };
 
   get provider(): string {
     return this.deps.provider.name;
@@ -189,7 +177,9 @@ export class Run {
       {
         alsoWrite: () => [
           {
-            sql: 'UPDATE channel_order SET recon_date = ? WHERE channel_order_no = ?',
+            sql: `INSERT INTO recon_attempt_match (channel_order_id, bill_date)
+                  SELECT id, ? FROM channel_order WHERE channel_order_no = ?
+                  ON DUPLICATE KEY UPDATE bill_date = VALUES(bill_date)`,
             params: [this.date, attempt.channelOrderNo],
           },
         ],

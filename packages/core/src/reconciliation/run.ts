@@ -1,10 +1,12 @@
 /**
  * One reconciliation run of a provider's statement of a day (CONTRACT 11): claim the (provider,
- * date), fetch and verify the statement, check it against its own summary before anything is
- * touched, keep it raw, then match every line with our attempts and refunds (./classify.ts
- * decides), act on what the money rules can decide through the one settlement path and the refund
- * functions, and record every difference under its stable id. Idempotent: a second run of the
- * same day finds what the first did already matched, and acts on nothing twice.
+ * date), fetch and verify the statement (spooled, never held whole), then one pass over its lines
+ * that tallies them against its own summary and matches each with our attempts and refunds
+ * (./classify.ts decides) without writing or acting on anything; only once the statement is
+ * trusted, keep it raw, mark what matched, act on what the money rules can decide through the one
+ * settlement path and the refund functions, and record every difference under its stable id.
+ * Idempotent: a second run of the same day finds what the first did already matched, and acts on
+ * nothing twice.
  *
  * Grace: a line paid there and not SUCCESS here is acted on at once, once the provider's own query
  * of that trade confirms it (the query is the truth now, and settling is what the poller would
@@ -17,10 +19,12 @@ import { hostname } from 'node:os';
 
 import { errorMessage } from '@payments/platform';
 
-import { BridgeBuilder, summaryDisagreements, verdictOf } from './classify';
+import { summaryDisagreements, verdictOf } from './classify';
 import { StatementUnavailableError, type FetchedStatement, type StatementLine } from './statement';
 import { claimRun } from './claim';
-import { findMissingThere, matchBatch } from './matching';
+import { openMissing } from './marks';
+import { Matcher } from './matching';
+import { findMissingThere } from './missing-there';
 import { Run } from './run-state';
 import { keepStatement } from './statement-store';
 import type { ReconDeps, RunOptions, RunReport } from './types';
@@ -44,41 +48,84 @@ export async function runReconciliation(
   const run = new Run(deps, date);
   let statement: FetchedStatement | undefined;
   try {
-    statement = await fetchAndCheck(deps, date, run);
-    if (!statement) return await incomplete(deps, date, run);
-    return await reconcile(deps, date, run, statement);
+    try {
+      statement = await provider.statements.fetchStatement(date);
+    } catch (error) {
+      return await incomplete(deps, date, run, error);
+    }
+    run.statementSummary = statement.summary;
+    const channels = provider.channels.map((channel) => channel.name);
+    const matcher = new Matcher(
+      run,
+      dataSource,
+      channels,
+      await openMissing(dataSource, provider.name),
+      true,
+    );
+    // The one pass before anything is touched: every line tallied and matched, nothing written.
+    try {
+      await inBatches(statement.lines(), (lines) => {
+        for (const line of lines) run.tally.add(line);
+        return matcher.match(lines);
+      });
+      const problems = summaryDisagreements(statement.summary, run.tally);
+      if (problems.length > 0)
+        throw new StatementUnavailableError(
+          `statement disagrees with its summary: ${problems.join('; ')}`,
+          'UNREADABLE',
+        );
+    } catch (error) {
+      if (error instanceof MatchFailed) throw error.error;
+      return await incomplete(deps, date, run, error);
+    }
+    return await reconcile(deps, date, run, statement, matcher);
   } finally {
     // The spooled raw statement goes whatever happened (done, INCOMPLETE, or a database failure).
     await statement?.dispose();
   }
 }
 
-/** Fetches the statement and checks it against its own summary before anything is touched: undefined when it cannot be trusted. */
-async function fetchAndCheck(deps: ReconDeps, date: string, run: Run): Promise<FetchedStatement | undefined> {
-  let statement: FetchedStatement | undefined;
+/** A failure of the matching (the database), not of the statement: thrown, never INCOMPLETE. */
+class MatchFailed {
+  constructor(readonly error: unknown) {}
+}
+
+/** The lines in batches, one matched while the next is read and parsed; the reader's failures thrown as they are. */
+async function inBatches(
+  lines: AsyncIterable<StatementLine>,
+  match: (batch: StatementLine[]) => Promise<void>,
+): Promise<void> {
+  const guarded = (batch: StatementLine[]) => {
+    const matching = match(batch).catch((error: unknown) => {
+      throw new MatchFailed(error);
+    });
+    matching.catch(() => {});
+    return matching;
+  };
+  let matching: Promise<void> = Promise.resolve();
+  let batch: StatementLine[] = [];
   try {
-    statement = await deps.provider.statements!.fetchStatement(date);
-    // First pass: read every line and check the statement's own summary before touching anything.
-    for await (const line of statement.lines()) run.tally.add(line);
-    const problems = summaryDisagreements(statement.summary, run.tally);
-    if (problems.length > 0)
-      throw new StatementUnavailableError(
-        `statement disagrees with its summary: ${problems.join('; ')}`,
-        'UNREADABLE',
-      );
-    return statement;
-  } catch (error) {
-    await statement?.dispose();
-    run.failure = error;
-    return undefined;
+    for await (const line of lines) {
+      batch.push(line);
+      if (batch.length >= BATCH) {
+        await matching;
+        matching = guarded(batch);
+        batch = [];
+      }
+    }
+  } finally {
+    // Never left matching in the background when reading failed.
+    await matching.catch(() => undefined);
   }
+  await matching;
+  if (batch.length > 0) await guarded(batch);
 }
 
 /** A statement not fetched, verified or parsed: the run is INCOMPLETE, nothing acted on, tried again later. */
-async function incomplete(deps: ReconDeps, date: string, run: Run): Promise<RunReport> {
+async function incomplete(deps: ReconDeps, date: string, run: Run, failure: unknown): Promise<RunReport> {
   const { dataSource, provider, log } = deps;
-  const message = errorMessage(run.failure);
-  const reason = run.failure instanceof StatementUnavailableError ? run.failure.reason : 'FETCH_FAILED';
+  const message = errorMessage(failure);
+  const reason = failure instanceof StatementUnavailableError ? failure.reason : 'FETCH_FAILED';
   await dataSource.query(
     `UPDATE recon_run SET status = 'FAILED', verdict = 'INCOMPLETE', error = ?, finished_at = NOW(3),
             retry_after = NOW(3) + INTERVAL ? SECOND, claimed_until = NULL, runs = runs + 1
@@ -103,63 +150,60 @@ async function incomplete(deps: ReconDeps, date: string, run: Run): Promise<RunR
   };
 }
 
-/** The second pass: every line matched and acted on, in batches, while the raw statement is kept beside it. */
+/**
+ * The statement is trusted: kept raw (on a connection of its own, beside the rest), what matched
+ * marked, what differs acted on (or, when it differed in too many lines to hold, matched again
+ * acting at once), what we hold and it lacks found, and the run's verdict recorded.
+ */
 async function reconcile(
   deps: ReconDeps,
   date: string,
   run: Run,
   statement: FetchedStatement,
+  first: Matcher,
 ): Promise<RunReport> {
   const { dataSource, provider, log } = deps;
-  const tally = run.tally;
-  // Kept on a connection of its own while the lines are matched on another: neither waits for the other.
+  let matcher = first;
   const kept = keepStatement(dataSource, statement);
   kept.catch(() => {});
-  // The bridge starts from the statement's own totals: its summary, or, for a statement that has
-  // none (Stripe's balance transactions), what its lines add up to (the first pass's tally).
-  const bridge = new BridgeBuilder(statement.summary ?? { lines: tally.lines, totals: tally.totals });
-  const channels = provider.channels.map((channel) => channel.name);
-  // One batch is matched while the next is read and parsed.
-  let matching: Promise<void> = Promise.resolve();
-  let batch: StatementLine[] = [];
-  const flush = async () => {
-    await matching;
-    const lines = batch;
-    batch = [];
-    matching = lines.length > 0 ? matchBatch(run, dataSource, channels, lines, bridge) : Promise.resolve();
-    matching.catch(() => {});
-  };
   try {
-    for await (const line of statement.lines()) {
-      run.linesRead += 1;
-      batch.push(line);
-      if (batch.length >= BATCH) await flush();
-    }
-    await flush();
-    await matching;
+    if (first.overflowed) {
+      run.matched = 0;
+      const channels = provider.channels.map((channel) => channel.name);
+      matcher = new Matcher(run, dataSource, channels, await openMissing(dataSource, provider.name), false);
+      await inBatches(statement.lines(), (lines) => matcher.match(lines)).catch((error: unknown) => {
+        throw error instanceof MatchFailed ? error.error : error;
+      });
+    } else await first.apply();
   } finally {
-    // Never left writing the statement into a transaction when matching failed.
     await kept.catch(() => undefined);
   }
   const statementId = await kept;
-  await findMissingThere(run, dataSource, channels, provider.statements!.timeZone);
+  await findMissingThere(
+    run,
+    dataSource,
+    provider.channels.map((channel) => channel.name),
+    provider.statements!.timeZone,
+  );
 
   const differences = [...run.differences.values()];
   const verdict = verdictOf({
     breaks: differences.filter((d) => d.status === 'OPEN').length,
     pending: differences.filter((d) => d.status === 'PENDING').length,
   });
-  const fees = Object.fromEntries(Object.entries(tally.totals).map(([currency, t]) => [currency, t.fees]));
+  const fees = Object.fromEntries(
+    Object.entries(run.tally.totals).map(([currency, t]) => [currency, t.fees]),
+  );
   const report: RunReport = {
     provider: provider.name,
     date,
     verdict,
     sha256: statement.sha256,
-    linesRead: run.linesRead,
+    linesRead: run.tally.lines,
     matched: run.matched,
     fees,
     differences,
-    bridges: bridge.result(),
+    bridges: matcher.bridge.result(),
   };
   await dataSource.query(
     `UPDATE recon_run SET status = 'DONE', verdict = ?, error = NULL, statement_id = ?, report = ?, runs = runs + 1,
@@ -172,7 +216,7 @@ async function reconcile(
       provider: provider.name,
       date,
       verdict,
-      lines: run.linesRead,
+      lines: run.tally.lines,
       matched: run.matched,
       differences: differences.length,
     },

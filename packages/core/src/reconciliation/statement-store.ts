@@ -4,12 +4,12 @@ import type { DataSource } from 'typeorm';
 
 import { type FetchedStatement } from './statement';
 
-/** Raw bytes kept per chunk: well under max_allowed_packet once escaped (16 MiB by default). */
-const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Raw bytes kept per chunk: well under max_allowed_packet once escaped (16 MiB by default), and little held while written. */
+const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Keeps the raw statement and its SHA-256 (once per content: the same bytes fetched again are not
- * stored twice), in chunks written as they are read from the spool (one chunk held at a time), in
+ * stored twice), in chunks of 1 MiB written as they are read from the spool (one chunk held at a time), in
  * one transaction: a statement row always has all its chunks.
  */
 export async function keepStatement(dataSource: DataSource, statement: FetchedStatement): Promise<number> {

@@ -69,7 +69,7 @@ describe('reconciliation: the statement finds what every answer lost (real serve
     readdirSync(tmpdir()).filter((name) => name.startsWith(`statement-sandbox-${today}-`));
   /**
    * The sandbox provider, its fetched statements collected (each checked to be spooled to a file),
-   * their lines read through `lines` (the pass: 1 the summary check, 2 the matching).
+   * their lines read through `lines` (`pass`: how many times the statement's lines were read).
    */
   const watched = (
     fetched: FetchedStatement[],
@@ -298,38 +298,54 @@ describe('reconciliation: the statement finds what every answer lost (real serve
     },
   );
 
-  it('the spooled raw statement is removed after a run, after an INCOMPLETE one and after one that failed midway', async () => {
-    const { no } = await lostPayment('spool');
-    // A line dropped from the first pass: the statement disagrees with its summary, INCOMPLETE.
+  it('the spooled raw statement is removed after a run, after INCOMPLETE ones and after one that failed midway', async () => {
+    // Paid and settled here, in no statement run yet: a run that marked before trusting the statement would mark it.
+    await paidNormally('spool-paid');
+    const { no, channelOrderNo } = await lostPayment('spool');
+    const marks = async () =>
+      (await stack.query('SELECT * FROM recon_attempt_match ORDER BY channel_order_id')) as unknown[];
+    const marksBefore = await marks();
+    // The lost payment's line dropped: the statement disagrees with its summary, INCOMPLETE (its
+    // other lines matched, nothing marked).
     const disagreeing: FetchedStatement[] = [];
     const incomplete = await run(
-      watched(disagreeing, async function* (statement, pass) {
-        let first = true;
-        for await (const line of statement.lines()) {
-          if (pass === 1 && first) {
-            first = false;
-            continue;
-          }
-          yield line;
-        }
+      watched(disagreeing, async function* (statement) {
+        for await (const line of statement.lines()) if (line.channelOrderNo !== channelOrderNo) yield line;
       }),
     );
     expect(incomplete).toMatchObject({ verdict: 'INCOMPLETE', error: expect.stringMatching(/summary/) });
     expect(disagreeing).toHaveLength(1);
     expect(existsSync(disagreeing[0]!.raw.path)).toBe(false);
     expect((await payment(no)).status).toBe('PAYING');
+    expect(await marks()).toEqual(marksBefore);
 
-    // The matching pass breaks (a reader, or the database, failing midway): the run throws, the spool goes.
-    const broken: FetchedStatement[] = [];
-    const failure = run(
-      watched(broken, async function* (statement, pass) {
+    // The reader breaks midway: INCOMPLETE too, the spool gone.
+    const cut: FetchedStatement[] = [];
+    const unread = await run(
+      watched(cut, async function* (statement) {
         for await (const line of statement.lines()) {
-          if (pass === 2) throw new Error('the reader broke midway');
           yield line;
+          throw new Error('the reader broke midway');
         }
       }),
     );
-    await expect(failure).rejects.toThrow('the reader broke midway');
+    expect(unread).toMatchObject({ verdict: 'INCOMPLETE', error: expect.stringMatching(/broke midway/) });
+    expect(existsSync(cut[0]!.raw.path)).toBe(false);
+
+    // The database fails once the statement is trusted (marking what matched): the run throws, the spool goes.
+    const broken: FetchedStatement[] = [];
+    const failing = Object.assign(Object.create(dataSource) as DataSource, {
+      query: (sql: string, parameters?: unknown[]) =>
+        sql.includes('INSERT INTO recon_attempt_match')
+          ? Promise.reject(new Error('the database went away'))
+          : dataSource.query(sql, parameters),
+    });
+    await expect(
+      runReconciliation(
+        { dataSource: failing, provider: watched(broken), log: createLogger('recon-test', 'silent') },
+        today,
+      ),
+    ).rejects.toThrow('the database went away');
     expect(broken).toHaveLength(1);
     expect(existsSync(broken[0]!.raw.path)).toBe(false);
     // Its claim held as a dead run's does, until it lapses: lapsed here, so the day can be run again.

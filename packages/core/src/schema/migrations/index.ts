@@ -8,6 +8,7 @@ import { CheckoutTokens1732900000000 } from './1732900000000-checkout-tokens';
 import { ProviderTruth1733000000000 } from './1733000000000-provider-truth';
 import { CashierLocale1733100000000 } from './1733100000000-cashier-locale';
 import { Reconciliation1733200000000 } from './1733200000000-reconciliation';
+import { ReconAttemptMatch1733210000000 } from './1733210000000-recon-attempt-match';
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ProviderTruth1733000000000,
   CashierLocale1733100000000,
   Reconciliation1733200000000,
+  ReconAttemptMatch1733210000000,
 ];
