@@ -4,7 +4,7 @@ import type { ReconObserver } from './types';
 
 /**
  * `recon_items_total{provider,kind}` (differences first recorded, by kind), `recon_runs_total{provider,verdict}`,
- * and, read from the database so every instance shows runs made anywhere (payctl included):
+ * `recon_provider_configured{provider}` (1 for each provider reconciled daily), and, read from the database so every instance shows runs made anywhere (payctl included):
  * `recon_last_run_timestamp_seconds{provider}` (the last run that read and verified a statement,
  * whatever it found) and `recon_last_success_timestamp_seconds{provider}` (the last one that
  * reconciled: RECONCILED or RECONCILED_WITH_PENDING).
@@ -43,6 +43,15 @@ export function reconMetrics(
         for (const provider of providers) if (seen.has(provider)) this.set({ provider }, seen.get(provider)!);
       },
     });
+  // 1 for every provider this poller reconciles daily, run or not: what the alert holds the stamps to
+  // (a provider configured beside others whose runs never completed has no stamp of its own).
+  const configured = new Gauge({
+    name: 'recon_provider_configured',
+    help: 'Providers whose statements this poller reconciles daily (1 each)',
+    labelNames: ['provider'],
+    registers: [registry],
+  });
+  for (const provider of providers) configured.set({ provider }, 1);
   stamp(
     'recon_last_run_timestamp_seconds',
     'Unix time of the last completed reconciliation run (a statement read and verified)',
