@@ -27,6 +27,7 @@ import {
 import { measureRawCeilings } from './bench/rows/ceilings';
 import type { RowContext } from './bench/rows/context';
 import { measureLifecycle } from './bench/rows/lifecycle';
+import { issue32Summary } from './bench/rows/pipeline';
 import { measurePoller } from './bench/rows/poller';
 import { measureProviders } from './bench/rows/providers';
 import { measureReconciliation } from './bench/rows/reconciliation';
@@ -62,6 +63,8 @@ async function main(): Promise<number> {
 
   const m = new Measure(stack);
   const rows: RowContext = { stack, m, result };
+  // Printed even if the watchdog stops the run: how long each phase took.
+  result.phaseSeconds = m.phaseSeconds;
 
   try {
     await m.phase('start sandboxes, prefix and database', 60_000, () => stack.start());
@@ -83,12 +86,13 @@ async function main(): Promise<number> {
     );
     await warmUp(rows);
 
-    // 2. Apply over HTTP, and 2b. the floor beside it.
+    // 2. Apply over HTTP. 3. Apply over AMQP, and 3b. applies beside open cashier pages.
     const { applyHttp, applyHttpCpu, closed: closedHttp } = await measureApplyHttp(rows, rawDbPerSecond);
-    const floorApply = await measureFloor(rows, applyHttp, applyHttpCpu);
-    // 3. Apply over AMQP, and 3b. applies beside open cashier pages.
     const closedAmqp = await measureApplyAmqp(rows, rawDbPerSecond);
     await measureCashierRow(rows);
+    // 2b. The floor, once the services are quiet after them (one wait for the three rows' work, and
+    // the lifecycle after it finds them quiet: the floor uses none of the services).
+    const floorApply = await measureFloor(rows, applyHttp, applyHttpCpu);
     // 4. The whole lifecycle (with issue 32's window around its max rate, the payments settled by
     // polling and the delivery floor). 5. Double-click storm. 6. The poller, on a short schedule of its own.
     await measureLifecycle(rows, floorApply);
@@ -104,6 +108,7 @@ async function main(): Promise<number> {
     // 10. Reconciliation of a statement of BENCH_RECON_LINES lines (skipped unless set).
     await measureReconciliation(rows);
 
+    result.issue32 = issue32Summary(result);
     result.cpuPerOperation = m.cpuPerOperation;
     printCpuTable(m.cpuPerOperation);
     result.peakRssMiB = {

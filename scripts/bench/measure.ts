@@ -22,6 +22,8 @@ export const msPer = (cpu: CpuReport, group: string, count: number) =>
 export class Measure {
   /** CPU per operation of every process, per phase (ms): each change is judged on the process it touches. */
   readonly cpuPerOperation: CpuPerOperation = {};
+  /** How long each phase took, in the order run (s): what the run's five minutes went on. */
+  readonly phaseSeconds: Record<string, number> = {};
   /** The floor gateway, once started: its processes join the CPU groups. */
   floor: Awaited<ReturnType<BenchStack['startFloor']>> | undefined;
   /** The delivery floor (FLOOR_ROLE=notifier), while it runs. */
@@ -34,7 +36,9 @@ export class Measure {
     log(`${name} …`);
     const started = performance.now();
     const value = await withDeadline(name, limitMs, run());
-    log(`${name} done in ${round((performance.now() - started) / 1000, 1)} s`);
+    const seconds = round((performance.now() - started) / 1000, 1);
+    this.phaseSeconds[name] = seconds;
+    log(`${name} done in ${seconds} s`);
     return value;
   }
 

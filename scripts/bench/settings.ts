@@ -6,8 +6,11 @@ export const CASHIER_STREAMS = Number(process.env.BENCH_CASHIER_STREAMS ?? '2000
 export const scaled = (n: number) =>
   Math.max(1, Math.round(n * (Number.isFinite(SCALE) && SCALE > 0 ? SCALE : 1)));
 
-/** The whole run must end well inside five minutes; this is the hard stop if something hangs. */
-export const WATCHDOG_MS = 285_000 + (Number(process.env.BENCH_RECON_LINES ?? '0') > 0 ? 1_200_000 : 0);
+/**
+ * The whole run must end inside five minutes; this is the hard stop if something hangs (then the
+ * cleanup, a few seconds, and the JSON so far).
+ */
+export const WATCHDOG_MS = 300_000 + (Number(process.env.BENCH_RECON_LINES ?? '0') > 0 ? 1_200_000 : 0);
 
 /**
  * The services run with the contract's default POLL_SCHEDULE (3s,10s,30s,3m,…), as a merchant

@@ -53,21 +53,24 @@ export async function measureFloor(
   applyHttp: HttpApplies,
   applyHttpCpu: CpuReport,
 ): Promise<FloorApply> {
-  const floor = await m.phase('start the floor gateway and its provider stub', 60_000, async () => {
-    const started = await stack.startFloor();
-    // Warmed like ours was (JIT, pools): not measured.
-    await applyOverHttp(stack, scaled(200), 16, 'floorwarm', 'sandbox-wallet', started.url);
-    return started;
-  });
-  m.floor = floor;
-  // Only once the services are done with the HTTP phase's work (its attempts' polls, the closes'
-  // events), which would cost the floor's servers CPU too (issue 32.5).
-  const quietBefore = await m.phase('wait until the services are quiet (before the floor)', 40_000, () =>
-    waitQuiet(stack, m, new BrokerStats(stack.env.config.AMQP_URL, stack.prefix), {
-      maxMs: 25_000,
-      delayTiersEmpty: true,
+  // Only once the services are done with the phases before (their attempts' polls, the closes'
+  // events, the poll steps parked in the delay tiers), which would cost the floor's servers CPU too
+  // (issue 32.5). The floor starts and warms meanwhile (it uses none of the services).
+  const [floor, quietBefore] = await Promise.all([
+    m.phase('start the floor gateway and its provider stub', 60_000, async () => {
+      const started = await stack.startFloor();
+      // Warmed like ours was (JIT, pools): not measured.
+      await applyOverHttp(stack, scaled(200), 16, 'floorwarm', 'sandbox-wallet', started.url);
+      return started;
     }),
-  );
+    m.phase('wait until the services are quiet (before the floor)', 40_000, () =>
+      waitQuiet(stack, m, new BrokerStats(stack.env.config.AMQP_URL, stack.prefix), {
+        maxMs: 25_000,
+        delayTiersEmpty: true,
+      }),
+    ),
+  ]);
+  m.floor = floor;
   const { value: floorApply, cpu: floorCpu } = await m.measured('floor: apply over HTTP', 90_000, () =>
     applyOverHttp(stack, scaled(1000), 64, 'floor', 'sandbox-wallet', floor.url),
   );
@@ -99,7 +102,7 @@ export async function measureFloor(
     },
     goals: { gatewayCpuToFloor: 1.3, mariadbCpuToFloor: 1.3, appliesPerSecondToFloor: 0.6 },
     quietBefore,
-    note: 'measured after "apply over HTTP" and the wait until the services were quiet (quietBefore), in the same run; the floor writes its outbox rows as sent, so no relay publishes them',
+    note: 'measured in the same run as "apply over HTTP", after the apply rows and the wait until the services were quiet (quietBefore); the floor writes its outbox rows as sent, so no relay publishes them',
   };
   m.perOperation('floor: apply over HTTP (per apply)', floorCpu, floorCreated);
   return { cpu: floorCpu, created: floorCreated };

@@ -229,7 +229,7 @@ export async function measurePolledPayments({ stack, m, result }: RowContext): P
   let figures: Awaited<ReturnType<typeof lifecycleMaxRate>>;
   try {
     figures = await m.phase('lifecycle with dropped notifications (settled by polling)', 90_000, () =>
-      lifecycleMaxRate(stack, scaled(100), 16, paid),
+      lifecycleMaxRate(stack, scaled(50), 16, paid),
     );
   } finally {
     await stack.setPspFaults(undefined);
@@ -378,4 +378,51 @@ export async function measureDeliveryFloor(
     await channel?.deleteQueue(queue).catch(() => undefined);
     await connection.close().catch(() => undefined);
   }
+}
+
+/** Issue 32's five figures in one place (each from its row above; null where a row did not run). */
+export function issue32Summary(result: Record<string, unknown>) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const r = result as any;
+  return {
+    '1 providerCallsPerPayment': {
+      settledByNotification: r.providerCalls?.settledByNotification?.perPayment ?? null,
+      settledByPolling: r.providerCalls?.settledByPolling?.perPayment ?? null,
+      meetsGoals: {
+        settledByNotification: r.providerCalls?.settledByNotification?.meetsGoal ?? null,
+        settledByPolling: r.providerCalls?.settledByPolling?.meetsGoal ?? null,
+      },
+    },
+    '2 pipelineCpuMsPerPayment': {
+      perProcess: r.pipeline?.cpuMsPerPayment ?? null,
+      floorCpuMsPerApply: r.pipeline?.floorCpuMsPerApply?.total ?? null,
+      ratio: r.pipeline?.ratioToFloorApply ?? null,
+      ratioLessServersBackground: r.pipeline?.lessServersBackground?.ratioToFloorApply ?? null,
+      goal: GOALS_32.pipelineCpuToFloorApply,
+    },
+    '3 notifierCpuMsPerDelivery': {
+      ours: r.deliveryFloor?.ours?.notifierCpuMsPerDelivery ?? null,
+      floor: r.deliveryFloor?.floorNotifierCpuMsPerDelivery ?? null,
+      ratio: r.deliveryFloor?.ratioNotifierToFloor ?? null,
+      goal: GOALS_32.notifierCpuToDeliveryFloor,
+    },
+    '4 brokerPerPayment': {
+      ...(r.brokerMessages?.lifecycle?.perPayment ?? {}),
+      rabbitmqCpuMsPerMessage: r.brokerMessages?.rabbitmqCpuMsPerMessage ?? null,
+      rawQuorumRabbitmqCpuMsPerPublish: r.brokerMessages?.rawQuorumRabbitmqCpuMsPerPublish ?? null,
+      ratio: r.brokerMessages?.ratioToRawQuorumPublish ?? null,
+    },
+    '5 waits': {
+      beforeTheFloorMs: r.floor?.quietBefore?.waitedMs ?? null,
+      beforeTheLifecycleMs: r.pipeline?.quietBefore?.waitedMs ?? null,
+      afterTheLifecycleMs: r.pipeline?.quietAfter?.waitedMs ?? null,
+      beforeTheDeliveryFloorMs: r.deliveryFloor?.quietBefore?.waitedMs ?? null,
+      allQuiet: [
+        r.floor?.quietBefore,
+        r.pipeline?.quietBefore,
+        r.pipeline?.quietAfter,
+        r.deliveryFloor?.quietBefore,
+      ].every((wait) => wait?.quiet === true),
+    },
+  };
 }
