@@ -41,7 +41,7 @@ const attemptOf = (row: AttemptDbRow): OurAttempt => ({
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 /** Differences held while the statement is not yet trusted; past this, they are found again in a second pass. */
-const MAX_DEFERRED = 10_000;
+export const HELD_DIFFERENCES = 10_000;
 
 interface Difference {
   line: StatementLine;
@@ -64,6 +64,7 @@ export class Matcher {
     private readonly channels: string[],
     private readonly missing: Map<string, OpenMissing>,
     private readonly deferred: boolean,
+    private readonly held = HELD_DIFFERENCES,
   ) {
     this.bridge = new BridgeBuilder(run.statementTotals);
   }
@@ -100,7 +101,7 @@ export class Matcher {
         );
       else this.found('REFUND_MISSING_THERE', refund!.refundNo, refund!.id, this.refundMarks);
     }
-    if (this.differences.length > MAX_DEFERRED) {
+    if (this.differences.length > this.held) {
       this.overflowed = true;
       this.differences = [];
     }

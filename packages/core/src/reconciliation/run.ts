@@ -61,6 +61,7 @@ export async function runReconciliation(
       channels,
       await openMissing(dataSource, provider.name),
       true,
+      options.heldDifferences,
     );
     // The one pass before anything is touched: every line tallied and matched, nothing written.
     try {

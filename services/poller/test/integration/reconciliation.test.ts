@@ -362,6 +362,27 @@ describe('reconciliation: the statement finds what every answer lost (real serve
     expect(existsSync(done[0]!.raw.path)).toBe(false);
   });
 
+  it('a statement differing in more lines than a run holds is read again once trusted, acting at once: the same outcome', async () => {
+    const { channelOrderNo: matched } = await paidNormally('held-paid');
+    const { no, channelOrderNo } = await lostPayment('held');
+    const report = (await runReconciliation(
+      { dataSource, provider, log: createLogger('recon-test', 'silent') },
+      today,
+      { heldDifferences: 0 },
+    ))!;
+    expect(differenceOf(report, channelOrderNo)).toEqual([
+      expect.objectContaining({ kind: 'PAID_THERE_NOT_HERE', status: 'ACTED', action: 'SETTLED_KEPT' }),
+    ]);
+    expect((await payment(no)).status).toBe('PAID');
+    const [mark] = (await stack.query(
+      'SELECT m.bill_date FROM recon_attempt_match m JOIN channel_order c ON c.id = m.channel_order_id WHERE c.channel_order_no = ?',
+      [matched],
+    )) as { bill_date: unknown }[];
+    expect(mark).toBeDefined();
+    for (const bridge of report.bridges) expect(bridge.residual).toBe(0);
+    expect(report.matched).toBeGreaterThan(0);
+  });
+
   it('payctl recon run and report, through its bin: INCOMPLETE exits 1; then found, reported', async () => {
     const env = stack.serviceEnv();
     const { no, channelOrderNo } = await lostPayment('payctl');
