@@ -1,7 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventEnvelope } from '../contracts';
 import { decideSettlement, type ProviderOutcome, type Settlement } from '../domain/settle';
-import { affectedRows, batchedTransaction, TransientError, type Statement } from '@payments/platform';
+import {
+  batchedTransaction,
+  isOneRowRequired,
+  requireOneRowChanged,
+  TransientError,
+  type Statement,
+} from '@payments/platform';
 import { newEvent, outboxInsert } from '../outbox/append';
 import { attemptState, type AttemptRow } from './attempt-row';
 
@@ -102,11 +108,11 @@ export interface SettleOptions {
 
 /**
  * Settles one attempt with what the provider said: the one path shared by callbacks, the poller
- * and closes. In one transaction of three round trips: lock the pay order and the attempt (and
- * read the payment it keeps); decide
- * (pure); apply with conditional updates, write the events and whatever `alsoWrite` records
- * beside them (the raw callback); then commit, or roll back if a conditional update found its row
- * changed. Returns undefined for an attempt we never created.
+ * and closes. In one transaction of two round trips: lock the pay order and the attempt (and
+ * read the payment it keeps); decide (pure); then apply with conditional updates, write the events
+ * and whatever `alsoWrite` records beside them (the raw callback) and commit, in one batch that
+ * the server stops and rolls back if a conditional update found its row changed
+ * (`requireOneRowChanged`). Returns undefined for an attempt we never created.
  */
 export async function settleAttempt(
   dataSource: DataSource,
@@ -211,9 +217,18 @@ export async function settleAttempt(
       writes.push(outboxInsert(events, { publishAfterCommit: options.publishAfterCommit }));
     writes.push(...(options.alsoWrite?.(settlement) ?? []));
     if (writes.length > 0) {
-      const results = await send(writes);
-      for (const { index, what } of mustChangeOne)
-        if (affectedRows(results[index]) !== 1) throw new TransientError(`${what} changed while settling`);
+      // Each compare-and-set is checked by the server right after it, so the commit travels with
+      // the writes: a row not found as locked stops the batch before the COMMIT and rolls it back.
+      const checked = writes.flatMap((write, index) =>
+        mustChangeOne.some((must) => must.index === index) ? [write, requireOneRowChanged()] : [write],
+      );
+      try {
+        await send(checked, { commit: true });
+      } catch (error) {
+        if (!isOneRowRequired(error)) throw error;
+        const what = mustChangeOne.map((must) => must.what).join(' or ');
+        throw new TransientError(`${what} changed while settling`, { cause: error });
+      }
     }
     return { settlement, payOrder: paidOrder, attempt, events };
   });

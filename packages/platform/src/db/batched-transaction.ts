@@ -68,3 +68,19 @@ export async function batchedTransaction<T>(
     throw error;
   }
 }
+
+/**
+ * A statement that fails its batch unless the statement just before it changed exactly one row
+ * (`ROW_COUNT()`): a compare-and-set checked by the server, so a batch can carry its `COMMIT` too.
+ * When the row was not found as expected, the server runs nothing after it (the `COMMIT`
+ * included), the transaction is rolled back, and the batch rejects with an error that
+ * `isOneRowRequired` tells (a scalar subquery of two rows: MySQL and MariaDB alike, no stored code).
+ */
+export function requireOneRowChanged(): Statement {
+  return { sql: 'SELECT (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE ROW_COUNT() <> 1) AS one_row_changed' };
+}
+
+/** The rejection of a batch stopped by `requireOneRowChanged` (ER_SUBQUERY_NO_1_ROW). */
+export function isOneRowRequired(error: unknown): boolean {
+  return (error as { errno?: number } | undefined)?.errno === 1242;
+}

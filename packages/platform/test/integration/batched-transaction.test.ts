@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { batchedTransaction, insertId, type DataSource, type Statement } from '@payments/platform';
+import {
+  batchedTransaction,
+  insertId,
+  isOneRowRequired,
+  requireOneRowChanged,
+  type DataSource,
+  type Statement,
+} from '@payments/platform';
 import { openDataSource } from '@payments/core';
 import { createTestEnv, type TestEnv } from '@payments/testkit';
 
@@ -118,5 +125,39 @@ describe('batchedTransaction (real MariaDB)', () => {
         await send([outboxRow(randomUUID())]);
       }),
     ).rejects.toThrow(/committed already/);
+  });
+
+  it('a compare-and-set checked by the server commits in the same round trip, or stops and rolls back', async () => {
+    const [kept, a, b] = [randomUUID(), randomUUID(), randomUUID()];
+    await dataSource.query(outboxRow(kept).sql, outboxRow(kept).params as unknown[]);
+    const markSent = (eventId: string): Statement => ({
+      sql: 'UPDATE outbox SET sent_at = NOW(3) WHERE event_id = ? AND sent_at IS NULL',
+      params: [eventId],
+    });
+    // Found as expected: the batch goes on and commits, one round trip in all.
+    trips = 0;
+    await batchedTransaction(dataSource, (send) =>
+      send([outboxRow(a), markSent(kept), requireOneRowChanged()], { commit: true }),
+    );
+    expect(trips).toBe(1);
+    expect(await rowsOf(a)).toBe(1);
+
+    // Changed meanwhile (sent already): nothing after the check runs, the COMMIT included, and
+    // what came before it is rolled back.
+    const [c, d] = [randomUUID(), randomUUID()];
+    const failed = await batchedTransaction(dataSource, (send) =>
+      send([outboxRow(b), markSent(kept), requireOneRowChanged(), outboxRow(c)], { commit: true }),
+    ).catch((error: unknown) => error);
+    expect(isOneRowRequired(failed)).toBe(true);
+    expect(await rowsOf(b, c)).toBe(0);
+    // A row not there at all fails it the same way.
+    await expect(
+      batchedTransaction(dataSource, (send) =>
+        send([outboxRow(d), markSent(randomUUID()), requireOneRowChanged()], { commit: true }),
+      ),
+    ).rejects.toThrow(/more than 1 row/);
+    expect(await rowsOf(d)).toBe(0);
+    const [open] = await dataSource.query('SELECT @@in_transaction AS open');
+    expect(Number(open.open)).toBe(0);
   });
 });
