@@ -192,8 +192,20 @@ export async function checkedAlipayBill(archive: ByteSource): Promise<StatementS
   ]))
     if (row('门店编号') === '合计') total = row;
   if (!total) throw unreadable('the summary has no 合计 row');
+  // Only the refund rows' amounts (the detail's CRC-32 checked to its end on the way): the run's
+  // own pass reads every row as a line before anything is acted on.
   let refunds = 0;
-  for await (const line of alipayBillLines(archive)) if (line.kind === 'REFUND') refunds += line.amount;
+  for await (const { lineNo, row } of csvRows((await files(archive)).detail, DETAIL_REQUIRED))
+    if (row('业务类型') === '退款') {
+      let amount: number;
+      try {
+        amount = signedMinorUnits(row('订单金额（元）'), CNY);
+      } catch (error) {
+        throw unreadable(`业务明细 line ${lineNo}: ${(error as Error).message}`);
+      }
+      if (amount > 0) throw unreadable(`line ${lineNo}: a refund of ${row('订单金额（元）')}`);
+      refunds -= amount;
+    }
   try {
     const net = signedMinorUnits(total('订单金额（元）'), CNY);
     return {

@@ -190,23 +190,49 @@ export async function* wechatBillLines(raw: ByteSource): AsyncGenerator<Statemen
   }
 }
 
+/** The bill's summary header and row, from the last bytes of its text (`tail`); UNREADABLE when it has none. */
+function summaryOf(tail: string): Row {
+  const lines = tail.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
+  let header = lines.length - 1;
+  while (header >= 0 && !lines[header]!.startsWith('总交易单数')) header -= 1;
+  if (header < 0 || header === lines.length - 1) throw unreadable('no summary row (the file is cut short)');
+  if (header < lines.length - 2) throw unreadable('text after the summary row');
+  return rowOf(columnsOf(lines[header]!.split(',')), backtickValues(lines[header + 1]!, -1), -1);
+}
+
+/** The bytes kept from the end of the bill's text: more than its summary header and row. */
+const TAIL_BYTES = 64 * 1024;
+
 /**
- * One streamed pass over the bill before anything trusts it: its SHA-1 (of the uncompressed
- * bill, as WeChat Pay's hash_value is) against `sha1`, its shape, and its own summary. Throws
- * UNREADABLE for a file cut short or malformed, HASH_MISMATCH for other bytes than announced.
+ * One streamed pass over the bill before anything trusts it: its SHA-1 (of the uncompressed bill,
+ * as WeChat Pay's hash_value is) against `sha1`, and its own summary from its last lines. Throws
+ * UNREADABLE for a file cut short (no summary, or gzip cut), HASH_MISMATCH for other bytes than
+ * announced. Its rows are not parsed here: the run's own pass reads every one (and stops at the
+ * first that does not have the bill's shape) before anything is acted on.
  */
 export async function checkedWechatBill(raw: ByteSource, sha1: string): Promise<StatementSummary> {
   const hash = createHash('sha1');
-  let summary: Row | null = null;
-  for await (const record of billRecords(raw, (chunk) => hash.update(chunk)))
-    if (record.type === 'summary') summary = record.row;
+  let tail = Buffer.alloc(0);
+  const source = await decompressed(raw);
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      tail = Buffer.concat([tail, chunk]);
+      // Copied: a slice would keep the whole concatenation alive.
+      if (tail.length > 2 * TAIL_BYTES) tail = Buffer.from(tail.subarray(-TAIL_BYTES));
+    }
+  } catch (error) {
+    source.destroy();
+    throw unreadable(`the file is cut short or damaged: ${(error as Error).message}`);
+  }
+  const row = summaryOf(tail.toString('utf8'));
   const actual = hash.digest('hex');
   if (actual !== sha1.toLowerCase())
     throw new StatementUnavailableError(
       `WeChat Pay bill: SHA-1 ${actual}, the bill answer said ${sha1}`,
       'HASH_MISMATCH',
     );
-  const row = summary!;
   try {
     const fees = roundedMinorUnits(row('手续费总金额'), 'CNY');
     return {
