@@ -11,6 +11,12 @@ export interface OutboxRelayOptions {
   claimMs?: number;
   /** How long one publish may wait for the broker's confirm. */
   publishTimeoutMs?: number;
+  /**
+   * How long a fast-path event waits, once published, for others to be marked sent in the same
+   * statement. Far inside the writer's hold (`WRITER_PUBLISH_HOLD_MS`), so no claiming relay
+   * takes it meanwhile; every statement saved is a round trip on the way of every payment.
+   */
+  markLingerMs?: number;
 }
 
 interface OutboxRow {
@@ -50,6 +56,7 @@ export class OutboxRelay {
   /** Event ids published on the fast path, waiting to be marked sent in one statement. */
   private sentToMark: string[] = [];
   private marking: Promise<void> | undefined;
+  private readonly markLingerMs: number;
   published = 0;
 
   constructor(
@@ -62,6 +69,7 @@ export class OutboxRelay {
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.claimMs = options.claimMs ?? 30_000;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
+    this.markLingerMs = options.markLingerMs ?? 20;
     this.poll = new Periodic(
       { name: 'outbox poll', everyMs: this.pollIntervalMs, firstAfterMs: 0, run: () => this.kick() },
       log,
@@ -127,10 +135,15 @@ export class OutboxRelay {
     });
   }
 
-  /** Marks fast-path events sent, many in one statement while one is already running. */
+  /**
+   * Marks fast-path events sent, many in one statement: those published within `markLingerMs` of
+   * the first, and those published while a statement is running.
+   */
   private markSent(eventIds: string[]): Promise<void> {
     this.sentToMark.push(...eventIds);
     this.marking ??= (async () => {
+      if (this.markLingerMs > 0 && !this.stopped)
+        await new Promise((resolve) => setTimeout(resolve, this.markLingerMs));
       while (this.sentToMark.length > 0) {
         const batch = this.sentToMark.splice(0, 500);
         await sqlQuery(

@@ -130,6 +130,40 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     await close();
   });
 
+  it('marks fast-path events published within its linger sent in one statement', async () => {
+    const events = Array.from({ length: 5 }, (_, i) =>
+      newEvent('payment.closed', {
+        payOrderNo: `po_mark_${i}`,
+        merchantOrderNo: `mo_mark_${i}`,
+        reason: 'EXPIRED',
+      }),
+    );
+    await dataSource.transaction(async (manager) =>
+      appendToOutbox(manager, events, { publishAfterCommit: true }),
+    );
+    // The statements the relay sends on the data source's pool (mysql2's, beneath TypeORM).
+    const pool = (dataSource.driver as unknown as { pool: { query: (...args: unknown[]) => unknown } }).pool;
+    const query = pool.query.bind(pool);
+    let marks = 0;
+    pool.query = (...args: unknown[]) => {
+      if (String(args[0]).startsWith('UPDATE outbox SET sent_at')) marks += 1;
+      return query(...args);
+    };
+    try {
+      const writerRelay = new OutboxRelay(dataSource, brokers[0]!, log, { markLingerMs: 300 });
+      // One event after another, as payments settle one by one, each published at once.
+      for (const event of events) {
+        writerRelay.publishCommitted([event]);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      await writerRelay.stop();
+    } finally {
+      pool.query = query;
+    }
+    expect(marks).toBe(1);
+    expect(await countUnpublished(dataSource)).toBe(0);
+  });
+
   it('sends a held event its writer could not publish once the hold lapses', async () => {
     const event = newEvent('payment.closed', {
       payOrderNo: 'po_held',
