@@ -57,4 +57,9 @@ export interface RunOptions {
    * Without it (payctl), a completed day is run again: nothing is acted on twice.
    */
   daily?: boolean;
+  /**
+   * How many differences the run holds while it reads the statement before trusting it (default
+   * 10,000); past that, it reads the statement a second time once trusted, acting on each at once.
+   */
+  heldDifferences?: number;
 }
