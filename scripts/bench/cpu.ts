@@ -2,7 +2,7 @@
  * CPU use per process over a phase, from /proc (Linux): what each process burned, as a percentage
  * of one core, and how busy the whole machine was. It shows what bounds a throughput figure.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { round } from './stats';
 
@@ -35,17 +35,66 @@ const SERVERS: Record<string, string> = {
   'redis-server': 'redis',
 };
 
-/** The pids of the local MariaDB, RabbitMQ and Redis servers (read only; shared with anyone else using them). */
-export function serverPids(): Record<string, number[]> {
-  const found: Record<string, number[]> = {};
+/** The inodes of the sockets listening on `port` (IPv4 and IPv6). */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is "ADDR:PORT" in hex; state 0A is LISTEN; the inode is field 9.
+      if (fields.length < 10 || fields[3] !== '0A') continue;
+      if (parseInt(fields[1]!.split(':')[1]!, 16) === port) inodes.add(fields[9]!);
+    }
+  }
+  return inodes;
+}
+
+/** Whether process `pid` holds one of `inodes` (false if its descriptors cannot be read). */
+function holdsSocket(pid: string, inodes: Set<string>): boolean {
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match && inodes.has(match[1]!)) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // gone, or not ours to read
+  }
+  return false;
+}
+
+/**
+ * The pids of the local MariaDB, RabbitMQ and Redis servers (read only; shared with anyone else
+ * using them). With `ports` (by group: the ports the bench's configuration names), only the
+ * server listening there: another RabbitMQ node or MariaDB on this machine (a test's cluster) is
+ * not ours. A group whose port no such process holds keeps every candidate.
+ */
+export function serverPids(ports: Partial<Record<string, number>> = {}): Record<string, number[]> {
+  const candidates: Record<string, string[]> = {};
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const name = SERVERS[readFileSync(`/proc/${entry}/comm`, 'utf8').trim()];
-      if (name) (found[name] ??= []).push(Number(entry));
+      if (name) (candidates[name] ??= []).push(entry);
     } catch {
       // gone meanwhile
     }
+  }
+  const found: Record<string, number[]> = {};
+  for (const [name, pids] of Object.entries(candidates)) {
+    const port = ports[name];
+    const inodes = port === undefined ? undefined : listeningInodes(port);
+    const serving = inodes && inodes.size > 0 ? pids.filter((pid) => holdsSocket(pid, inodes)) : [];
+    found[name] = (serving.length > 0 ? serving : pids).map(Number);
   }
   return found;
 }

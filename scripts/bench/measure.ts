@@ -28,7 +28,8 @@ export class Measure {
   floor: Awaited<ReturnType<BenchStack['startFloor']>> | undefined;
   /** The delivery floor (FLOOR_ROLE=notifier), while it runs. */
   floorNotifierPid: number | undefined;
-  private readonly servers = serverPids();
+  /** MariaDB, RabbitMQ and Redis: the servers at the ports the bench's configuration names (found once). */
+  private serversFound: Record<string, number[]> | undefined;
 
   constructor(private readonly stack: BenchStack) {}
 
@@ -69,8 +70,21 @@ export class Measure {
     floorGateway: this.floor ? [this.floor.gatewayPid] : [],
     floorStub: this.floor ? [this.floor.stubPid] : [],
     floorNotifier: this.floorNotifierPid ? [this.floorNotifierPid] : [],
-    ...this.servers,
+    ...this.servers(),
   });
+
+  private servers(): Record<string, number[]> {
+    if (this.serversFound) return this.serversFound;
+    const config = this.stack.env?.config;
+    if (!config) return serverPids();
+    const port = (url: string, fallback: number) => Number(new URL(url).port || fallback);
+    this.serversFound = serverPids({
+      mariadb: port(config.DATABASE_URL, 3306),
+      rabbitmq: port(config.AMQP_URL, 5672),
+      redis: port(config.REDIS_URL, 6379),
+    });
+    return this.serversFound;
+  }
 
   /** A phase with the CPU each process used during it. */
   async measured<T>(
