@@ -152,13 +152,16 @@ export async function lifecycleMaxRate(
  * after each was created) are done: its queue empty. Made in a burst, all unpaid, those queries
  * would come at the burst's rate, about twice the rate measured here, on top of it; a steady 200
  * payments/s has its applies and their queries at 200/s, which this machine cannot fit beside the
- * pays (the apply + pay mode).
+ * pays (the apply + pay mode). They are paid in the order they were made, each before its next
+ * query is due (`precreate.paidBeforeMs` after it was made), so the poller's next wave comes after
+ * the window and finds them paid; `paidAfterNextQueryDue` counts any that were not (then the
+ * window had some of those queries inside).
  */
 export async function lifecycleSteady(
   stack: BenchStack,
   rate: number,
   seconds: number,
-  precreate?: { pollsDoneAfterMs: number },
+  precreate?: { pollsDoneAfterMs: number; paidBeforeMs: number },
   maxInFlight = 400,
 ) {
   const count = Math.round(rate * seconds);
@@ -166,15 +169,21 @@ export async function lifecycleSteady(
   const applyLatencies: number[] = [];
   const payLatencies: number[] = [];
   const paid: Paid[] = [];
-  const attempts: { merchantOrderNo: string; channelOrderNo: string }[] = [];
+  const attempts: { merchantOrderNo: string; channelOrderNo: string; createdAt: number }[] = [];
+  let paidAfterNextQueryDue = 0;
   let waitedForPollerMs: number | undefined;
   if (precreate) {
     await forEachBounded(count, 64, async () => {
       const merchantOrderNo = orderNo('steadyp');
       const applied = await applyHttp(stack.gatewayUrl, applyBody(merchantOrderNo)).catch(() => undefined);
       if (applied?.status === 201)
-        attempts.push({ merchantOrderNo, channelOrderNo: applied.body.attempt.channelOrderNo as string });
+        attempts.push({
+          merchantOrderNo,
+          channelOrderNo: applied.body.attempt.channelOrderNo as string,
+          createdAt: performance.now(),
+        });
     });
+    attempts.sort((a, b) => a.createdAt - b.createdAt);
     await sleep(precreate.pollsDoneAfterMs);
     // Those queries are due by now; the poller may still be working through them (and through
     // earlier phases' later steps, due at the same time).
@@ -198,6 +207,7 @@ export async function lifecycleSteady(
         if (precreate) {
           const attempt = attempts[index]!;
           const began = performance.now();
+          if (began > attempt.createdAt + precreate.paidBeforeMs) paidAfterNextQueryDue += 1;
           const result = await pay(stack, attempt.merchantOrderNo, attempt.channelOrderNo, statuses);
           payLatencies.push(performance.now() - began);
           if (result) paid.push(result);
@@ -222,7 +232,9 @@ export async function lifecycleSteady(
     mode: precreate
       ? `attempts created beforehand; only the pays arrive at the rate, once the poller's first queries of them are done (${precreate.pollsDoneAfterMs} ms after the last was created, then its queue empty)`
       : 'each arrival applies then pays',
-    ...(waitedForPollerMs === undefined ? {} : { waitedForPollerQueueMs: waitedForPollerMs }),
+    ...(waitedForPollerMs === undefined
+      ? {}
+      : { waitedForPollerQueueMs: waitedForPollerMs, paidAfterNextQueryDue }),
     targetPerSecond: rate,
     achievedArrivalsPerSecond: round(achieved, 1),
     arrivals,

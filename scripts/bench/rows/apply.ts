@@ -133,7 +133,7 @@ export async function measureCashierRow({ stack, m, result }: RowContext): Promi
   const { value: cashier, cpu: cashierCpu } = await m.measured(
     `apply over HTTP beside ${CASHIER_STREAMS} cashier streams`,
     120_000,
-    () => applyBesideCashierStreams(stack, CASHIER_STREAMS, scaled(3000)),
+    () => applyBesideCashierStreams(stack, CASHIER_STREAMS, scaled(1000)),
   );
   const { merchantOrderNos, ...figures } = cashier;
   result.applyBesideCashierStreams = { ...figures, cpu: cashierCpu };

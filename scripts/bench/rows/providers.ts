@@ -44,7 +44,7 @@ export async function measureProviders(
   const sandboxCreated = Number(applyHttp.figures.created201);
   for (const row of PROVIDER_ROWS) {
     const { value: applied, cpu } = await m.measured(`apply over HTTP, ${row.channel}`, 90_000, () =>
-      applyOverHttp(stack, scaled(500), 64, row.label, row.channel),
+      applyOverHttp(stack, scaled(300), 64, row.label, row.channel),
     );
     const created = Number(applied.figures.created201);
     m.perOperation(`apply over HTTP, ${row.channel} (per apply)`, cpu, created);
