@@ -3,6 +3,7 @@ import {
   classifyPaymentLine,
   classifyRefundLine,
   differenceId,
+  ExactDecimalSum,
   StatementTally,
   summaryDisagreements,
   verdictOf,
@@ -115,6 +116,15 @@ describe('summary, verdict, ids and bridge', () => {
     });
     expect(summaryDisagreements(totals('0.23988', 23), tally)).toEqual([]);
     expect(summaryDisagreements(totals('0.23989', 24), tally)).toHaveLength(1);
+  });
+  it('exact fee sums carry across the unit, in both signs, as the sum of every decimal at 10^-10', () => {
+    const sum = new ExactDecimalSum();
+    const texts = ['0.99999', '0.00001', '-1.5', '7.1234567891', '-0.0000000001', '123456789012.5'];
+    for (let round = 0; round < 1000; round += 1) for (const text of texts) sum.add(text);
+    // By hand: 0.99999 + 0.00001 - 1.5 + 7.1234567891 - 0.0000000001 + 123456789012.5 = 123456789019.123456789
+    expect(sum.scaled).toBe(1_234_567_890_191_234_567_890n * 1000n);
+    expect(() => sum.add('1.5e3')).toThrow('not a decimal');
+    expect(() => sum.add('9999999999999999')).toThrow('not a decimal');
   });
   it('verdicts: breaks first, then pending', () => {
     expect(verdictOf({ breaks: 1, pending: 3 })).toBe('BREAKS');

@@ -123,20 +123,52 @@ export function differenceId(provider: string, kind: DifferenceKind, reference: 
   return `rd_${createHash('sha256').update(`${provider}\n${kind}\n${reference}`).digest('hex').slice(0, 23)}`;
 }
 
+const DECIMAL = /^(-?)(\d+)(?:\.(\d{1,10}))?$/;
+const TEN_PLACES = 1e10;
+
 /** A decimal as written (`0.11994`), scaled to 10^-10 as a bigint, so exact sums are exact. */
 function scaledDecimal(text: string): bigint {
-  const match = /^(-?)(\d+)(?:\.(\d{1,10}))?$/.exec(text.trim());
+  const match = DECIMAL.exec(text.trim());
   if (!match) throw new Error(`not a decimal: ${text}`);
   const value = BigInt(match[2]!) * 10n ** 10n + BigInt((match[3] ?? '').padEnd(10, '0'));
   return match[1] === '-' ? -value : value;
+}
+
+/**
+ * An exact sum of decimals of up to 10 places, held as two safe integers (whole units and
+ * 10^-10 units, the latter carried into the former past one unit), so a million lines cost a
+ * million Number additions instead of a million BigInt ones (about 1.5 s per million here).
+ */
+export class ExactDecimalSum {
+  private whole = 0;
+  private fraction = 0;
+
+  add(text: string): void {
+    const match = DECIMAL.exec(text.trim());
+    if (!match || match[2]!.length > 15) throw new Error(`not a decimal: ${text}`);
+    const sign = match[1] === '-' ? -1 : 1;
+    this.whole += sign * Number(match[2]);
+    this.fraction += sign * Number((match[3] ?? '').padEnd(10, '0'));
+    if (this.fraction >= TEN_PLACES || this.fraction <= -TEN_PLACES) {
+      const carry = Math.trunc(this.fraction / TEN_PLACES);
+      this.whole += carry;
+      this.fraction -= carry * TEN_PLACES;
+    }
+    if (!Number.isSafeInteger(this.whole)) throw new Error(`decimal sum too large at ${text}`);
+  }
+
+  /** The sum at 10^-10, as `scaledDecimal` gives one decimal. */
+  get scaled(): bigint {
+    return BigInt(this.whole) * 10n ** 10n + BigInt(this.fraction);
+  }
 }
 
 /** What the lines add up to, per currency, as a statement's summary states it. */
 export class StatementTally {
   lines = 0;
   readonly totals: Record<string, { payments: number; refunds: number; fees: number }> = {};
-  /** Per currency, the exact fees as written (when every line of it gave one), at 10^-10. */
-  private readonly exactFees = new Map<string, bigint | null>();
+  /** Per currency, the exact fees as written (when every line of it gave one). */
+  private readonly exactFees = new Map<string, ExactDecimalSum | null>();
 
   add(line: StatementLine): void {
     this.lines += 1;
@@ -144,16 +176,16 @@ export class StatementTally {
     if (line.kind === 'PAYMENT') total.payments += line.amount;
     else if (line.kind === 'REFUND') total.refunds += line.amount;
     total.fees += line.fee;
-    const exact = this.exactFees.has(line.currency) ? this.exactFees.get(line.currency)! : 0n;
-    this.exactFees.set(
-      line.currency,
-      exact === null || line.exactFee === undefined ? null : exact + scaledDecimal(line.exactFee),
-    );
+    let exact = this.exactFees.get(line.currency);
+    if (exact === undefined) this.exactFees.set(line.currency, (exact = new ExactDecimalSum()));
+    if (exact === null) return;
+    if (line.exactFee === undefined) this.exactFees.set(line.currency, null);
+    else exact.add(line.exactFee);
   }
 
   /** The exact fee total of a currency, when every line of it wrote one. */
   exactFeesOf(currency: string): bigint | null {
-    return this.exactFees.get(currency) ?? null;
+    return this.exactFees.get(currency)?.scaled ?? null;
   }
 }
 
