@@ -4,3 +4,4 @@ export * from './notification-receiver';
 export * from './sandbox-control';
 export * from './test-env';
 export * from './provider-harness';
+export * from './statement-sandbox';

@@ -4,35 +4,30 @@
  * fen (refunds and fees negative in the file, trailing tabs on the ids), the summary's 合计 agreeing;
  * and each of the sandbox's statement faults refused with its reason.
  */
-import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { createRegistry } from '@payments/platform';
-import {
-  providerKit,
-  StatementUnavailableError,
-  type CreateTradeRequest,
-  type StatementLine,
-} from '@payments/core';
-import { AlipayProvider, chinaDateTime, createLogger, loadConfig } from '@payments/providers';
-import { sandboxControl } from '@payments/testkit';
+import type { CreateTradeRequest } from '@payments/core';
+import { AlipayProvider, chinaDateTime } from '@payments/providers';
+import { linesOf, statementSandbox } from '@payments/testkit';
 import { SANDBOX_ALIPAY_PRIVATE_KEY, SANDBOX_APP_PUBLIC_KEY, sandboxAlipayEnv } from '../../src/keys';
 import { buildAlipaySandbox } from '../../src/server';
 
-/** The spool files of a provider's statement of a day left in the temporary directory. */
-const spooled = (provider: string, date: string) =>
-  readdirSync(tmpdir()).filter((name) => name.startsWith(`statement-${provider}-${date}-`));
-
 describe('Alipay statement: the trade bill through alipay-sdk against the sandbox', () => {
-  let sandbox: FastifyInstance;
-  let base: string;
-  let provider: AlipayProvider;
-  const { control } = sandboxControl(() => base);
+  const alipay = statementSandbox({
+    name: 'alipay',
+    build: () =>
+      buildAlipaySandbox({
+        appId: '2021000000000001',
+        appPublicKey: SANDBOX_APP_PUBLIC_KEY,
+        alipayPrivateKey: SANDBOX_ALIPAY_PRIVATE_KEY,
+        notifyTimeScale: 0.001,
+      }),
+    env: sandboxAlipayEnv,
+    makeProvider: (config, kit) => new AlipayProvider(config, kit, ['alipay-qr', 'alipay-page']),
+  });
+  const { control, providerFaults, refusal } = alipay;
   const today = () => chinaDateTime(new Date()).slice(0, 10);
-  const alipayFaults = async (value: Record<string, unknown>) =>
-    expect((await control('PUT', '/sandbox/alipay-faults', value)).status).toBe(200);
   let sequence = 0;
   const trade = (amount: number, subject: string): CreateTradeRequest => ({
     channelOrderNo: `co_als_${Date.now().toString(36)}_${(sequence += 1)}`,
@@ -46,21 +41,8 @@ describe('Alipay statement: the trade bill through alipay-sdk against the sandbo
   const paid: CreateTradeRequest[] = [];
 
   beforeAll(async () => {
-    sandbox = buildAlipaySandbox({
-      appId: '2021000000000001',
-      appPublicKey: SANDBOX_APP_PUBLIC_KEY,
-      alipayPrivateKey: SANDBOX_ALIPAY_PRIVATE_KEY,
-      notifyTimeScale: 0.001,
-    });
-    await sandbox.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
-    const config = loadConfig({ ...sandboxAlipayEnv(base), BREAKER_TIMEOUT: '5s' });
-    provider = new AlipayProvider(
-      config,
-      providerKit(config, createRegistry('alipay-statement'), createLogger('alipay-statement', 'silent')),
-      ['alipay-qr', 'alipay-page'],
-    );
-    const qr = provider.channels.find((channel) => channel.name === 'alipay-qr')!;
+    await alipay.start();
+    const qr = alipay.provider.channels.find((channel) => channel.name === 'alipay-qr')!;
     for (const request of [trade(1999, '蓝色茶壶'), trade(1, 'Tea, green'), trade(12345, '茶杯')]) {
       await qr.createTrade(request);
       expect((await control('POST', `/sandbox/trades/${request.channelOrderNo}/pay`)).status).toBe(200);
@@ -79,18 +61,10 @@ describe('Alipay statement: the trade bill through alipay-sdk against the sandbo
   afterEach(async () => {
     await control('DELETE', '/sandbox/faults');
   });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-
-  const linesOf = async (lines: AsyncIterable<StatementLine>) => {
-    const read: StatementLine[] = [];
-    for await (const line of lines) read.push(line);
-    return read;
-  };
+  afterAll(() => alipay.stop());
 
   it("reads the day's trades and refunds in exact fen, positive refund amounts, fees as charged, the 合计 agreeing", async () => {
-    const statement = await provider.statements.fetchStatement(today());
+    const statement = await alipay.provider.statements.fetchStatement(today());
     expect(statement).toMatchObject({ provider: 'alipay', date: today() });
     // A zip, spooled as downloaded (a file, never a Buffer held), with its SHA-256.
     expect(Buffer.isBuffer(statement.raw)).toBe(false);
@@ -135,34 +109,25 @@ describe('Alipay statement: the trade bill through alipay-sdk against the sandbo
     expect(existsSync(statement.raw.path)).toBe(false);
   });
 
-  const refusal = async (date: string) => {
-    const before = spooled('alipay', date);
-    const error = await provider.statements.fetchStatement(date).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(StatementUnavailableError);
-    // Refused after it was spooled (a wrong hash, cut short) or before: no spool is left behind.
-    expect(spooled('alipay', date)).toEqual(before);
-    return (error as StatementUnavailableError).reason;
-  };
-
   it('asked before the bill is made (isp.bill_not_exist): NOT_READY', async () => {
-    await alipayFaults({ statementNotReady: true });
+    await providerFaults({ statementNotReady: true });
     expect(await refusal(today())).toBe('NOT_READY');
   });
 
   it('a zip cut short: UNREADABLE', async () => {
-    await alipayFaults({ statementTruncated: true });
+    await providerFaults({ statementTruncated: true });
     expect(await refusal(today())).toBe('UNREADABLE');
   });
 
   it("a zip whose bytes fail its CRC-32 (the bill's only hash): HASH_MISMATCH", async () => {
-    await alipayFaults({ statementWrongHash: true });
+    await providerFaults({ statementWrongHash: true });
     expect(await refusal(today())).toBe('HASH_MISMATCH');
   });
 
   it('DELETE /sandbox/faults resets the bill faults too', async () => {
-    await alipayFaults({ statementNotReady: true });
+    await providerFaults({ statementNotReady: true });
     await control('DELETE', '/sandbox/faults');
-    const statement = await provider.statements.fetchStatement(today());
+    const statement = await alipay.provider.statements.fetchStatement(today());
     expect(statement).toMatchObject({ provider: 'alipay' });
     await statement.dispose();
   });

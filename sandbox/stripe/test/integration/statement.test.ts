@@ -5,34 +5,31 @@
  * to our numbers, kept as gzip JSON lines and read back as exact minor units; a listing cut short
  * fails the fetch.
  */
-import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import { createRegistry } from '@payments/platform';
-import {
-  providerKit,
-  StatementUnavailableError,
-  type CreateTradeRequest,
-  type StatementLine,
-} from '@payments/core';
-import { createLogger, loadConfig, StripeProvider } from '@payments/providers';
-import { eventually, sandboxControl } from '@payments/testkit';
+import type { CreateTradeRequest } from '@payments/core';
+import { StripeProvider } from '@payments/providers';
+import { eventually, linesOf, statementSandbox } from '@payments/testkit';
 import { SANDBOX_STRIPE_SECRET_KEY, SANDBOX_STRIPE_WEBHOOK_SECRET, sandboxStripeEnv } from '../../src/keys';
 import { buildStripeSandbox } from '../../src/server';
 
-/** The spool files of a provider's statement of a day left in the temporary directory. */
-const spooled = (provider: string, date: string) =>
-  readdirSync(tmpdir()).filter((name) => name.startsWith(`statement-${provider}-${date}-`));
-
 describe('Stripe statement: balance transactions through the stripe SDK against the sandbox', () => {
-  let sandbox: FastifyInstance;
-  let base: string;
-  let provider: StripeProvider;
-  const { control } = sandboxControl(() => base);
+  const stripe = statementSandbox({
+    name: 'stripe',
+    build: () =>
+      buildStripeSandbox({
+        secretKey: SANDBOX_STRIPE_SECRET_KEY,
+        webhookSecret: SANDBOX_STRIPE_WEBHOOK_SECRET,
+        webhookUrl: () => 'http://127.0.0.1:9/webhooks',
+        notifyTimeScale: 0.001,
+      }),
+    env: sandboxStripeEnv,
+    makeProvider: (config, kit) => new StripeProvider(config, kit, ['stripe-card', 'stripe-boleto']),
+  });
+  const { control, providerFaults, refusal } = stripe;
   const today = () => new Date().toISOString().slice(0, 10);
   let sequence = 0;
   const trade = (amount: number, currency: string): CreateTradeRequest => ({
@@ -50,21 +47,8 @@ describe('Stripe statement: balance transactions through the stripe SDK against 
   const intents: string[] = [];
 
   beforeAll(async () => {
-    sandbox = buildStripeSandbox({
-      secretKey: SANDBOX_STRIPE_SECRET_KEY,
-      webhookSecret: SANDBOX_STRIPE_WEBHOOK_SECRET,
-      webhookUrl: () => 'http://127.0.0.1:9/webhooks',
-      notifyTimeScale: 0.001,
-    });
-    await sandbox.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
-    const config = loadConfig({ ...sandboxStripeEnv(base), BREAKER_TIMEOUT: '5s' });
-    provider = new StripeProvider(
-      config,
-      providerKit(config, createRegistry('stripe-statement'), createLogger('stripe-statement', 'silent')),
-      ['stripe-card', 'stripe-boleto'],
-    );
-    const channel = (name: string) => provider.channels.find((candidate) => candidate.name === name)!;
+    await stripe.start();
+    const channel = (name: string) => stripe.provider.channels.find((candidate) => candidate.name === name)!;
     for (const request of [trade(1999, 'USD'), trade(1, 'USD')]) {
       sessions.push((await channel('stripe-card').createTrade(request)).providerTradeNo!);
       expect((await control('POST', `/sandbox/trades/${request.channelOrderNo}/pay`)).status).toBe(200);
@@ -78,7 +62,7 @@ describe('Stripe statement: balance transactions through the stripe SDK against 
     // The payment intents, as the SDK sees each session's.
     const sdk = new Stripe(SANDBOX_STRIPE_SECRET_KEY, {
       host: '127.0.0.1',
-      port: Number(new URL(base).port),
+      port: Number(new URL(stripe.base).port),
       protocol: 'http',
       maxNetworkRetries: 0,
       telemetry: false,
@@ -102,18 +86,10 @@ describe('Stripe statement: balance transactions through the stripe SDK against 
   afterEach(async () => {
     await control('DELETE', '/sandbox/faults');
   });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-
-  const linesOf = async (lines: AsyncIterable<StatementLine>) => {
-    const read: StatementLine[] = [];
-    for await (const line of lines) read.push(line);
-    return read;
-  };
+  afterAll(() => stripe.stop());
 
   it("reads the day's payments (card and Boleto) and refunds, followed to our numbers, in exact minor units", async () => {
-    const statement = await provider.statements.fetchStatement(today());
+    const statement = await stripe.provider.statements.fetchStatement(today());
     expect(statement).toMatchObject({ provider: 'stripe', date: today(), summary: null });
     // Spooled as written (a file, never a Buffer held), with its SHA-256.
     expect(Buffer.isBuffer(statement.raw)).toBe(false);
@@ -165,7 +141,7 @@ describe('Stripe statement: balance transactions through the stripe SDK against 
     expect((await control('POST', '/sandbox/stripe/fees', { amount: 0, currency: 'usd' })).status).toBe(400);
     const billed = await control('POST', '/sandbox/stripe/fees', { amount: 250, currency: 'usd' });
     expect(billed.status).toBe(201);
-    const statement = await provider.statements.fetchStatement(today());
+    const statement = await stripe.provider.statements.fetchStatement(today());
     try {
       const lines = await linesOf(statement.lines());
       expect(lines).toHaveLength(5);
@@ -185,26 +161,17 @@ describe('Stripe statement: balance transactions through the stripe SDK against 
   });
 
   it('another day holds none of them', async () => {
-    const statement = await provider.statements.fetchStatement('2026-01-01');
+    const statement = await stripe.provider.statements.fetchStatement('2026-01-01');
     expect(await linesOf(statement.lines())).toEqual([]);
     await statement.dispose();
   });
-
-  const refusal = async (date: string) => {
-    const before = spooled('stripe', date);
-    const error = await provider.statements.fetchStatement(date).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(StatementUnavailableError);
-    // Refused after it was spooled (a wrong hash, cut short) or before: no spool is left behind.
-    expect(spooled('stripe', date)).toEqual(before);
-    return (error as StatementUnavailableError).reason;
-  };
 
   it('a day not begun yet: NOT_READY', async () => {
     expect(await refusal(new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10))).toBe('NOT_READY');
   });
 
   it('a listing that breaks off after its first page: FETCH_FAILED', async () => {
-    expect((await control('PUT', '/sandbox/stripe-faults', { statementTruncated: true })).status).toBe(200);
+    await providerFaults({ statementTruncated: true });
     expect(await refusal(today())).toBe('FETCH_FAILED');
   });
 });

@@ -4,44 +4,25 @@
  * read line by line into exact fen (fees of five decimals rounded, their text kept), refunds still
  * PROCESSING marked provisional; and each of the sandbox's statement faults refused with its reason.
  */
-import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { createRegistry } from '@payments/platform';
-import {
-  providerKit,
-  StatementUnavailableError,
-  type CreateTradeRequest,
-  type StatementLine,
-} from '@payments/core';
-import { chinaDateTime, createLogger, loadConfig, WechatpayProvider } from '@payments/providers';
-import { eventually, sandboxControl } from '@payments/testkit';
-import {
-  SANDBOX_WECHATPAY_APIV3_KEY,
-  SANDBOX_WECHATPAY_APPID,
-  SANDBOX_WECHATPAY_MCHID,
-  SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
-  SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
-  SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
-  SANDBOX_WECHATPAY_SERIAL,
-  sandboxWechatpayEnv,
-} from '../../src/keys';
+import type { CreateTradeRequest } from '@payments/core';
+import { chinaDateTime, WechatpayProvider } from '@payments/providers';
+import { eventually, linesOf, statementSandbox } from '@payments/testkit';
+import { SANDBOX_WECHATPAY_SERVER_KEYS, sandboxWechatpayEnv } from '../../src/keys';
 import { buildWechatpaySandbox } from '../../src/server';
 
-/** The spool files of a provider's statement of a day left in the temporary directory. */
-const spooled = (provider: string, date: string) =>
-  readdirSync(tmpdir()).filter((name) => name.startsWith(`statement-${provider}-${date}-`));
-
 describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin against the sandbox', () => {
-  let sandbox: FastifyInstance;
-  let base: string;
-  let provider: WechatpayProvider;
-  const { control } = sandboxControl(() => base);
+  const wechatpay = statementSandbox({
+    name: 'wechatpay',
+    // WeChat Pay's own pace: a refund stays PROCESSING for 3 s.
+    build: () => buildWechatpaySandbox({ ...SANDBOX_WECHATPAY_SERVER_KEYS, notifyTimeScale: 1 }),
+    env: sandboxWechatpayEnv,
+    makeProvider: (config, kit) => new WechatpayProvider(config, kit),
+  });
+  const { control, providerFaults, refusal } = wechatpay;
   const today = () => chinaDateTime(new Date()).slice(0, 10);
-  const wechatpayFaults = async (value: Record<string, unknown>) =>
-    expect((await control('PUT', '/sandbox/wechatpay-faults', value)).status).toBe(200);
   let sequence = 0;
   const trade = (amount: number, merchantOrderNo: string): CreateTradeRequest => ({
     channelOrderNo: `co_wxs_${Date.now().toString(36)}_${(sequence += 1)}`,
@@ -56,25 +37,8 @@ describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin ag
   const paid: CreateTradeRequest[] = [];
 
   beforeAll(async () => {
-    sandbox = buildWechatpaySandbox({
-      mchid: SANDBOX_WECHATPAY_MCHID,
-      appid: SANDBOX_WECHATPAY_APPID,
-      merchantSerial: SANDBOX_WECHATPAY_SERIAL,
-      merchantPublicKey: SANDBOX_WECHATPAY_MERCHANT_PUBLIC_KEY,
-      publicKeyId: SANDBOX_WECHATPAY_PUBLIC_KEY_ID,
-      platformPrivateKey: SANDBOX_WECHATPAY_PLATFORM_PRIVATE_KEY,
-      apiV3Key: SANDBOX_WECHATPAY_APIV3_KEY,
-      // WeChat Pay's own pace: a refund stays PROCESSING for 3 s.
-      notifyTimeScale: 1,
-    });
-    await sandbox.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(sandbox.server.address() as { port: number }).port}`;
-    const config = loadConfig({ ...sandboxWechatpayEnv(`${base}/`), BREAKER_TIMEOUT: '5s' });
-    provider = new WechatpayProvider(
-      config,
-      providerKit(config, createRegistry('wechat-statement'), createLogger('wechat-statement', 'silent')),
-    );
-    const native = provider.channels[0]!;
+    await wechatpay.start();
+    const native = wechatpay.provider.channels[0]!;
     // 19.99 yuan; 1 fen (its fee, 0.00006 yuan, rounds to nothing); an attach holding commas.
     for (const request of [trade(1999, 'mo-wxs-1'), trade(1, 'mo-wxs-2'), trade(12345, 'mo,with,commas')]) {
       await native.createTrade(request);
@@ -100,18 +64,10 @@ describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin ag
   afterEach(async () => {
     await control('DELETE', '/sandbox/wechatpay-faults');
   });
-  afterAll(async () => {
-    await sandbox.close();
-  });
-
-  const linesOf = async (lines: AsyncIterable<StatementLine>) => {
-    const read: StatementLine[] = [];
-    for await (const line of lines) read.push(line);
-    return read;
-  };
+  afterAll(() => wechatpay.stop());
 
   it("reads the day's payments and refunds in exact fen, fees rounded with their text kept, the summary agreeing", async () => {
-    const statement = await provider.statements.fetchStatement(today());
+    const statement = await wechatpay.provider.statements.fetchStatement(today());
     expect(statement).toMatchObject({ provider: 'wechatpay', date: today() });
     // Downloaded gzip, spooled as downloaded (a file, never a Buffer held), with its SHA-256.
     expect(Buffer.isBuffer(statement.raw)).toBe(false);
@@ -166,37 +122,28 @@ describe('WeChat Pay statement: the trade bill through wechatpay-axios-plugin ag
   });
 
   it('a day without trades is an empty statement (NO_STATEMENT_EXIST)', async () => {
-    const statement = await provider.statements.fetchStatement('2026-01-01');
+    const statement = await wechatpay.provider.statements.fetchStatement('2026-01-01');
     expect(statement.summary).toEqual({ lines: 0, totals: {} });
     expect(await linesOf(statement.lines())).toEqual([]);
     await statement.dispose();
   });
 
-  const refusal = async (date: string) => {
-    const before = spooled('wechatpay', date);
-    const error = await provider.statements.fetchStatement(date).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(StatementUnavailableError);
-    // Refused after it was spooled (a wrong hash, cut short) or before: no spool is left behind.
-    expect(spooled('wechatpay', date)).toEqual(before);
-    return (error as StatementUnavailableError).reason;
-  };
-
   it('asked before the bill is made (STATEMENT_CREATING): NOT_READY', async () => {
-    await wechatpayFaults({ statementNotReady: true });
+    await providerFaults({ statementNotReady: true });
     expect(await refusal(today())).toBe('NOT_READY');
   });
 
   it('a download cut short: UNREADABLE', async () => {
-    await wechatpayFaults({ statementTruncated: true });
+    await providerFaults({ statementTruncated: true });
     expect(await refusal(today())).toBe('UNREADABLE');
   });
 
   it('a bill whose SHA-1 is not the announced one: HASH_MISMATCH', async () => {
-    await wechatpayFaults({ statementWrongHash: true });
+    await providerFaults({ statementWrongHash: true });
     expect(await refusal(today())).toBe('HASH_MISMATCH');
   });
 
   it('a date that is not a day is refused before any call', async () => {
-    await expect(provider.statements.fetchStatement('2026-02-30')).rejects.toThrow(/not a date/);
+    await expect(wechatpay.provider.statements.fetchStatement('2026-02-30')).rejects.toThrow(/not a date/);
   });
 });
