@@ -26,7 +26,7 @@ export async function warmUp({ stack, m }: RowContext): Promise<void> {
 /** Apply over HTTP; its orders are closed afterwards, unmeasured. */
 export async function measureApplyHttp({ stack, m, result }: RowContext, rawDbPerSecond: number) {
   const { value: applyHttp, cpu: applyHttpCpu } = await m.measured('apply over HTTP', 90_000, () =>
-    applyOverHttp(stack, scaled(2000), 64, 'http'),
+    applyOverHttp(stack, scaled(1000), 64, 'http'),
   );
   result.applyHttp = {
     ...applyHttp.figures,
@@ -111,7 +111,7 @@ export async function measureFloor(
 /** Apply over AMQP; its orders are closed afterwards, unmeasured. */
 export async function measureApplyAmqp({ stack, m, result }: RowContext, rawDbPerSecond: number) {
   const { value: applyAmqp, cpu: applyAmqpCpu } = await m.measured('apply over AMQP', 90_000, () =>
-    applyOverAmqp(stack, scaled(2000), 64, 'amqp'),
+    applyOverAmqp(stack, scaled(1000), 64, 'amqp'),
   );
   result.applyAmqp = {
     ...applyAmqp.figures,
