@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { HttpTimeoutError, httpRequest } from './client';
 
 /** A real local HTTP server: echoes the request, or answers after `?delay=` milliseconds. */
@@ -69,5 +70,66 @@ describe('httpRequest', () => {
     await expect(httpRequest('GET', 'http://127.0.0.1:1/', { timeoutMs: 2000 })).rejects.toThrow(
       /ECONNREFUSED/,
     );
+  });
+
+  /**
+   * A server whose keep-alive sockets answer once, then close as the next request arrives on them,
+   * before any answer (the idle close and a client's reuse crossing, made certain).
+   */
+  async function closingKeptAliveSockets() {
+    const requests: string[] = [];
+    let connections = 0;
+    const sockets = new Set<Socket>();
+    const tcp = createTcpServer((socket) => {
+      connections += 1;
+      sockets.add(socket);
+      let answered = false;
+      socket.on('data', (data: Buffer) => {
+        requests.push(data.toString('latin1').split(' ').slice(0, 2).join(' '));
+        if (answered) return void socket.destroy();
+        answered = true;
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      });
+      socket.on('error', () => undefined);
+    });
+    tcp.listen(0, '127.0.0.1');
+    await once(tcp, 'listening');
+    const address = tcp.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    return {
+      url,
+      requests,
+      connections: () => connections,
+      close: () => {
+        for (const socket of sockets) socket.destroy();
+        tcp.close();
+      },
+    };
+  }
+
+  it('sends an idempotent request once more when its kept-alive socket was closed before any answer', async () => {
+    const server = await closingKeptAliveSockets();
+    try {
+      expect((await httpRequest('GET', `${server.url}/a`, { timeoutMs: 2000 })).text).toBe('ok');
+      // Goes out on the kept-alive socket, which the server closes: sent again on a fresh one.
+      expect((await httpRequest('GET', `${server.url}/b`, { timeoutMs: 2000 })).text).toBe('ok');
+      expect(server.requests).toEqual(['GET /a', 'GET /b', 'GET /b']);
+      expect(server.connections()).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("never sends a POST twice: its reset socket is the caller's error", async () => {
+    const server = await closingKeptAliveSockets();
+    try {
+      await httpRequest('POST', `${server.url}/a`, { timeoutMs: 2000, body: 'x' });
+      await expect(httpRequest('POST', `${server.url}/b`, { timeoutMs: 2000, body: 'x' })).rejects.toThrow(
+        /socket hang up|ECONNRESET/,
+      );
+      expect(server.requests).toEqual(['POST /a', 'POST /b']);
+    } finally {
+      server.close();
+    }
   });
 });

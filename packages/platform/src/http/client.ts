@@ -33,7 +33,23 @@ export class HttpTimeoutError extends Error {
   override readonly name = 'HttpTimeoutError';
 }
 
-/** One HTTP call; rejects on a network error, a timeout or an abort, resolves for any status. */
+/** Methods a server must treat as idempotent (RFC 9110 9.2.2): sending one twice changes nothing more. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/**
+ * A kept-alive socket the server had closed as this request went out on it (the server's idle
+ * timeout and our reuse crossing): the request was refused before any answer began, so a request
+ * of an idempotent method is sent once more, on a fresh socket, within the same deadline.
+ */
+function isStaleSocketReset(request: http.ClientRequest, error: Error, answered: boolean): boolean {
+  return request.reusedSocket && !answered && (error as NodeJS.ErrnoException).code === 'ECONNRESET';
+}
+
+/**
+ * One HTTP call; rejects on a network error, a timeout or an abort, resolves for any status. A
+ * GET, HEAD, PUT, DELETE or OPTIONS whose kept-alive socket turns out closed by the server before
+ * any answer is sent once more (see `isStaleSocketReset`); nothing else is ever sent twice.
+ */
 export function httpRequest(
   method: string,
   url: string | URL,
@@ -43,14 +59,8 @@ export function httpRequest(
     const target = typeof url === 'string' ? new URL(url) : url;
     const client = target.protocol === 'https:' ? https : http;
     const body = options.body === undefined ? undefined : Buffer.from(options.body);
-    const request = client.request(target, {
-      method,
-      agent: options.agent ?? agents[target.protocol as keyof typeof agents],
-      headers: {
-        ...options.headers,
-        ...(body === undefined ? {} : { 'content-length': String(body.length) }),
-      },
-    });
+    let request: http.ClientRequest;
+    let settled = false;
     const timer = setTimeout(
       () =>
         request.destroy(
@@ -59,28 +69,45 @@ export function httpRequest(
       options.timeoutMs,
     );
     const onAbort = () => request.destroy(new Error(`${method} ${target.pathname} aborted`));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
     const settle = () => {
+      settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     };
-    if (options.signal?.aborted) onAbort();
-    request.on('error', (error) => {
-      settle();
-      reject(error);
-    });
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', (error) => {
+    const send = (resent: boolean) => {
+      let answered = false;
+      request = client.request(target, {
+        method,
+        agent: options.agent ?? agents[target.protocol as keyof typeof agents],
+        headers: {
+          ...options.headers,
+          ...(body === undefined ? {} : { 'content-length': String(body.length) }),
+        },
+      });
+      request.on('error', (error) => {
+        if (settled) return;
+        if (!resent && IDEMPOTENT.has(method) && isStaleSocketReset(request, error, answered))
+          return send(true);
         settle();
         reject(error);
       });
-      response.on('end', () => {
-        settle();
-        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      request.on('response', (response) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', (error) => {
+          settle();
+          reject(error);
+        });
+        response.on('end', () => {
+          settle();
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
       });
-    });
-    request.end(body);
+      if (options.signal?.aborted) return onAbort();
+      request.end(body);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    send(false);
   });
 }
