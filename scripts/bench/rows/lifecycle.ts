@@ -1,6 +1,13 @@
 import { lifecycleSteady } from '../lifecycle';
 import type { CpuReport } from '../cpu';
-import { GOALS, PAYS_ONLY_WINDOW_S, PAYS_ONLY_WINDOWS, SCALE, scaled, SERVICE_POLL_SCHEDULE } from '../settings';
+import {
+  GOALS,
+  PAYS_ONLY_WINDOW_S,
+  PAYS_ONLY_WINDOWS,
+  SCALE,
+  scaled,
+  SERVICE_POLL_SCHEDULE,
+} from '../settings';
 import { median } from '../stats';
 import type { RowContext } from './context';
 import { maxRateLifecycleWindow, measurePolledPayments, type FloorApply } from './pipeline';
