@@ -1,12 +1,17 @@
 /**
  * Runs spin on model/payments.pml (issue 30): the model must verify in every configuration, and
  * every known-bad variant must be rejected with a trail, so the checker is shown to bite. A failure
- * prints spin's trail (the interleaving that breaks the property).
+ * prints spin's trail (the interleaving that breaks the property). The checks run as many at a
+ * time as the machine has cores (each one pan process, single-threaded), started before the first
+ * test; each test awaits its own.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 const MODEL = join(__dirname, 'payments.pml');
 
@@ -104,24 +109,19 @@ function haveSpin(): boolean {
   }
 }
 
-function verify(check: Check): Verdict {
+async function verify(check: Check): Promise<Verdict> {
   const dir = mkdtempSync(join(tmpdir(), 'spin-'));
   try {
     copyFileSync(MODEL, join(dir, 'payments.pml'));
-    const run = (cmd: string, args: string[]) =>
-      execFileSync(cmd, args, {
-        cwd: dir,
-        encoding: 'utf8',
-        maxBuffer: 64 << 20,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-    run('spin', ['-a', ...check.defines, 'payments.pml']);
+    const run = async (cmd: string, args: string[]) =>
+      (await execFileAsync(cmd, args, { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 })).stdout;
+    await run('spin', ['-a', ...check.defines, 'payments.pml']);
     const cflags = check.bitstate ? ['-DBITSTATE'] : ['-DCOLLAPSE', '-DMEMLIM=3000'];
-    run('gcc', ['-O2', '-DSAFETY', ...cflags, '-o', 'pan', 'pan.c']);
+    await run('gcc', ['-O2', '-DSAFETY', ...cflags, '-o', 'pan', 'pan.c']);
     const panArgs = ['-m300000', ...(check.bitstate ? [`-w${check.bitstate}`, '-k2'] : [])];
     let output: string;
     try {
-      output = run('./pan', panArgs);
+      output = await run('./pan', panArgs);
     } catch (error) {
       output = String((error as { stdout?: string }).stdout ?? error);
     }
@@ -129,7 +129,7 @@ function verify(check: Check): Verdict {
     if (/reached -DMEMLIM bound/.test(output))
       throw new Error(`${check.name}: search ran out of memory\n${output}`);
     const trail = existsSync(join(dir, 'payments.pml.trail'))
-      ? run('spin', ['-t', '-c', '-g', ...check.defines, 'payments.pml'])
+      ? await run('spin', ['-t', '-c', '-g', ...check.defines, 'payments.pml'])
       : '';
     return { errors, output, trail };
   } finally {
@@ -137,15 +137,40 @@ function verify(check: Check): Verdict {
   }
 }
 
+/** Every check started, `slots` at a time, in the order given; each one's verdict by its name. */
+function verifyAll(checks: readonly Check[], slots: number): Map<string, Promise<Verdict>> {
+  const verdicts = new Map<string, Promise<Verdict>>();
+  let free = slots;
+  const waiting: (() => void)[] = [];
+  const slot = async () => {
+    if (free > 0) free -= 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free += 1;
+  };
+  for (const check of checks) {
+    const verdict = slot().then(() => verify(check).finally(release));
+    // Awaited by its test; until then a failure must not count as unhandled.
+    verdict.catch(() => undefined);
+    verdicts.set(check.name, verdict);
+  }
+  return verdicts;
+}
+
 const describeIfSpin = haveSpin() || process.env.CI ? describe : describe.skip;
 
 describeIfSpin('the Promela model of one order (spin)', () => {
+  let verdicts: Map<string, Promise<Verdict>>;
   beforeAll(() => {
     if (!haveSpin()) throw new Error('spin is not installed: apt-get install -y spin (.ci/run does)');
+    verdicts = verifyAll([...GOOD, ...BAD], Math.max(1, availableParallelism()));
   });
 
-  it.each(GOOD)('verifies: $name', (check) => {
-    const verdict = verify(check);
+  it.each(GOOD)('verifies: $name', async (check) => {
+    const verdict = await verdicts.get(check.name)!;
     if (verdict.errors !== 0)
       throw new Error(
         `spin found a violation in "${check.name}":\n${verdict.output}\n--- trail ---\n${verdict.trail}`,
@@ -153,8 +178,8 @@ describeIfSpin('the Promela model of one order (spin)', () => {
     expect(verdict.output).toMatch(/errors: 0/);
   });
 
-  it.each(BAD)('rejects $name (breaks: $breaks) with a trail', (check) => {
-    const verdict = verify(check);
+  it.each(BAD)('rejects $name (breaks: $breaks) with a trail', async (check) => {
+    const verdict = await verdicts.get(check.name)!;
     if (!(verdict.errors > 0)) throw new Error(`spin did not reject ${check.name}:\n${verdict.output}`);
     expect(verdict.output).toMatch(/assertion violated|invalid end state/);
     expect(verdict.trail).not.toBe('');
