@@ -105,17 +105,23 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     expect(await countUnpublished(dataSource)).toBe(0);
   });
 
-  it('publishes events its writer hands over after commit at once; claiming relays leave them alone', async () => {
-    const events = Array.from({ length: 20 }, (_, i) =>
+  /** `count` payment.closed events committed for their writer to publish (the fast path). */
+  const heldForTheirWriter = async (tag: string, count: number) => {
+    const events = Array.from({ length: count }, (_, i) =>
       newEvent('payment.closed', {
-        payOrderNo: `po_fast_${i}`,
-        merchantOrderNo: `mo_fast_${i}`,
+        payOrderNo: `po_${tag}_${i}`,
+        merchantOrderNo: `mo_${tag}_${i}`,
         reason: 'EXPIRED',
       }),
     );
     await dataSource.transaction(async (manager) =>
       appendToOutbox(manager, events, { publishAfterCommit: true }),
     );
+    return events;
+  };
+
+  it('publishes events its writer hands over after commit at once; claiming relays leave them alone', async () => {
+    const events = await heldForTheirWriter('fast', 20);
     const { received, close } = await subscribe('payment.closed');
 
     // Held for their writer: a claiming relay takes none of them.
@@ -131,16 +137,7 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
   });
 
   it('marks fast-path events published within its linger sent in one statement', async () => {
-    const events = Array.from({ length: 5 }, (_, i) =>
-      newEvent('payment.closed', {
-        payOrderNo: `po_mark_${i}`,
-        merchantOrderNo: `mo_mark_${i}`,
-        reason: 'EXPIRED',
-      }),
-    );
-    await dataSource.transaction(async (manager) =>
-      appendToOutbox(manager, events, { publishAfterCommit: true }),
-    );
+    const events = await heldForTheirWriter('mark', 5);
     // The statements the relay sends on the data source's pool (mysql2's, beneath TypeORM).
     const pool = (dataSource.driver as unknown as { pool: { query: (...args: unknown[]) => unknown } }).pool;
     const query = pool.query.bind(pool);
