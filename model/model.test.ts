@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { forEachBounded } from '../scripts/bench/pool';
 
 const execFileAsync = promisify(execFile);
 
@@ -140,23 +141,16 @@ async function verify(check: Check): Promise<Verdict> {
 /** Every check started, `slots` at a time, in the order given; each one's verdict by its name. */
 function verifyAll(checks: readonly Check[], slots: number): Map<string, Promise<Verdict>> {
   const verdicts = new Map<string, Promise<Verdict>>();
-  let free = slots;
-  const waiting: (() => void)[] = [];
-  const slot = async () => {
-    if (free > 0) free -= 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-  };
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free += 1;
-  };
+  const settlers: { resolve: (verdict: Verdict) => void; reject: (error: unknown) => void }[] = [];
   for (const check of checks) {
-    const verdict = slot().then(() => verify(check).finally(release));
+    const verdict = new Promise<Verdict>((resolve, reject) => settlers.push({ resolve, reject }));
     // Awaited by its test; until then a failure must not count as unhandled.
     verdict.catch(() => undefined);
     verdicts.set(check.name, verdict);
   }
+  void forEachBounded(checks.length, slots, (index) =>
+    verify(checks[index]!).then(settlers[index]!.resolve, settlers[index]!.reject),
+  );
   return verdicts;
 }
 
