@@ -284,7 +284,7 @@ describe('notifier: every payment reaches the order service (real servers)', () 
       BREAKER_TIMEOUT: '300ms',
       BREAKER_VOLUME: '3',
       BREAKER_RESET: '300ms',
-      NOTIFY_SCHEDULE: '300ms,600ms,1s,2s,2s,2s',
+      NOTIFY_SCHEDULE: '300ms,300ms,300ms,300ms,300ms,300ms,1s,2s,2s,2s',
     });
     const orders = await paidOrders(8, 'slow');
     // The breaker open, and a message already deferred to a later step (its failure recorded first:
@@ -300,14 +300,19 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     );
     expect(metrics).toMatch(/circuit_breaker_events_total\{[^}]*circuit="order_service"[^}]*event="timeout"/);
     // While open, messages are deferred without calling: over two seconds of 8 undelivered
-    // messages, only the breaker's half-open trial calls (one per reset + timeout) reach the
-    // order service, where 3 quick tries per message per step would be dozens.
+    // messages retried every 300 ms, only the breaker's half-open trial calls reach the order
+    // service (2-3 here), where calling past the open breaker makes 24. One trial per reset +
+    // timeout (600 ms) is 4 at most, but opossum 9 starts a reset timer on every `open` and never
+    // clears the one before: a call from before the breaker opened that fails while it is
+    // half-open opens it again, and two chains of trials then run side by side (our reading of
+    // the 7 CI saw, from opossum's source; not reproduced here). Hence the bound: fewer than two
+    // calls per message.
     const received = async () =>
       ((await (await fetch(`${stack.orderServiceUrl}/sandbox/stats`)).json()) as { received: number })
         .received;
     const before = await received();
     await sleep(2000);
-    expect((await received()) - before).toBeLessThanOrEqual(5);
+    expect((await received()) - before).toBeLessThan(2 * orders.length);
     await stack.setOrderServiceFaults(undefined);
     for (const no of orders) {
       await eventually(
