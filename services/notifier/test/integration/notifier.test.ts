@@ -301,12 +301,12 @@ describe('notifier: every payment reaches the order service (real servers)', () 
     expect(metrics).toMatch(/circuit_breaker_events_total\{[^}]*circuit="order_service"[^}]*event="timeout"/);
     // While open, messages are deferred without calling: over two seconds of 8 undelivered
     // messages retried every 300 ms, only the breaker's half-open trial calls reach the order
-    // service (2-3 here), where calling past the open breaker makes 24. One trial per reset +
-    // timeout (600 ms) is 4 at most, but opossum 9 starts a reset timer on every `open` and never
-    // clears the one before: a call from before the breaker opened that fails while it is
-    // half-open opens it again, and two chains of trials then run side by side (our reading of
-    // the 7 CI saw, from opossum's source; not reproduced here). Hence the bound: fewer than two
-    // calls per message.
+    // service (3 in each of two runs here), where calling past the open breaker made 24. One trial
+    // per reset + timeout (600 ms) is 4 at most, but opossum 9 starts a reset timer on every
+    // `open` and never clears the one before: a call from before the breaker opened that fails
+    // while it is half-open opens it again, and two chains of trials then run side by side (our
+    // reading of the 7 CI saw, from opossum's source; not reproduced here). Hence the bound:
+    // fewer than two calls per message.
     const received = async () =>
       ((await (await fetch(`${stack.orderServiceUrl}/sandbox/stats`)).json()) as { received: number })
         .received;
