@@ -50,11 +50,14 @@ describe('chaos: the money invariants hold under failures', () => {
       // when the kill lands.
       for (const sandbox of SANDBOXES) await system.stack.setFaults(sandbox, { createLatencyMs: 1500 });
       await sleep(1000);
-      await system.restart('payment-gateway', 'SIGKILL');
+      // Counted before the new gateway starts: while it starts, the poller may already close the
+      // attempts the kill left without a pay URL (claimClose), which is the recovery under test.
+      await system.stopOne('payment-gateway', 'SIGKILL');
       const [halfMade] = (await system.stack.query(
         "SELECT COUNT(*) AS n FROM channel_order WHERE status = 'PAYING' AND pay_url IS NULL",
       )) as { n: number }[];
       expect(Number(halfMade!.n)).toBeGreaterThan(0);
+      await system.spawn('payment-gateway');
       for (const sandbox of SANDBOXES) await system.stack.setFaults(sandbox, undefined);
       await sleep(2500);
 
