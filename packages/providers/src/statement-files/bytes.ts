@@ -7,6 +7,13 @@ import { chunksOf } from './lines';
 /** Bytes per read of a file: large enough that a read is cheap, small enough to hold a few. */
 const READ_BYTES = 256 * 1024;
 
+/**
+ * Bytes per chunk out of a decompressor (gunzip, inflate): fewer, larger chunks than zlib's 16 KiB
+ * default, since a statement of a million lines is hundreds of MiB unpacked and every chunk costs
+ * its line splitting a copy of the line it cuts.
+ */
+export const INFLATED_CHUNK_BYTES = 128 * 1024;
+
 /** Bytes read at random places (a spooled file, or a Buffer in a test). */
 export interface ByteSource {
   readonly byteLength: number;

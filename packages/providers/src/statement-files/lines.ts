@@ -7,15 +7,22 @@ import { Readable } from 'node:stream';
 export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let rest: Buffer = Buffer.alloc(0);
   for await (const chunk of chunks) {
-    let data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
-    for (let end = data.indexOf(0x0a, start); end !== -1; end = data.indexOf(0x0a, start)) {
-      yield withoutCarriageReturn(data.subarray(start, end));
+    let end = chunk.indexOf(0x0a);
+    if (end === -1) {
+      rest = Buffer.concat([rest, chunk]);
+      continue;
+    }
+    // Only the line begun in the chunk before is joined; the rest are views of this chunk.
+    yield withoutCarriageReturn(
+      rest.length > 0 ? Buffer.concat([rest, chunk.subarray(0, end)]) : chunk.subarray(0, end),
+    );
+    for (start = end + 1, end = chunk.indexOf(0x0a, start); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      yield withoutCarriageReturn(chunk.subarray(start, end));
       start = end + 1;
     }
-    data = data.subarray(start);
     // Copied: a subarray would keep the whole chunk alive.
-    rest = Buffer.from(data);
+    rest = Buffer.from(chunk.subarray(start));
   }
   if (rest.length > 0) yield withoutCarriageReturn(rest);
 }

@@ -6,7 +6,7 @@
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { crc32, createInflateRaw } from 'node:zlib';
-import type { ByteSource } from './bytes';
+import { INFLATED_CHUNK_BYTES, type ByteSource } from './bytes';
 
 export type { ByteSource } from './bytes';
 
@@ -74,7 +74,7 @@ export async function zipEntries(source: ByteSource): Promise<ZipEntry[]> {
         const data = source.open(dataAt, dataAt + compressedSize);
         const ignore = () => {};
         return method === 8
-          ? pipeline(data, createInflateRaw(), check, ignore)
+          ? pipeline(data, createInflateRaw({ chunkSize: INFLATED_CHUNK_BYTES }), check, ignore)
           : pipeline(data, check, ignore);
       },
     });

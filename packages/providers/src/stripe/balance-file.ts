@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { StatementUnavailableError, type StatementLine } from '@payments/core';
-import type { ByteSource } from '../statement-files/bytes';
+import { INFLATED_CHUNK_BYTES, type ByteSource } from '../statement-files/bytes';
 import { splitLines } from '../statement-files/lines';
 import { spoolPath, SpoolWriter, type Spool } from '../statement-files/spool';
 
@@ -152,7 +152,11 @@ export class BalanceFileWriter {
 /** The statement's lines, streamed from the kept file. */
 export async function* stripeBalanceLines(raw: ByteSource): AsyncGenerator<StatementLine> {
   let lineNo = 0;
-  const source = pipeline(raw.open(0, raw.byteLength), createGunzip(), () => {});
+  const source = pipeline(
+    raw.open(0, raw.byteLength),
+    createGunzip({ chunkSize: INFLATED_CHUNK_BYTES }),
+    () => {},
+  );
   try {
     for await (const bytes of splitLines(source)) {
       lineNo += 1;

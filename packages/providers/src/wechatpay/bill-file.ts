@@ -11,7 +11,7 @@ import { createGunzip } from 'node:zlib';
 import { StatementUnavailableError, type StatementLine, type StatementSummary } from '@payments/core';
 import { parseChinaDateTime } from '../china-time';
 import { roundedMinorUnits, signedMinorUnits } from '../statement-files/amounts';
-import type { ByteSource } from '../statement-files/bytes';
+import { INFLATED_CHUNK_BYTES, type ByteSource } from '../statement-files/bytes';
 import { splitLines } from '../statement-files/lines';
 
 /** The detail columns of an ALL bill, in WeChat Pay's order. */
@@ -64,7 +64,9 @@ async function decompressed(raw: ByteSource): Promise<Readable> {
   const magic = await raw.read(0, 2);
   const plain = raw.open(0, raw.byteLength);
   // pipeline, not pipe: a gunzip error must reach the reader.
-  return magic[0] === 0x1f && magic[1] === 0x8b ? pipeline(plain, createGunzip(), () => {}) : plain;
+  return magic[0] === 0x1f && magic[1] === 0x8b
+    ? pipeline(plain, createGunzip({ chunkSize: INFLATED_CHUNK_BYTES }), () => {})
+    : plain;
 }
 
 async function* tapped(source: Readable, tap: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
@@ -213,20 +215,22 @@ const TAIL_BYTES = 64 * 1024;
  */
 export async function checkedWechatBill(raw: ByteSource, sha1: string): Promise<StatementSummary> {
   const hash = createHash('sha1');
-  let tail = Buffer.alloc(0);
+  // The last chunks, at least TAIL_BYTES of them: joined once at the end, never copied per chunk.
+  const tail: Buffer[] = [];
+  let tailBytes = 0;
   const source = await decompressed(raw);
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       hash.update(chunk);
-      tail = Buffer.concat([tail, chunk]);
-      // Copied: a slice would keep the whole concatenation alive.
-      if (tail.length > 2 * TAIL_BYTES) tail = Buffer.from(tail.subarray(-TAIL_BYTES));
+      tail.push(chunk);
+      tailBytes += chunk.length;
+      while (tailBytes - tail[0]!.length >= TAIL_BYTES) tailBytes -= tail.shift()!.length;
     }
   } catch (error) {
     source.destroy();
     throw unreadable(`the file is cut short or damaged: ${(error as Error).message}`);
   }
-  const row = summaryOf(tail.toString('utf8'));
+  const row = summaryOf(Buffer.concat(tail).toString('utf8'));
   const actual = hash.digest('hex');
   if (actual !== sha1.toLowerCase())
     throw new StatementUnavailableError(
