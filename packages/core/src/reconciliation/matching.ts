@@ -19,6 +19,11 @@ import { IdList, markAttempts, markRefunds, missingKey, resolveMissing, type Ope
 import { type StatementLine } from './statement';
 import type { Run } from './run-state';
 
+/** Our attempt as a lookup reads it: one object per row (its primary key, what a match marks, beside it). */
+interface FoundAttempt extends OurAttempt {
+  id: number;
+}
+
 interface AttemptDbRow {
   id: string | number;
   channel_order_no: string;
@@ -29,7 +34,8 @@ interface AttemptDbRow {
   provider_trade_no: string | null;
 }
 
-const attemptOf = (row: AttemptDbRow): OurAttempt => ({
+const attemptOf = (row: AttemptDbRow): FoundAttempt => ({
+  id: Number(row.id),
   channelOrderNo: row.channel_order_no,
   channel: row.channel,
   status: row.status,
@@ -46,7 +52,7 @@ export const HELD_DIFFERENCES = 10_000;
 interface Difference {
   line: StatementLine;
   verdict: Exclude<LineVerdict, { kind: 'MATCHED' }>;
-  attempt: OurAttempt | undefined;
+  attempt: FoundAttempt | undefined;
 }
 
 export class Matcher {
@@ -72,7 +78,7 @@ export class Matcher {
   /** One batch of lines: our records of them in up to three round trips, then each line classified. */
   async match(lines: StatementLine[]): Promise<void> {
     if (this.overflowed) return;
-    const { attempts, byTradeNo, ids } = await this.attemptsOf(lines);
+    const { attempts, byTradeNo } = await this.attemptsOf(lines);
     const refunds = await this.refundsOf(lines);
     const now: Difference[] = [];
     for (const line of lines) {
@@ -93,12 +99,7 @@ export class Matcher {
       }
       this.run.matched += 1;
       if (line.kind === 'PAYMENT')
-        this.found(
-          'MISSING_THERE',
-          attempt!.channelOrderNo,
-          ids.get(attempt!.channelOrderNo)!,
-          this.attemptMarks,
-        );
+        this.found('MISSING_THERE', attempt!.channelOrderNo, attempt!.id, this.attemptMarks);
       else this.found('REFUND_MISSING_THERE', refund!.refundNo, refund!.id, this.refundMarks);
     }
     if (this.differences.length > this.held) {
@@ -140,34 +141,29 @@ export class Matcher {
 
   /** Our attempts the lines name: by our number, else (a line without it) by the provider's number among its channels. */
   private async attemptsOf(lines: StatementLine[]) {
-    const ourNumbers = new Set<string>();
-    const theirNumbers = new Set<string>();
+    // Arrays, not sets: a number twice in a statement is rare, and the IN list takes it twice.
+    const ourNumbers: string[] = [];
+    const theirNumbers: string[] = [];
     for (const line of lines)
-      if (line.channelOrderNo) ourNumbers.add(line.channelOrderNo);
-      else if (line.providerTradeNo) theirNumbers.add(line.providerTradeNo);
-    const attempts = new Map<string, OurAttempt>();
-    const byTradeNo = new Map<string, OurAttempt>();
-    // Their primary keys: a matched attempt is marked by its key, not through the number's index again.
-    const ids = new Map<string, number>();
+      if (line.channelOrderNo) ourNumbers.push(line.channelOrderNo);
+      else if (line.providerTradeNo) theirNumbers.push(line.providerTradeNo);
+    const attempts = new Map<string, FoundAttempt>();
+    const byTradeNo = new Map<string, FoundAttempt>();
     const columns = 'id, channel_order_no, channel, status, amount, currency, provider_trade_no';
-    if (ourNumbers.size > 0)
+    if (ourNumbers.length > 0)
       for (const row of (await this.dataSource.query(
-        `SELECT ${columns} FROM channel_order WHERE channel_order_no IN (${placeholders(ourNumbers.size)})`,
-        [...ourNumbers],
-      )) as AttemptDbRow[]) {
+        `SELECT ${columns} FROM channel_order WHERE channel_order_no IN (${placeholders(ourNumbers.length)})`,
+        ourNumbers,
+      )) as AttemptDbRow[])
         attempts.set(row.channel_order_no, attemptOf(row));
-        ids.set(row.channel_order_no, Number(row.id));
-      }
-    if (theirNumbers.size > 0 && this.channels.length > 0)
+    if (theirNumbers.length > 0 && this.channels.length > 0)
       for (const row of (await this.dataSource.query(
-        `SELECT ${columns} FROM channel_order WHERE provider_trade_no IN (${placeholders(theirNumbers.size)})
+        `SELECT ${columns} FROM channel_order WHERE provider_trade_no IN (${placeholders(theirNumbers.length)})
             AND channel IN (${placeholders(this.channels.length)})`,
         [...theirNumbers, ...this.channels],
-      )) as AttemptDbRow[]) {
+      )) as AttemptDbRow[])
         if (row.provider_trade_no) byTradeNo.set(row.provider_trade_no, attemptOf(row));
-        ids.set(row.channel_order_no, Number(row.id));
-      }
-    return { attempts, byTradeNo, ids };
+    return { attempts, byTradeNo };
   }
 
   private async refundsOf(lines: StatementLine[]): Promise<Map<string, OurRefund & { id: number }>> {

@@ -95,7 +95,45 @@ function rowOf(index: Columns, values: string[], lineNo: number): Row {
   };
 }
 
-type Record_ = { type: 'detail'; lineNo: number; row: Row } | { type: 'summary'; row: Row };
+/** Where each value a statement line takes sits in a detail row, found once from the bill's header. */
+interface Places {
+  time: number;
+  tradeNo: number;
+  orderNo: number;
+  status: number;
+  currency: number;
+  refundNo: number;
+  providerRefundNo: number;
+  refundStatus: number;
+  fee: number;
+  orderAmount: number;
+  refundAmount: number;
+}
+
+function placesOf(header: Columns): Places {
+  const place = (name: (typeof WECHAT_BILL_COLUMNS)[number]) => {
+    const at = header.get(name);
+    if (at === undefined) throw unreadable(`the header has no column ${name}`);
+    return at;
+  };
+  return {
+    time: place('交易时间'),
+    tradeNo: place('微信订单号'),
+    orderNo: place('商户订单号'),
+    status: place('交易状态'),
+    currency: place('货币种类'),
+    refundNo: place('商户退款单号'),
+    providerRefundNo: place('微信退款单号'),
+    refundStatus: place('退款状态'),
+    fee: place('手续费'),
+    orderAmount: place('订单金额'),
+    refundAmount: place('申请退款金额'),
+  };
+}
+
+/** A detail row's values, as many as the header's columns (read by place, not by name: a million rows). */
+type DetailRecord = { type: 'detail'; lineNo: number; values: string[]; at: Places };
+type Record_ = DetailRecord | { type: 'summary'; row: Row };
 
 /**
  * The rows of the bill in order, the summary last; throws UNREADABLE when the file does not have
@@ -106,6 +144,7 @@ async function* billRecords(
   tap: (chunk: Buffer) => void = () => {},
 ): AsyncGenerator<Record_> {
   let header: Columns | null = null;
+  let places: Places | null = null;
   let summaryHeader: Columns | null = null;
   let summarySeen = false;
   let lineNo = 0;
@@ -120,10 +159,14 @@ async function* billRecords(
         header = columnsOf(line.replace(/^\uFEFF/, '').split(','));
         for (const name of WECHAT_BILL_COLUMNS)
           if (!header.has(name)) throw unreadable(`the header has no column ${name}`);
+        places = placesOf(header);
       } else if (summaryHeader === null && line.startsWith('总交易单数')) {
         summaryHeader = columnsOf(line.split(','));
       } else if (summaryHeader === null) {
-        yield { type: 'detail', lineNo, row: rowOf(header, backtickValues(line, lineNo), lineNo) };
+        const values = backtickValues(line, lineNo);
+        if (values.length !== header.size)
+          throw unreadable(`line ${lineNo}: ${values.length} values under ${header.size} columns`);
+        yield { type: 'detail', lineNo, values, at: places! };
       } else {
         summarySeen = true;
         yield { type: 'summary', row: rowOf(summaryHeader, backtickValues(line, lineNo), lineNo) };
@@ -141,38 +184,46 @@ async function* billRecords(
  * A detail row as a statement line: SUCCESS is a payment, REFUND a refund (its status a snapshot of
  * the day). The fee is rounded half away from zero to the fen, its five decimals kept as written.
  */
-function lineOf(row: Row, lineNo: number): StatementLine {
-  const currency = row('货币种类');
-  const fee = roundedMinorUnits(row('手续费'), currency);
-  const common = {
-    providerTradeNo: row('微信订单号') || null,
-    channelOrderNo: row('商户订单号') || null,
-    currency,
-    fee: fee.value,
-    // Every line's, exact or not: the engine adds them up exactly only when every line gives one.
-    exactFee: row('手续费'),
-    at: parseChinaDateTime(row('交易时间')),
-    source: `line ${lineNo}`,
-  };
-  const status = row('交易状态');
+function lineOf({ values, at, lineNo }: DetailRecord): StatementLine {
+  const currency = values[at.currency]!;
+  // Every line's fee as written, exact or not: the engine adds them up exactly only when every line gives one.
+  const exactFee = values[at.fee]!;
+  const providerTradeNo = values[at.tradeNo] || null;
+  const channelOrderNo = values[at.orderNo] || null;
+  const fee = roundedMinorUnits(exactFee, currency).value;
+  const bookedAt = parseChinaDateTime(values[at.time]!);
+  const source = `line ${lineNo}`;
+  const status = values[at.status];
   switch (status) {
     case 'SUCCESS':
       return {
         kind: 'PAYMENT',
-        ...common,
+        providerTradeNo,
+        channelOrderNo,
         refundNo: null,
         providerRefundNo: null,
-        amount: signedMinorUnits(row('订单金额'), currency),
+        amount: signedMinorUnits(values[at.orderAmount]!, currency),
+        currency,
+        fee,
+        exactFee,
+        at: bookedAt,
+        source,
       };
     case 'REFUND':
       return {
         kind: 'REFUND',
-        ...common,
-        refundNo: row('商户退款单号') || null,
-        providerRefundNo: row('微信退款单号') || null,
-        amount: signedMinorUnits(row('申请退款金额'), currency),
+        providerTradeNo,
+        channelOrderNo,
+        refundNo: values[at.refundNo] || null,
+        providerRefundNo: values[at.providerRefundNo] || null,
+        amount: signedMinorUnits(values[at.refundAmount]!, currency),
+        currency,
+        fee,
+        exactFee,
+        at: bookedAt,
+        source,
         // The bill is a picture of its day: a refund PROCESSING then may have ended since.
-        ...(row('退款状态') === 'SUCCESS' ? {} : { provisional: true }),
+        ...(values[at.refundStatus] === 'SUCCESS' ? {} : { provisional: true }),
       };
     default:
       throw unreadable(`line ${lineNo}: 交易状态 ${status}`);
@@ -184,7 +235,7 @@ export async function* wechatBillLines(raw: ByteSource): AsyncGenerator<Statemen
   for await (const record of billRecords(raw)) {
     if (record.type !== 'detail') continue;
     try {
-      yield lineOf(record.row, record.lineNo);
+      yield lineOf(record);
     } catch (error) {
       if (error instanceof StatementUnavailableError) throw error;
       throw unreadable(`line ${record.lineNo}: ${(error as Error).message}`);
