@@ -70,6 +70,30 @@ describe('poll plan', () => {
     expect(decidePoll({ status: 'PAYING' }, at(3, 3), schedule, true)).toMatchObject({ action: 'GIVE_UP' });
   });
 
+  it('a trade not found, inside the clock skew of its expiry, is asked again at the last step, never given up', () => {
+    // A schedule shorter than the skew ends before "not found" is final (CI saw it: 300+600+1000 ms).
+    const notFoundYet = { closableUnconfirmed: false, notFoundYet: true };
+    expect(decidePoll({ status: 'PAYING' }, at(3, 3), schedule, true, Date.now(), notFoundYet)).toEqual({
+      action: 'NEXT',
+      delayMs: 1000,
+      position: { seq: 8, step: 2, closeTried: true, afterExpiry: 4 },
+    });
+    expect(
+      decideAfterClose(
+        'CLOSE_EXPIRED',
+        'OPEN',
+        { status: 'PAYING' },
+        at(3, 3),
+        schedule,
+        true,
+        Date.now(),
+        true,
+      ),
+    ).toMatchObject({ action: 'NEXT', delayMs: 1000 });
+    // Once final, the query's meaning settles it (CLOSED), as any answer.
+    expect(decidePoll({ status: 'CLOSED' }, at(3, 4), schedule, true)).toMatchObject({ action: 'SETTLE' });
+  });
+
   it('an issued voucher is polled until its own expiry and a margin, then given up; never before', () => {
     const now = Date.parse('2026-12-03T12:00:00Z');
     const payableUntil = new Date(Date.parse('2026-12-06T02:59:59Z')); // 23:59:59 in São Paulo

@@ -34,6 +34,11 @@ export type PollDecision =
 export interface PolledTrade {
   /** Found at the provider, no pay URL handed out, and its channel can close it. */
   closableUnconfirmed: boolean;
+  /**
+   * The provider knows no such trade, and that is not final yet (`meaningOfNotFound`: within the
+   * provider's clock skew of the expiry): the next query settles it, so it is never given up.
+   */
+  notFoundYet?: boolean;
 }
 
 /**
@@ -42,7 +47,8 @@ export interface PolledTrade {
  * provider; otherwise the next step (a provider error repeats the
  * same step). An attempt still not final a full schedule after its expiry goes to a person,
  * unless the provider said it stays payable longer (an issued voucher, until its own expiry and
- * `VOUCHER_CONFIRM_MARGIN_MS`): that one is asked again at the schedule's last step meanwhile.
+ * `VOUCHER_CONFIRM_MARGIN_MS`) or its "not found" is not final yet (a short schedule can end inside
+ * the provider's clock skew): that one is asked again at the schedule's last step meanwhile.
  */
 export function decidePoll(
   answer: ProviderOutcome | 'ERROR',
@@ -62,7 +68,7 @@ export function decidePoll(
     answer !== 'ERROR' && answer.payableUntil ? answer.payableUntil.getTime() : position.payableUntil;
   const stillPayable = payableUntil !== undefined && now < payableUntil + VOUCHER_CONFIRM_MARGIN_MS;
   const afterExpiry = position.closeTried ? position.afterExpiry + 1 : 0;
-  if (afterExpiry > schedule.length && !stillPayable) {
+  if (afterExpiry > schedule.length && !stillPayable && !trade.notFoundYet) {
     return {
       action: 'GIVE_UP',
       reason: `still not final ${schedule.length} polls after the close at expiry (last answer ${answer === 'ERROR' ? 'ERROR' : answer.status})${
@@ -105,8 +111,18 @@ export function decideAfterClose(
   schedule: Schedule,
   expired: boolean,
   now: number = Date.now(),
+  notFoundYet = false,
 ): PollDecision {
-  if (close === 'CLOSE_UNCONFIRMED') return decidePoll(answer, position, schedule, expired, now);
+  // Never a second close: the trade is no longer closable for this decision.
+  const trade: PolledTrade = { closableUnconfirmed: false, notFoundYet };
+  if (close === 'CLOSE_UNCONFIRMED') return decidePoll(answer, position, schedule, expired, now, trade);
   const closeTried = left === 'OPEN';
-  return decidePoll(closeTried ? answer : 'ERROR', { ...position, closeTried }, schedule, expired, now);
+  return decidePoll(
+    closeTried ? answer : 'ERROR',
+    { ...position, closeTried },
+    schedule,
+    expired,
+    now,
+    trade,
+  );
 }

@@ -63,16 +63,27 @@ export async function pollAttempt(
       reason: 'the provider refused the create when it was sent again',
     });
   const { answer } = queried;
-  // Recorded, but the provider never confirmed the create (it timed out, or a gateway stopped in
-  // between): nobody holds a pay URL for it, and the trade may appear at the provider later.
-  const closableUnconfirmed = queried.found && attempt.pay_url === null && channel.closable;
-  let decision: PollDecision = decidePoll(answer, position, schedule, expired, now.getTime(), {
-    closableUnconfirmed,
-  });
+  const trade = {
+    // Recorded, but the provider never confirmed the create (it timed out, or a gateway stopped in
+    // between): nobody holds a pay URL for it, and the trade may appear at the provider later.
+    closableUnconfirmed: queried.found && attempt.pay_url === null && channel.closable,
+    // Not found, and still read as paying: within the clock skew of its expiry, not final yet.
+    notFoundYet: !queried.found && answer !== 'ERROR' && answer.status === 'PAYING',
+  };
+  let decision: PollDecision = decidePoll(answer, position, schedule, expired, now.getTime(), trade);
   if (decision.action === 'CLOSE_UNCONFIRMED' || decision.action === 'CLOSE_EXPIRED') {
     const left = await closeAttempt(deps, log, channel, attempt, decision.action);
     if (left === 'ENDED') return;
-    decision = decideAfterClose(decision.action, left, answer, position, schedule, expired, now.getTime());
+    decision = decideAfterClose(
+      decision.action,
+      left,
+      answer,
+      position,
+      schedule,
+      expired,
+      now.getTime(),
+      trade.notFoundYet,
+    );
   }
 
   switch (decision.action) {
