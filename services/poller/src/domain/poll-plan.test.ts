@@ -90,6 +90,11 @@ describe('poll plan', () => {
         true,
       ),
     ).toMatchObject({ action: 'NEXT', delayMs: 1000 });
+    // A provider error at that last step is no reason to give up either.
+    expect(decidePoll('ERROR', at(2, 3), schedule, true, Date.now(), notFoundYet)).toMatchObject({
+      action: 'NEXT',
+      delayMs: 1000,
+    });
     // Once final, the query's meaning settles it (CLOSED), as any answer.
     expect(decidePoll({ status: 'CLOSED' }, at(3, 4), schedule, true)).toMatchObject({ action: 'SETTLE' });
   });

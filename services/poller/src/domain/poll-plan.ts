@@ -35,8 +35,9 @@ export interface PolledTrade {
   /** Found at the provider, no pay URL handed out, and its channel can close it. */
   closableUnconfirmed: boolean;
   /**
-   * The provider knows no such trade, and that is not final yet (`meaningOfNotFound`: within the
-   * provider's clock skew of the expiry): the next query settles it, so it is never given up.
+   * The provider knows no such trade (or failed to answer), and "not found" is not final yet
+   * (`meaningOfNotFound`: within the provider's clock skew of the expiry): not given up. The chain
+   * still ends: once past the skew, `meaningOfQuery` reads "not found" as CLOSED or FAILED.
    */
   notFoundYet?: boolean;
 }

@@ -6,6 +6,7 @@ import {
   ChannelUnavailableError,
   closeAndSettle,
   createRequestOf,
+  meaningOfNotFound,
   meaningOfQuery,
   notifyUrlOf,
   settleAttempt,
@@ -67,8 +68,9 @@ export async function pollAttempt(
     // Recorded, but the provider never confirmed the create (it timed out, or a gateway stopped in
     // between): nobody holds a pay URL for it, and the trade may appear at the provider later.
     closableUnconfirmed: queried.found && attempt.pay_url === null && channel.closable,
-    // Not found, and still read as paying: within the clock skew of its expiry, not final yet.
-    notFoundYet: !queried.found && answer !== 'ERROR' && answer.status === 'PAYING',
+    // Not found (or the provider failed to answer) while "not found" is not final yet: within the
+    // clock skew of its expiry. A query past that settles it, so the chain still ends.
+    notFoundYet: !queried.found && meaningOfNotFound(attemptFacts(attempt), now) === 'NOT_YET',
   };
   let decision: PollDecision = decidePoll(answer, position, schedule, expired, now.getTime(), trade);
   if (decision.action === 'CLOSE_UNCONFIRMED' || decision.action === 'CLOSE_EXPIRED') {
