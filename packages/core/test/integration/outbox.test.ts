@@ -161,6 +161,62 @@ describe('transactional outbox (real MariaDB and RabbitMQ)', () => {
     expect(await countUnpublished(dataSource)).toBe(0);
   });
 
+  it('polls with one plain read while nothing is due, and claims and publishes once a row is', async () => {
+    // A data source of its own, every statement it sends recorded (mysql2's pool, beneath TypeORM).
+    const own = await openDataSource(env.config.DATABASE_URL, { poolSize: 2 });
+    const pool = (
+      own.driver as unknown as {
+        pool: {
+          query: (...args: unknown[]) => unknown;
+          getConnection: (callback: (error: unknown, connection: unknown) => void) => void;
+        };
+      }
+    ).pool;
+    const statements: string[] = [];
+    const recorded = <F extends (...args: unknown[]) => unknown>(send: F) =>
+      ((...args: unknown[]) => {
+        const sql = args[0] as string | { sql: string };
+        statements.push(typeof sql === 'string' ? sql : sql.sql);
+        return send(...args);
+      }) as F;
+    pool.query = recorded(pool.query.bind(pool));
+    const getConnection = pool.getConnection.bind(pool);
+    const wrapped = new WeakSet<object>();
+    pool.getConnection = (callback) =>
+      getConnection((error, connection) => {
+        const c = connection as { query: (...args: unknown[]) => unknown } | undefined;
+        if (c && !wrapped.has(c)) {
+          wrapped.add(c);
+          c.query = recorded(c.query.bind(c));
+        }
+        callback(error, connection);
+      });
+    const relay = new OutboxRelay(own, brokers[0]!, log, { pollIntervalMs: 50 });
+    try {
+      expect(await countUnpublished(dataSource)).toBe(0);
+      relay.start();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const idle = [...statements];
+      expect(idle.length).toBeGreaterThanOrEqual(5);
+      expect(idle.filter((sql) => !/^SELECT 1 FROM outbox WHERE sent_at IS NULL/.test(sql))).toEqual([]);
+
+      const { received, close } = await subscribe('payment.closed');
+      const event = newEvent('payment.closed', {
+        payOrderNo: 'po_poll',
+        merchantOrderNo: 'mo_poll',
+        reason: 'EXPIRED',
+      });
+      await dataSource.transaction(async (manager) => appendToOutbox(manager, [event]));
+      await eventually('the due row published by the poll', async () => received.includes(event.eventId));
+      await eventually('and marked sent', async () => (await countUnpublished(dataSource)) === 0);
+      expect(statements.some((sql) => /FOR UPDATE SKIP LOCKED/.test(sql))).toBe(true);
+      await close();
+    } finally {
+      await relay.stop();
+      await own.destroy();
+    }
+  });
+
   it('sends a held event its writer could not publish once the hold lapses', async () => {
     const event = newEvent('payment.closed', {
       payOrderNo: 'po_held',
