@@ -194,7 +194,9 @@
     source.onerror = function () {
       if (source.readyState === EventSource.CLOSED) {
         // Refused (429 TOO_MANY_STREAMS: too many streams on this gateway or for this page):
-        // poll more slowly, and ask for a stream again later.
+        // read the state at once (a refusal when asking again must not leave the page a poll
+        // period staler), poll more slowly, and ask for a stream again later.
+        refresh();
         poll(5000);
         setTimeout(function () {
           if (polling) {
