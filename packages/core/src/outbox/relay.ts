@@ -19,6 +19,9 @@ export interface OutboxRelayOptions {
   markLingerMs?: number;
 }
 
+/** A row a relay may claim: unsent, and neither held for its writer nor claimed by a live relay. */
+const CLAIMABLE = 'sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < NOW(3))';
+
 interface OutboxRow {
   id: number;
   event_id: string;
@@ -89,10 +92,7 @@ export class OutboxRelay {
    */
   private async pollUnsent(): Promise<void> {
     if (this.running || this.stopped || !this.broker.isConnected()) return;
-    const due = await sqlQuery<unknown[]>(
-      this.dataSource,
-      `SELECT 1 FROM outbox WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < NOW(3)) LIMIT 1`,
-    );
+    const due = await sqlQuery<unknown[]>(this.dataSource, `SELECT 1 FROM outbox WHERE ${CLAIMABLE} LIMIT 1`);
     if (due.length > 0) this.kick();
   }
 
@@ -211,7 +211,7 @@ export class OutboxRelay {
     return this.dataSource.transaction('READ COMMITTED', async (manager) => {
       const rows: OutboxRow[] = await manager.query(
         `SELECT id, event_id, event_type, payload FROM outbox
-          WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < NOW(3))
+          WHERE ${CLAIMABLE}
           ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [this.batchSize],
       );
