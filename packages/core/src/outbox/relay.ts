@@ -88,7 +88,7 @@ export class OutboxRelay {
    * The poll: one plain read for a row a relay may claim, and the claiming drain only when there
    * is one. Nearly every poll finds none (the fast path publishes what settles, writers kick the
    * relay after their commits), and a claim transaction that finds nothing is four round trips
-   * every `pollIntervalMs` in every process, most of what an idle service costs.
+   * every `pollIntervalMs` in every process, about a third of what an idle service costs.
    */
   private async pollUnsent(): Promise<void> {
     if (this.running || this.stopped || !this.broker.isConnected()) return;
